@@ -1,0 +1,128 @@
+/**
+ * The activities, built by a factory that receives their dependencies: the worker passes the real
+ * `openai` client (for OpenAI, any compatible endpoint, or the offline model server), tests pass one that
+ * points elsewhere. There is one activity, `callAgent`: every agent is data plus this call.
+ */
+import { Context, ApplicationFailure } from '@temporalio/activity';
+import type OpenAI from 'openai';
+import type { StepRequest, StepResult } from '../workflows/types';
+import { ORCHESTRATOR, type AgentDefinition } from './agents';
+import { LlmFailureType, classifyLlmError } from './errors';
+import { ledgerJsonSchema, parseLedger } from './ledger';
+import { buildMessages } from './prompts';
+
+export { DEFAULT_AGENTS, ORCHESTRATOR, type AgentDefinition } from './agents';
+export { LlmFailureType, classifyLlmError, retryAfterMs } from './errors';
+
+/** Request headers that tell an OpenAI-compatible server (and its logs) which step a call belongs to. */
+export const STEP_HEADERS = {
+  agent: 'x-agent-team-agent',
+  kind: 'x-agent-team-kind',
+  workflowId: 'x-agent-team-workflow-id',
+  runId: 'x-agent-team-run-id',
+  round: 'x-agent-team-round',
+  step: 'x-agent-team-step',
+  attempt: 'x-agent-team-attempt',
+} as const;
+
+export interface ActivityDependencies {
+  /** The OpenAI client. Build it with `maxRetries: 0`: Temporal owns retries, so each attempt is visible. */
+  openai: OpenAI;
+  /** The team: must include the orchestrator. */
+  agents: readonly AgentDefinition[];
+  /** Sampling temperature for every call. @default 0 */
+  temperature?: number;
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  const byName = new Map(deps.agents.map((a) => [a.name, a]));
+  const members = deps.agents.filter((a) => a.name !== ORCHESTRATOR);
+  const speakers = members.map((a) => a.name);
+  if (!byName.has(ORCHESTRATOR) || speakers.length === 0) {
+    throw new Error(`the team needs an "${ORCHESTRATOR}" and at least one other agent`);
+  }
+  const speakerEnum = speakers as [string, ...string[]];
+
+  /** One agent step: one Chat Completions call. Heartbeats while waiting, so a dead worker is noticed early. */
+  async function callAgent(req: StepRequest): Promise<StepResult> {
+    const ctx = Context.current();
+    const { info } = ctx;
+    const agent = byName.get(req.agent);
+    if (!agent) {
+      throw ApplicationFailure.nonRetryable(
+        `round ${req.round}: no agent named "${req.agent}" on this worker (it has: ${[...byName.keys()].join(', ')})`,
+        LlmFailureType.UnknownAgent,
+      );
+    }
+    const started = Date.now();
+    const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
+    const beat = setInterval(() => ctx.heartbeat(), heartbeatEvery);
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await deps.openai.chat.completions.create(
+        {
+          model: agent.model,
+          temperature: deps.temperature ?? 0,
+          messages: buildMessages(req, agent, members),
+          ...(req.kind === 'ledger'
+            ? {
+                response_format: {
+                  type: 'json_schema' as const,
+                  json_schema: { name: 'progress_ledger', strict: true, schema: ledgerJsonSchema(speakerEnum) },
+                },
+              }
+            : {}),
+        },
+        {
+          // The workflow's startToCloseTimeout is the configured LLM timeout plus a 5 s margin.
+          timeout: Math.max(1_000, (info.startToCloseTimeoutMs || 65_000) - 5_000),
+          signal: ctx.cancellationSignal,
+          headers: {
+            [STEP_HEADERS.agent]: req.agent,
+            [STEP_HEADERS.kind]: req.kind,
+            [STEP_HEADERS.workflowId]: info.workflowExecution?.workflowId ?? '',
+            [STEP_HEADERS.runId]: info.workflowExecution?.runId ?? '',
+            [STEP_HEADERS.round]: String(req.round),
+            [STEP_HEADERS.step]: String(req.stepIndex),
+            [STEP_HEADERS.attempt]: String(info.attempt),
+          },
+        },
+      );
+    } catch (err) {
+      throw classifyLlmError(err, req.agent, req.round);
+    } finally {
+      clearInterval(beat);
+    }
+    const content = completion.choices[0]?.message?.content ?? '';
+    const result: StepResult = {
+      kind: req.kind,
+      agent: req.agent,
+      round: req.round,
+      stepIndex: req.stepIndex,
+      ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
+      ...(req.replan ? { replan: true } : {}),
+      ...(req.cutShort !== undefined ? { cutShort: req.cutShort } : {}),
+      content,
+      model: completion.model,
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+      latencyMs: Date.now() - started,
+      attempt: info.attempt,
+    };
+    if (req.kind === 'ledger') {
+      try {
+        result.ledger = parseLedger(content, speakerEnum);
+      } catch (err) {
+        throw ApplicationFailure.retryable(
+          `orchestrator (round ${req.round}) returned an invalid progress ledger (attempt ${info.attempt}): ${(err as Error).message}`,
+          LlmFailureType.InvalidOutput,
+        );
+      }
+    }
+    return result;
+  }
+
+  return { callAgent };
+}

@@ -1,0 +1,72 @@
+/**
+ * The chat messages for each kind of step. The team's conversation is sent as assistant messages carrying
+ * the speaking agent's `name`, the multi-agent convention of the Chat Completions API.
+ */
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { StepRequest } from '../workflows/types';
+import type { AgentDefinition } from './agents';
+
+function roster(team: readonly AgentDefinition[]): string {
+  return team.map((a) => `- ${a.name}: ${a.description}`).join('\n');
+}
+
+function conversation(req: StepRequest): ChatCompletionMessageParam[] {
+  return req.transcript.map((m) => ({
+    role: 'assistant' as const,
+    name: m.agent,
+    content: m.kind === 'agent' && m.instruction ? `(asked: ${m.instruction})\n${m.content}` : m.content,
+  }));
+}
+
+/** Builds the messages for one step; `members` are the agents the orchestrator may direct. */
+export function buildMessages(
+  req: StepRequest,
+  agent: AgentDefinition,
+  members: readonly AgentDefinition[],
+): ChatCompletionMessageParam[] {
+  const system: ChatCompletionMessageParam = { role: 'system', content: agent.prompt };
+  const task: ChatCompletionMessageParam = { role: 'user', content: `The task:\n${req.task}` };
+  switch (req.kind) {
+    case 'plan':
+      return [
+        system,
+        task,
+        ...conversation(req),
+        {
+          role: 'user',
+          content:
+            (req.replan
+              ? 'The team has stalled. Reflect on what went wrong and write a revised plan.\n'
+              : 'Write a short step-by-step plan for the team.\n') + `The team:\n${roster(members)}`,
+        },
+      ];
+    case 'ledger':
+      return [
+        system,
+        task,
+        ...conversation(req),
+        {
+          role: 'user',
+          content:
+            `Round ${req.round}. Judge the team's progress and decide who speaks next.\nThe team:\n${roster(members)}\n` +
+            'Answer with the progress ledger as JSON: is the request satisfied, is the team in a loop, is progress ' +
+            'being made, the next speaker, and the instruction or question for them, each with a reason.',
+        },
+      ];
+    case 'agent':
+      return [system, task, ...conversation(req), { role: 'user', content: req.instruction ?? '' }];
+    case 'final':
+      return [
+        system,
+        task,
+        ...conversation(req),
+        {
+          role: 'user',
+          content: req.cutShort
+            ? 'The round limit was reached before the task was complete. Write the best final answer you can from ' +
+              'what the team produced, and say what is missing.'
+            : 'The task is complete. Write the final answer to the user from what the team produced.',
+        },
+      ];
+  }
+}

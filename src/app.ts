@@ -1,0 +1,239 @@
+/**
+ * The application's client module: one object that knows the configuration, the Temporal connection and
+ * how to start, follow and summarise runs, and how to host a worker. The CLI's commands are thin wrappers
+ * over it; the library API (src/index.ts) builds on it too.
+ */
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { resolveSettings, InvalidTeamInput } from '../workflows/state';
+import type { TeamInput, TeamResult, TokenUsage } from '../workflows/types';
+import { teamInputFor, type AgentTeamConfig } from './config';
+import { UsageError } from './errors';
+import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
+import { openLlm, type LlmConnection } from './llm';
+import { connectClient, connectWorker, resolveTemporal, type TemporalTarget } from './temporal/connection';
+import { createAgentTeamWorker } from './worker';
+
+/** The workflow type name, as `temporal workflow start --type` takes it. */
+export const WORKFLOW_TYPE = 'agentTeamWorkflow';
+
+/** One step of a run, as `run --json` reports it. */
+export interface StepSummary {
+  index: number;
+  kind: RecordedStep['result']['kind'];
+  agent: string;
+  round: number;
+  usage: TokenUsage;
+  attempt: number;
+  latencyMs: number;
+}
+
+/** Why a run failed, unwrapped from Temporal's failure chain. */
+export interface RunError {
+  message: string;
+  type: string | null;
+  agent?: string;
+  round?: number;
+  httpStatus?: number;
+}
+
+/** The outcome of a run: what `run --json` prints. */
+export interface RunOutcome {
+  workflowId: string;
+  runId: string;
+  status: RunStatus;
+  result: TeamResult | null;
+  error?: RunError;
+  steps: StepSummary[];
+  usage: TokenUsage & { totalTokens: number; llmCalls: number };
+}
+
+let runtimeInstalled = false;
+/** The SDK logs at INFO to the console by default; a CLI wants warnings only. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.AGENT_TEAM_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  } catch {
+    // already installed by the host application: keep its settings
+  }
+}
+
+/** A fresh workflow id: readable, sortable by time, unique. */
+export function newWorkflowId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `agent-team-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Checks a task before anything starts; throws {@link UsageError} naming the problem. */
+export function validateTask(task: string): string {
+  try {
+    return resolveSettings({ task }).task;
+  } catch (err) {
+    if (err instanceof InvalidTeamInput) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function unwrapError(err: Error | undefined): RunError | undefined {
+  if (!err) return undefined;
+  let leaf: Error = err;
+  while (leaf.cause instanceof Error) leaf = leaf.cause;
+  const app = leaf instanceof ApplicationFailure ? leaf : undefined;
+  const details = (app?.details?.[0] ?? {}) as { agent?: string; round?: number; status?: number };
+  return {
+    message: leaf.message,
+    type: app?.type ?? leaf.name ?? null,
+    ...(details.agent ? { agent: details.agent } : {}),
+    ...(typeof details.round === 'number' ? { round: details.round } : {}),
+    ...(typeof details.status === 'number' ? { httpStatus: details.status } : {}),
+  };
+}
+
+/** Summarises a closed run from its history. */
+export async function summarize(reader: HistoryReader): Promise<RunOutcome> {
+  const { run } = reader;
+  const steps: StepSummary[] = run.steps.map((s) => ({
+    index: s.result.stepIndex,
+    kind: s.result.kind,
+    agent: s.result.agent,
+    round: s.result.round,
+    usage: s.result.usage,
+    attempt: s.result.attempt,
+    latencyMs: s.result.latencyMs,
+  }));
+  const promptTokens = steps.reduce((n, s) => n + s.usage.promptTokens, 0);
+  const completionTokens = steps.reduce((n, s) => n + s.usage.completionTokens, 0);
+  const result = await reader.result<TeamResult>();
+  const error = unwrapError(await reader.failure());
+  return {
+    workflowId: run.workflowId,
+    runId: run.runId,
+    status: run.status,
+    result,
+    ...(error ? { error } : {}),
+    steps,
+    usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls: steps.length },
+  };
+}
+
+export interface HostedWorker {
+  worker: Worker;
+  llm: LlmConnection;
+  /** Runs the worker until `until` settles (or forever), then shuts it down and closes the LLM connection. */
+  run<T>(until?: Promise<T>): Promise<T | void>;
+}
+
+export interface AppOptions {
+  /** Progress lines (the CLI prints them on stderr). */
+  log?: (line: string) => void;
+  /** Start the embedded server when needed. @default true */
+  startServer?: boolean;
+}
+
+export class AgentTeamApp {
+  private constructor(
+    readonly config: AgentTeamConfig,
+    readonly target: TemporalTarget,
+    readonly client: Client,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Resolves Temporal (starting the embedded server if needed) and connects a client. */
+  static async open(config: AgentTeamConfig, options: AppOptions = {}): Promise<AgentTeamApp> {
+    installRuntime();
+    const log = options.log ?? (() => {});
+    const target = await resolveTemporal(config, { start: options.startServer ?? true, log });
+    const client = await connectClient(target);
+    return new AgentTeamApp(config, target, client, log);
+  }
+
+  get taskQueue(): string {
+    return this.config.temporal.task_queue;
+  }
+
+  /** The Web UI page of a run, when the UI is known. */
+  webUiUrl(workflowId: string, runId?: string): string | null {
+    if (!this.target.uiUrl) return null;
+    const ns = encodeURIComponent(this.target.namespace);
+    return `${this.target.uiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+  }
+
+  /** Creates a worker in this process (with the offline model when asked or when no LLM is configured). */
+  async createWorker(
+    options: { offline?: boolean; taskQueue?: string; workerOptions?: Partial<WorkerOptions> } = {},
+  ): Promise<HostedWorker> {
+    const llm = await openLlm({ ...(options.offline !== undefined ? { offline: options.offline } : {}) });
+    this.log(`LLM calls go to ${llm.describe}`);
+    const connection = await connectWorker(this.target);
+    let worker: Worker;
+    try {
+      worker = await createAgentTeamWorker({
+        connection,
+        namespace: this.target.namespace,
+        taskQueue: options.taskQueue ?? this.taskQueue,
+        agents: this.config.team,
+        openai: llm.openai,
+        temperature: this.config.llm.temperature,
+        ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}),
+      });
+    } catch (err) {
+      await Promise.all([llm.close(), connection.close()]);
+      throw err;
+    }
+    return {
+      worker,
+      llm,
+      run: async <T>(until?: Promise<T>) => {
+        try {
+          return until ? await worker.runUntil(until) : await worker.run();
+        } finally {
+          await Promise.all([llm.close(), connection.close()]);
+        }
+      },
+    };
+  }
+
+  /** Starts a run; throws {@link UsageError} for an invalid task or a workflow id that is already running. */
+  async start(
+    task: string,
+    options: { workflowId?: string; input?: Partial<TeamInput> } = {},
+  ): Promise<{ workflowId: string; runId: string }> {
+    const input: TeamInput = { ...teamInputFor(validateTask(task), this.config), ...options.input };
+    const workflowId = options.workflowId ?? newWorkflowId();
+    try {
+      const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        staticSummary: `Agent team: ${task.replace(/\s+/g, ' ').slice(0, 120)}`,
+      });
+      return { workflowId, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new UsageError(
+          `a run with workflow id "${workflowId}" is already running: pick another --workflow-id, or wait for it`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Follows a run to its end, reporting each step, and summarises it. */
+  async follow(
+    workflowId: string,
+    runId: string,
+    onStep: (step: RecordedStep) => void = () => {},
+  ): Promise<RunOutcome> {
+    return summarize(await followRun(this.client, workflowId, runId, onStep));
+  }
+
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/env node
+/**
+ * `agent-team`: the command line. Each command parses and validates its input, calls the client module
+ * (src/app.ts), prints (JSON with --json), and closes what it opened. Exit codes: 0 success, 1 the run or
+ * operation failed, 2 bad usage or configuration (nothing was started or changed).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AgentTeamApp, WORKFLOW_TYPE, validateTask } from '../app';
+import { loadConfig, type AgentTeamConfig } from '../config';
+import { UsageError } from '../errors';
+import { offlineLlmOptionsFromEnv, startOfflineLlm } from '../offline-llm/server';
+import { PACKAGE_VERSION, cliVersion, findTemporalCli } from '../temporal/cli-binary';
+import { temporalSettings } from '../temporal/connection';
+import { devServerStatus, ensureDevServer, stopDevServer } from '../temporal/dev-server';
+import { outcomeLine, stepLine } from './format';
+
+const err = (line: string): void => void process.stderr.write(line + '\n');
+const out = (text: string): void => void process.stdout.write(text + '\n');
+const json = (value: unknown): void => out(JSON.stringify(value, null, 2));
+
+interface CommonOptions {
+  config?: string;
+  json?: boolean;
+}
+
+const configOption = (): Option =>
+  new Option('-c, --config <path>', 'configuration file (default: $AGENT_TEAM_CONFIG, else ./config/workflow.yaml)');
+const jsonOption = (): Option => new Option('--json', 'print one JSON object on stdout (for scripts)');
+
+function load(options: CommonOptions): AgentTeamConfig {
+  return loadConfig(options.config);
+}
+
+/** Runs a command body, mapping errors to messages and exit codes. */
+function action<A extends unknown[]>(body: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await body(...args);
+      process.exitCode = code ?? 0;
+    } catch (e) {
+      const error = e as Error;
+      err(`agent-team: ${error instanceof UsageError ? '' : 'error: '}${error.message}`);
+      if (process.env.AGENT_TEAM_DEBUG && error.stack) err(error.stack);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('agent-team')
+    .description(
+      'A team of LLM agents (orchestrator, researcher, coder, analyst) running as a durable Temporal workflow.\n' +
+        'Temporal history is the checkpoint store and the audit trail.',
+    )
+    .version(PACKAGE_VERSION)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description(
+      'Run the team on a task and print the final answer (starts the embedded server and a worker as needed)',
+    )
+    .argument('<task...>', 'what the team should do (quote it, or pass the words)')
+    .option('--workflow-id <id>', 'workflow id for the run (default: agent-team-<time>-<random>)')
+    .option(
+      '--offline',
+      'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
+    )
+    .option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json',
+    )
+    .action(
+      action(
+        async (
+          words: string[],
+          options: CommonOptions & { workflowId?: string; offline?: boolean; worker: boolean },
+        ) => {
+          const task = validateTask(words.join(' '));
+          if (options.workflowId !== undefined && !options.workflowId.trim())
+            throw new UsageError('--workflow-id must not be empty');
+          const config = load(options);
+          const app = await AgentTeamApp.open(config, { log: err });
+          try {
+            const hosted = options.worker ? await app.createWorker({ offline: options.offline ?? false }) : null;
+            const { workflowId, runId } = await app.start(
+              task,
+              options.workflowId ? { workflowId: options.workflowId } : {},
+            );
+            err(
+              `▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`,
+            );
+            const ui = app.webUiUrl(workflowId, runId);
+            if (ui) err(`  Web UI: ${ui}`);
+            const following = app.follow(workflowId, runId, (step) => err(stepLine(step)));
+            const outcome = hosted ? ((await hosted.run(following)) as Awaited<typeof following>) : await following;
+            err(outcomeLine(outcome));
+            if (options.json) json(outcome);
+            else if (outcome.result) out(outcome.result.answer);
+            return outcome.status === 'COMPLETED' ? 0 : 1;
+          } finally {
+            await app.close();
+          }
+        },
+      ),
+    );
+
+  program
+    .command('worker')
+    .description('Run a long-lived worker that executes agent steps for any run on the task queue (Ctrl-C to stop)')
+    .option(
+      '--offline',
+      'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
+    )
+    .option('--task-queue <name>', 'task queue to poll (default: temporal.task_queue from the config)')
+    .addOption(configOption())
+    .action(
+      action(async (options: CommonOptions & { offline?: boolean; taskQueue?: string }) => {
+        const config = load(options);
+        const app = await AgentTeamApp.open(config, { log: err });
+        try {
+          const taskQueue = options.taskQueue ?? app.taskQueue;
+          const hosted = await app.createWorker({ offline: options.offline ?? false, taskQueue });
+          err(
+            `Worker polling task queue "${taskQueue}" on ${app.target.address}, namespace ${app.target.namespace} (Ctrl-C to stop)`,
+          );
+          await hosted.run();
+          err('Worker stopped.');
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+
+  const server = program
+    .command('server')
+    .description('Manage the embedded Temporal server (the Temporal CLI dev server, in the background)');
+  server
+    .command('start')
+    .description('Start the embedded server (or confirm it is running); it keeps running until `server stop`')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (options: CommonOptions) => {
+        const config = load(options);
+        const settings = temporalSettings(config);
+        if (settings.external)
+          throw new UsageError(
+            `a cluster is configured (${settings.options.address}): there is no embedded server to start`,
+          );
+        const { checkpointing } = config.workflow;
+        const s = await ensureDevServer({
+          storage: checkpointing.enabled ? checkpointing.storage_type : 'memory',
+          dir: config.storageDir,
+          port: config.temporal.port,
+          uiPort: config.temporal.ui_port,
+          namespace: settings.namespace,
+          log: err,
+        });
+        if (options.json)
+          json({ address: s.address, uiUrl: s.uiUrl, pid: s.pid, reused: s.reused, storageDir: config.storageDir });
+        else
+          err(
+            `${s.reused ? 'Already running' : 'Started'}: ${s.address}${s.uiUrl ? `, Web UI ${s.uiUrl}` : ''}${s.pid ? ` (pid ${s.pid})` : ''}`,
+          );
+      }),
+    );
+  server
+    .command('stop')
+    .description('Stop the embedded server started from this storage folder')
+    .addOption(configOption())
+    .action(
+      action(async (options: CommonOptions) => {
+        const config = load(options);
+        err(
+          (await stopDevServer(config.storageDir))
+            ? 'Stopped.'
+            : `No embedded server recorded in ${config.storageDir}.`,
+        );
+      }),
+    );
+  server
+    .command('status')
+    .description('Show whether the embedded server is running and healthy (exit 1 when not)')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (options: CommonOptions) => {
+        const config = load(options);
+        const status = await devServerStatus(config.storageDir, `127.0.0.1:${config.temporal.port}`);
+        let cli: string | null = null;
+        try {
+          cli = cliVersion((await findTemporalCli({ install: false })).path);
+        } catch {
+          cli = null;
+        }
+        if (options.json) json({ ...status, storageDir: config.storageDir, temporalCli: cli });
+        else {
+          const r = status.record;
+          err(
+            `${status.healthy ? '● healthy' : '○ not answering'} at ${r?.address ?? `127.0.0.1:${config.temporal.port}`}` +
+              (r
+                ? ` — pid ${r.pid} (${status.running ? 'running' : 'gone'}), ${r.storage}${r.dbPath ? ` ${r.dbPath}` : ''}, since ${r.startedAt}`
+                : '') +
+              (r?.uiUrl ? `\n  Web UI: ${r.uiUrl}` : '') +
+              `\n  Temporal CLI: ${cli ?? 'not installed yet (installed on first use, or `npm run setup:temporal`)'}`,
+          );
+        }
+        return status.healthy ? 0 : 1;
+      }),
+    );
+
+  program
+    .command('llm-server')
+    .description('Run the offline OpenAI-compatible model server on its own (for workers in other processes)')
+    .option(
+      '--port <port>',
+      'port to listen on',
+      (v) => {
+        const port = Number(v);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new InvalidArgumentError('expected a port number 0-65535');
+        return port;
+      },
+      8787,
+    )
+    .addHelpText(
+      'after',
+      '\nEnvironment: OFFLINE_LLM_LOG, OFFLINE_LLM_FAULTS, OFFLINE_LLM_LATENCY_MS, OFFLINE_LLM_ANSWER_CHARS (see README).',
+    )
+    .action(
+      action(async (options: { port: number }) => {
+        const server = await startOfflineLlm({ ...offlineLlmOptionsFromEnv(), port: options.port });
+        err(`Offline model listening: OPENAI_BASE_URL=${server.baseURL} (Ctrl-C to stop)`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await server.close();
+      }),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode =
+        e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    err(`agent-team: error: ${(e as Error).message}`);
+    process.exitCode = 1;
+  });
+}

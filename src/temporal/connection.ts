@@ -1,0 +1,105 @@
+/**
+ * Where Temporal is. The standard Temporal client settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TEMPORAL_API_KEY, TLS, TEMPORAL_PROFILE and the CLI's config file) are read with @temporalio/envconfig,
+ * exactly like the `temporal` CLI reads them. When they name no address, the embedded dev server is used
+ * (and started when needed).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+import type { AgentTeamConfig } from '../config';
+import { TemporalUnreachableError } from '../errors';
+import { ensureDevServer } from './dev-server';
+
+type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
+
+export interface TemporalTarget {
+  mode: 'embedded' | 'external';
+  address: string;
+  namespace: string;
+  connectionOptions: ConnectionOptions & { address: string };
+  /** The Web UI, when known (the embedded server's). */
+  uiUrl: string | null;
+}
+
+/** Reads the Temporal settings; no I/O. */
+export function temporalSettings(config: AgentTeamConfig): {
+  external: boolean;
+  options: ConnectionOptions;
+  namespace: string;
+} {
+  const { connectionOptions, namespace } = loadClientConnectConfig({});
+  return {
+    external: Boolean(connectionOptions.address),
+    options: connectionOptions,
+    namespace: namespace ?? config.temporal.namespace,
+  };
+}
+
+/** Resolves the target, starting the embedded server when no cluster is configured and `start` is not false. */
+export async function resolveTemporal(
+  config: AgentTeamConfig,
+  options: { start?: boolean; log?: (line: string) => void } = {},
+): Promise<TemporalTarget> {
+  const settings = temporalSettings(config);
+  if (settings.external) {
+    const address = settings.options.address as string;
+    return {
+      mode: 'external',
+      address,
+      namespace: settings.namespace,
+      connectionOptions: { ...settings.options, address },
+      uiUrl: null,
+    };
+  }
+  const { checkpointing } = config.workflow;
+  const address = `127.0.0.1:${config.temporal.port}`;
+  let uiUrl: string | null = `http://127.0.0.1:${config.temporal.ui_port}`;
+  if (options.start !== false) {
+    const server = await ensureDevServer({
+      storage: checkpointing.enabled ? checkpointing.storage_type : 'memory',
+      dir: config.storageDir,
+      port: config.temporal.port,
+      uiPort: config.temporal.ui_port,
+      namespace: settings.namespace,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    uiUrl = server.uiUrl;
+  }
+  return { mode: 'embedded', address, namespace: settings.namespace, connectionOptions: { address }, uiUrl };
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableError {
+  const hint =
+    target.mode === 'external'
+      ? 'check TEMPORAL_ADDRESS / the profile (and TLS / API key settings), or unset them to use the embedded server'
+      : 'run `agent-team server start`';
+  return new TemporalUnreachableError(
+    `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${(err as Error).message} — ${hint}`,
+    target.address,
+  );
+}
+
+/** A client for the target; fails with a clear message after 10 s instead of hanging. */
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: CONNECT_TIMEOUT_MS });
+    return new Client({ connection, namespace: target.namespace });
+  } catch (err) {
+    throw unreachable(target, err);
+  }
+}
+
+/** The worker's native connection to the target. */
+export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  try {
+    return await Promise.race([
+      NativeConnection.connect(target.connectionOptions),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), CONNECT_TIMEOUT_MS).unref()),
+    ]);
+  } catch (err) {
+    throw unreachable(target, err);
+  }
+}

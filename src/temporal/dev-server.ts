@@ -1,0 +1,276 @@
+/**
+ * The embedded Temporal server: the official Temporal CLI's dev server (`temporal server start-dev`),
+ * persisting to <storage dir>/temporal.db (SQLite) or in memory. Started in the background so that later
+ * commands (list, resume) see the same history; a server already listening on the port is reused.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { DevServerError } from '../errors';
+import { findTemporalCli } from './cli-binary';
+
+export interface DevServerOptions {
+  /** `file`: SQLite in `dir`; `memory`: nothing kept once the server stops. */
+  storage: 'file' | 'memory';
+  /** Holds temporal.db (file storage), the pid file and the server log. */
+  dir: string;
+  /** @default '127.0.0.1' */
+  ip?: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  /** Run without the Web UI (tests). @default false */
+  headless?: boolean;
+  /** Keep running after this process exits (the CLI). @default true */
+  detached?: boolean;
+  /** How long to wait for the server to become healthy. @default 30000 */
+  startTimeoutMs?: number;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  namespace: string;
+  /** The process id, when this project started it. */
+  pid: number | null;
+  /** True when a server was already listening and is being reused. */
+  reused: boolean;
+  /** Stops the server if this call started it (non-detached); a no-op otherwise. */
+  stop(): Promise<void>;
+}
+
+/** What the pid file records about a background server. */
+export interface DevServerRecord {
+  pid: number;
+  address: string;
+  uiUrl: string | null;
+  storage: 'file' | 'memory';
+  dbPath: string | null;
+  startedAt: string;
+}
+
+export const pidFile = (dir: string): string => join(dir, 'temporal-server.pid');
+export const logFile = (dir: string): string => join(dir, 'temporal-server.log');
+
+/** True when something accepts TCP connections on host:port. */
+export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (for tests and side servers). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when a Temporal frontend answers at `address` (GetSystemInfo). */
+export async function temporalHealthy(address: string, timeoutMs = 2_000): Promise<boolean> {
+  const [host, port] = splitAddress(address);
+  if (!(await portOpen(host, port))) return false;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readRecord(dir: string): DevServerRecord | null {
+  try {
+    return JSON.parse(readFileSync(pidFile(dir), 'utf8')) as DevServerRecord;
+  } catch {
+    return null;
+  }
+}
+
+function tail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Returns a healthy embedded server at ip:port, reusing one that already answers there or starting one.
+ * Throws {@link DevServerError} when the port is taken by another program or the server does not come up.
+ */
+export async function ensureDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const address = `${ip}:${options.port}`;
+  const uiUrl = options.headless ? null : `http://${ip}:${options.uiPort}`;
+  const log = options.log ?? (() => {});
+  const noop = async (): Promise<void> => {};
+
+  if (await temporalHealthy(address)) {
+    const record = readRecord(options.dir);
+    return {
+      address,
+      uiUrl: record?.uiUrl ?? uiUrl,
+      namespace: options.namespace,
+      pid: record?.pid ?? null,
+      reused: true,
+      stop: noop,
+    };
+  }
+  if (await portOpen(ip, options.port)) {
+    throw new DevServerError(
+      `port ${options.port} on ${ip} is in use by a program that is not a Temporal server: ` +
+        'stop it, or set temporal.port in config/workflow.yaml (or TEMPORAL_ADDRESS to use another server)',
+    );
+  }
+  if (uiUrl && (await portOpen(ip, options.uiPort))) {
+    throw new DevServerError(
+      `the Web UI port ${options.uiPort} on ${ip} is in use by another program: stop it, or set temporal.ui_port in config/workflow.yaml`,
+    );
+  }
+
+  const cli = await findTemporalCli({ log });
+  mkdirSync(options.dir, { recursive: true });
+  const dbPath = options.storage === 'file' ? join(options.dir, 'temporal.db') : null;
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+  ];
+  if (dbPath) args.push('--db-filename', dbPath);
+  if (uiUrl) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+
+  const detached = options.detached ?? true;
+  const logPath = logFile(options.dir);
+  const fd = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(cli.path, args, { detached, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const pid = child.pid ?? null;
+  log(`Starting the embedded Temporal server (${options.storage}${dbPath ? `: ${dbPath}` : ''}) on ${address} …`);
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  while (!(await temporalHealthy(address, 1_000))) {
+    if (exited !== undefined) {
+      throw new DevServerError(
+        `the Temporal server exited (code ${exited}) before it was ready; its log:\n${tail(logPath)}`,
+        logPath,
+      );
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new DevServerError(
+        `the Temporal server did not become ready within ${options.startTimeoutMs ?? 30_000} ms; log: ${logPath}`,
+        logPath,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+
+  if (detached) {
+    child.unref();
+    const record: DevServerRecord = {
+      pid: pid ?? -1,
+      address,
+      uiUrl,
+      storage: options.storage,
+      dbPath,
+      startedAt: new Date().toISOString(),
+    };
+    writeFileSync(pidFile(options.dir), JSON.stringify(record, null, 2) + '\n');
+    return { address, uiUrl, namespace: options.namespace, pid, reused: false, stop: noop };
+  }
+  return {
+    address,
+    uiUrl,
+    namespace: options.namespace,
+    pid,
+    reused: false,
+    stop: async () => {
+      if (exited !== undefined) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Stops the background server recorded in `dir`. Returns false when none was running. */
+export async function stopDevServer(dir: string): Promise<boolean> {
+  const record = readRecord(dir);
+  if (!record || !alive(record.pid)) {
+    rmSync(pidFile(dir), { force: true });
+    return false;
+  }
+  process.kill(record.pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive(record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(record.pid)) process.kill(record.pid, 'SIGKILL');
+  rmSync(pidFile(dir), { force: true });
+  return true;
+}
+
+export interface DevServerStatus {
+  running: boolean;
+  healthy: boolean;
+  record: DevServerRecord | null;
+}
+
+/** The state of the background server recorded in `dir` (and whether anything healthy answers at `address`). */
+export async function devServerStatus(dir: string, address: string): Promise<DevServerStatus> {
+  const record = existsSync(pidFile(dir)) ? readRecord(dir) : null;
+  return {
+    running: record !== null && alive(record.pid),
+    healthy: await temporalHealthy(record?.address ?? address),
+    record,
+  };
+}

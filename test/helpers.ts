@@ -1,0 +1,107 @@
+/** Test helpers: a worker with the offline model on a unique task queue of the shared test server. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import OpenAI from 'openai';
+import { DEFAULT_AGENTS, type AgentDefinition } from '../activities/agents';
+import {
+  startOfflineLlm,
+  type OfflineLlmLogEntry,
+  type OfflineLlmOptions,
+  type OfflineLlmServer,
+} from '../src/offline-llm/server';
+import { createAgentTeamWorker } from '../src/worker';
+import type { TeamInput, TeamResult } from '../workflows/types';
+
+export const testAddress = (): string => required('AGENT_TEAM_TEST_ADDRESS');
+export const testBundle = (): { codePath: string } => ({ codePath: required('AGENT_TEAM_TEST_BUNDLE') });
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with jest (test/global-setup.ts sets it)`);
+  return value;
+}
+
+let runtimeReady = false;
+export function quietRuntime(): void {
+  if (runtimeReady) return;
+  runtimeReady = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+export const uniqueId = (prefix: string): string =>
+  `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+/** Settings that keep retries fast in tests. */
+export const FAST_LLM: NonNullable<TeamInput['llm']> = {
+  timeoutMs: 5_000,
+  maxAttempts: 3,
+  initialRetryMs: 50,
+  maxRetryMs: 200,
+  backoffCoefficient: 2,
+  heartbeatMs: 1_000,
+};
+
+export interface TestTeam {
+  client: Client;
+  llm: OfflineLlmServer;
+  worker: Worker;
+  taskQueue: string;
+  logPath: string;
+  /** The offline model's request log so far. */
+  requests(): OfflineLlmLogEntry[];
+  /** Starts a run and waits for its result (throws WorkflowFailedError when it fails). */
+  run(input: TeamInput, workflowId?: string): Promise<{ workflowId: string; result: TeamResult }>;
+  close(): Promise<void>;
+}
+
+export async function startTestTeam(
+  options: { llm?: OfflineLlmOptions; agents?: readonly AgentDefinition[] } = {},
+): Promise<TestTeam> {
+  quietRuntime();
+  const dir = mkdtempSync(join(required('AGENT_TEAM_TEST_DIR'), 'team-'));
+  const logPath = join(dir, 'llm.jsonl');
+  const llm = await startOfflineLlm({ logPath, ...options.llm });
+  const taskQueue = uniqueId('tq');
+  const nativeConnection = await NativeConnection.connect({ address: testAddress() });
+  const worker = await createAgentTeamWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    agents: options.agents ?? DEFAULT_AGENTS,
+    openai: new OpenAI({ baseURL: llm.baseURL, apiKey: 'test', maxRetries: 0 }),
+    workflowBundle: testBundle(),
+  });
+  const connection = await Connection.connect({ address: testAddress() });
+  const client = new Client({ connection, namespace: 'default' });
+  // The worker runs in the background until close().
+  const running = worker.run();
+  const team: TestTeam = {
+    client,
+    llm,
+    worker,
+    taskQueue,
+    logPath,
+    requests: () =>
+      existsSync(logPath)
+        ? readFileSync(logPath, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as OfflineLlmLogEntry)
+        : [],
+    run: async (input, workflowId = uniqueId('wf')) => {
+      const result = await client.workflow.execute('agentTeamWorkflow', { taskQueue, workflowId, args: [input] });
+      return { workflowId, result: result as TeamResult };
+    },
+    close: async () => {
+      worker.shutdown();
+      await running;
+      await Promise.all([llm.close(), connection.close()]);
+      await nativeConnection.close();
+    },
+  };
+  return team;
+}

@@ -1,0 +1,147 @@
+import {
+  initialState,
+  nextAction,
+  reduce,
+  requestFor,
+  resultOf,
+  InvalidTeamInput,
+  type TeamState,
+} from '../../workflows/state';
+import type { ProgressLedger, StepResult } from '../../workflows/types';
+
+const usage = { promptTokens: 10, completionTokens: 5 };
+
+function ledger(opts: { done?: boolean; stalled?: boolean; next?: string } = {}): ProgressLedger {
+  return {
+    is_request_satisfied: { reason: '', answer: opts.done ?? false },
+    is_in_loop: { reason: '', answer: opts.stalled ?? false },
+    is_progress_being_made: { reason: '', answer: !(opts.stalled ?? false) },
+    next_speaker: { reason: '', answer: opts.next ?? 'researcher' },
+    instruction_or_question: { reason: '', answer: `do it, ${opts.next ?? 'researcher'}` },
+  };
+}
+
+/** Completes the next action with the given content/ledger, as the activity would. */
+function step(state: TeamState, extra: Partial<StepResult> = {}): TeamState {
+  const action = nextAction(state);
+  if (!action) throw new Error('no next action');
+  const req = requestFor(state, action);
+  return reduce(state, {
+    kind: req.kind,
+    agent: req.agent,
+    round: req.round,
+    stepIndex: req.stepIndex,
+    ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
+    ...(req.replan ? { replan: true } : {}),
+    ...(req.cutShort !== undefined ? { cutShort: req.cutShort } : {}),
+    content: `${req.agent} says hi`,
+    model: 'm',
+    usage,
+    latencyMs: 1,
+    attempt: 1,
+    ...extra,
+  });
+}
+
+describe('the team state machine', () => {
+  it('plans, delegates each round, and finishes when the ledger says so', () => {
+    let s = initialState({ task: '  sort things  ' });
+    expect(s.task).toBe('sort things');
+    expect(nextAction(s)).toEqual({ kind: 'plan', agent: 'orchestrator', round: 0 });
+    s = step(s);
+    expect(s.plan).toBe('orchestrator says hi');
+    expect(nextAction(s)).toEqual({ kind: 'ledger', agent: 'orchestrator', round: 1 });
+    s = step(s, { ledger: ledger({ next: 'coder' }) });
+    expect(nextAction(s)).toMatchObject({ kind: 'agent', agent: 'coder', round: 1, instruction: 'do it, coder' });
+    s = step(s);
+    s = step(s, { ledger: ledger({ done: true }) });
+    expect(nextAction(s)).toMatchObject({ kind: 'final', cutShort: false });
+    s = step(s, { content: 'the answer' });
+    expect(nextAction(s)).toBeNull();
+    expect(resultOf(s)).toEqual({
+      task: 'sort things',
+      answer: 'the answer',
+      cutShort: false,
+      rounds: 2,
+      replans: 0,
+      steps: 5,
+      usage: { promptTokens: 50, completionTokens: 25, llmCalls: 5 },
+    });
+    expect(s.messages.map((m) => `${m.step}:${m.kind}:${m.agent}`)).toEqual([
+      '0:plan:orchestrator',
+      '1:ledger:orchestrator',
+      '2:agent:coder',
+      '3:ledger:orchestrator',
+      '4:final:orchestrator',
+    ]);
+  });
+
+  it('counts stalls, replans past max_stalls, and resets the count after a replan', () => {
+    let s = step(initialState({ task: 't', maxStalls: 1 }));
+    s = step(s, { ledger: ledger({ stalled: true }) });
+    expect(s.stallCount).toBe(1);
+    expect(nextAction(s)?.kind).toBe('agent');
+    s = step(s);
+    s = step(s, { ledger: ledger({ stalled: true }) });
+    expect(s.stallCount).toBe(2);
+    expect(nextAction(s)).toEqual({ kind: 'plan', agent: 'orchestrator', round: 2, replan: true });
+    s = step(s);
+    expect(s.replans).toBe(1);
+    expect(s.stallCount).toBe(0);
+    expect(nextAction(s)).toEqual({ kind: 'ledger', agent: 'orchestrator', round: 3 });
+  });
+
+  it('progress lowers the stall count but never below zero', () => {
+    let s = step(initialState({ task: 't' }));
+    s = step(s, { ledger: ledger({ stalled: true }) });
+    s = step(s);
+    s = step(s, { ledger: ledger() });
+    expect(s.stallCount).toBe(0);
+    s = step(s);
+    s = step(s, { ledger: ledger() });
+    expect(s.stallCount).toBe(0);
+  });
+
+  it('ends with a final answer marked cut short at max_rounds', () => {
+    let s = step(initialState({ task: 't', maxRounds: 1 }));
+    s = step(s, { ledger: ledger() });
+    s = step(s);
+    expect(nextAction(s)).toEqual({ kind: 'final', agent: 'orchestrator', round: 1, cutShort: true });
+    s = step(s);
+    expect(resultOf(s)).toMatchObject({ cutShort: true, rounds: 1 });
+  });
+
+  it('sends agents the plan and answers, not the ledgers', () => {
+    let s = step(initialState({ task: 't' }));
+    s = step(s, { ledger: ledger() });
+    const req = requestFor(s, nextAction(s)!);
+    expect(req.transcript.map((m) => m.kind)).toEqual(['plan']);
+    expect(req.stepIndex).toBe(2);
+  });
+
+  it('never mutates the state it is given', () => {
+    const s0 = step(initialState({ task: 't' }));
+    const frozen = JSON.stringify(s0);
+    step(s0, { ledger: ledger() });
+    expect(JSON.stringify(s0)).toBe(frozen);
+  });
+
+  it.each([
+    [{ task: '' }, 'task must be a non-empty string'],
+    [{ task: '   ' }, 'task must be a non-empty string'],
+    [{ task: 'x'.repeat(40_000) }, 'task is 40000 characters; the limit is 32000'],
+    [{ task: 't', maxRounds: 0 }, 'maxRounds must be an integer ≥ 1, got 0'],
+    [{ task: 't', maxStalls: -1 }, 'maxStalls must be an integer ≥ 0, got -1'],
+    [{ task: 't', llm: { maxAttempts: 1.5 } }, 'llm.maxAttempts must be an integer ≥ 1, got 1.5'],
+  ])('rejects input %j', (input, message) => {
+    expect(() => initialState(input as never)).toThrow(new InvalidTeamInput(message));
+  });
+
+  it('fills defaults for a bare {task} (what `temporal workflow start` sends)', () => {
+    expect(initialState({ task: 't' }).settings).toMatchObject({
+      maxRounds: 10,
+      maxStalls: 3,
+      llm: { maxAttempts: 4 },
+    });
+  });
+});

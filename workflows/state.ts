@@ -1,0 +1,227 @@
+/**
+ * The team's state machine, as pure functions. The workflow runs it live; the checkpoint adapter folds
+ * history with the very same `reduce` to show the state at any checkpoint. One implementation, used twice:
+ * a change here changes both, and the replay tests guard that old histories still fold the same way.
+ *
+ * No I/O, no clock, no randomness: this module is bundled into the workflow sandbox.
+ */
+import {
+  DEFAULT_SETTINGS,
+  MAX_TASK_CHARS,
+  type StepKind,
+  type StepRequest,
+  type StepResult,
+  type TeamInput,
+  type TeamMessage,
+  type TeamResult,
+  type TeamSettings,
+  type ProgressLedger,
+  type TokenUsage,
+} from './types';
+
+/** Where the loop stands: which kind of step comes next. */
+export type Phase = 'planning' | 'replanning' | 'evaluating' | 'delegating' | 'finalizing' | 'done';
+
+/** The complete state of a run at one point: what `loadCheckpoint` returns. */
+export interface TeamState {
+  task: string;
+  settings: TeamSettings;
+  phase: Phase;
+  /** The orchestrator's current plan (task ledger); null before the first plan. */
+  plan: string | null;
+  /** Every step's output, in order. */
+  messages: TeamMessage[];
+  /** Rounds started (one progress ledger each). */
+  round: number;
+  stallCount: number;
+  replans: number;
+  /** Completed steps. */
+  steps: number;
+  lastLedger: ProgressLedger | null;
+  finalAnswer: string | null;
+  cutShort: boolean;
+  usage: TokenUsage & { llmCalls: number };
+}
+
+/** The next step to run, or null when the run is done. */
+export interface NextAction {
+  kind: StepKind;
+  agent: string;
+  round: number;
+  instruction?: string;
+  replan?: boolean;
+  cutShort?: boolean;
+}
+
+/** Raised for a workflow input that can never succeed; the workflow turns it into a non-retryable failure. */
+export class InvalidTeamInput extends Error {
+  override readonly name = 'InvalidTeamInput';
+}
+
+function positiveInt(value: unknown, field: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidTeamInput(`${field} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Checks a workflow input and fills in the defaults. Throws {@link InvalidTeamInput} naming the bad field. */
+export function resolveSettings(input: TeamInput): { task: string; settings: TeamSettings } {
+  if (input === null || typeof input !== 'object') {
+    throw new InvalidTeamInput('input must be an object like {"task": "…"}');
+  }
+  const task = typeof input.task === 'string' ? input.task.trim() : '';
+  if (!task) throw new InvalidTeamInput('task must be a non-empty string');
+  if (task.length > MAX_TASK_CHARS) {
+    throw new InvalidTeamInput(`task is ${task.length} characters; the limit is ${MAX_TASK_CHARS}`);
+  }
+  const d = DEFAULT_SETTINGS;
+  const llm = { ...d.llm, ...(input.llm ?? {}) };
+  const settings: TeamSettings = {
+    maxRounds: positiveInt(input.maxRounds ?? d.maxRounds, 'maxRounds', 1),
+    maxStalls: positiveInt(input.maxStalls ?? d.maxStalls, 'maxStalls', 0),
+    llm: {
+      timeoutMs: positiveInt(llm.timeoutMs, 'llm.timeoutMs', 1),
+      maxAttempts: positiveInt(llm.maxAttempts, 'llm.maxAttempts', 1),
+      initialRetryMs: positiveInt(llm.initialRetryMs, 'llm.initialRetryMs', 1),
+      maxRetryMs: positiveInt(llm.maxRetryMs, 'llm.maxRetryMs', 1),
+      backoffCoefficient: llm.backoffCoefficient >= 1 ? llm.backoffCoefficient : 1,
+      heartbeatMs: positiveInt(llm.heartbeatMs, 'llm.heartbeatMs', 1),
+    },
+  };
+  return { task, settings };
+}
+
+/** The state before any agent ran: the entry checkpoint. */
+export function initialState(input: TeamInput): TeamState {
+  const { task, settings } = resolveSettings(input);
+  return {
+    task,
+    settings,
+    phase: 'planning',
+    plan: null,
+    messages: [],
+    round: 0,
+    stallCount: 0,
+    replans: 0,
+    steps: 0,
+    lastLedger: null,
+    finalAnswer: null,
+    cutShort: false,
+    usage: { promptTokens: 0, completionTokens: 0, llmCalls: 0 },
+  };
+}
+
+/** What runs next, derived from the state alone. */
+export function nextAction(state: TeamState): NextAction | null {
+  switch (state.phase) {
+    case 'planning':
+      return { kind: 'plan', agent: 'orchestrator', round: state.round };
+    case 'replanning':
+      return { kind: 'plan', agent: 'orchestrator', round: state.round, replan: true };
+    case 'evaluating':
+      if (state.round >= state.settings.maxRounds) {
+        return { kind: 'final', agent: 'orchestrator', round: state.round, cutShort: true };
+      }
+      return { kind: 'ledger', agent: 'orchestrator', round: state.round + 1 };
+    case 'delegating': {
+      const ledger = state.lastLedger;
+      if (!ledger) throw new Error('delegating without a progress ledger');
+      return {
+        kind: 'agent',
+        agent: ledger.next_speaker.answer,
+        round: state.round,
+        instruction: ledger.instruction_or_question.answer,
+      };
+    }
+    case 'finalizing':
+      return { kind: 'final', agent: 'orchestrator', round: state.round, cutShort: state.cutShort };
+    case 'done':
+      return null;
+  }
+}
+
+/** The activity input for an action: the task, the plan and the conversation so far. */
+export function requestFor(state: TeamState, action: NextAction): StepRequest {
+  return {
+    ...action,
+    stepIndex: state.steps,
+    task: state.task,
+    plan: state.plan,
+    transcript: state.messages.filter((m) => m.kind === 'plan' || m.kind === 'agent'),
+  };
+}
+
+/** Folds one completed step into the state. Pure: returns a new state, never mutates. */
+export function reduce(state: TeamState, step: StepResult): TeamState {
+  const message: TeamMessage = {
+    step: state.steps,
+    kind: step.kind,
+    agent: step.agent,
+    round: step.round,
+    content: step.content,
+    ...(step.instruction !== undefined ? { instruction: step.instruction } : {}),
+  };
+  const next: TeamState = {
+    ...state,
+    steps: state.steps + 1,
+    messages: [...state.messages, message],
+    usage: {
+      promptTokens: state.usage.promptTokens + step.usage.promptTokens,
+      completionTokens: state.usage.completionTokens + step.usage.completionTokens,
+      llmCalls: state.usage.llmCalls + 1,
+    },
+  };
+  switch (step.kind) {
+    case 'plan':
+      return {
+        ...next,
+        plan: step.content,
+        phase: 'evaluating',
+        stallCount: 0,
+        replans: step.replan ? state.replans + 1 : state.replans,
+      };
+    case 'ledger': {
+      const ledger = step.ledger;
+      if (!ledger) throw new Error(`ledger step ${state.steps} carries no progress ledger`);
+      const base = { ...next, round: step.round, lastLedger: ledger };
+      if (ledger.is_request_satisfied.answer) return { ...base, phase: 'finalizing', cutShort: false };
+      const stalled = ledger.is_in_loop.answer || !ledger.is_progress_being_made.answer;
+      const stallCount = stalled ? state.stallCount + 1 : Math.max(0, state.stallCount - 1);
+      if (stallCount > state.settings.maxStalls) return { ...base, stallCount, phase: 'replanning' };
+      return { ...base, stallCount, phase: 'delegating' };
+    }
+    case 'agent':
+      return { ...next, phase: 'evaluating' };
+    case 'final':
+      return { ...next, phase: 'done', finalAnswer: step.content, cutShort: step.cutShort ?? false };
+  }
+}
+
+/** The workflow's return value for a finished state. */
+export function resultOf(state: TeamState): TeamResult {
+  return {
+    task: state.task,
+    answer: state.finalAnswer ?? '',
+    cutShort: state.cutShort,
+    rounds: state.round,
+    replans: state.replans,
+    steps: state.steps,
+    usage: state.usage,
+  };
+}
+
+/** A one-line summary of a step, for the Temporal Web UI's timeline and the CLI. */
+export function stepSummary(action: Pick<NextAction, 'kind' | 'agent' | 'round' | 'instruction' | 'replan'>): string {
+  const what =
+    action.kind === 'plan'
+      ? action.replan
+        ? 'replan'
+        : 'plan'
+      : action.kind === 'ledger'
+        ? 'progress ledger'
+        : action.kind === 'final'
+          ? 'final answer'
+          : (action.instruction ?? '').replace(/\s+/g, ' ').slice(0, 60);
+  return `${action.agent} · round ${action.round} · ${what}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * Types shared by the workflow, the activities, the client and the checkpoint adapter.
+ * Everything here is plain JSON: it travels through Temporal payloads and is what history records.
+ */
+
+/** Tokens spent by one LLM call, or summed over many. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Retry and timeout settings for every LLM call the workflow schedules. */
+export interface LlmCallSettings {
+  /** Per-call timeout (the HTTP request, and the activity's start-to-close with a small margin). */
+  timeoutMs: number;
+  /** Attempts per step, the first included; then the step (and the run) fails. */
+  maxAttempts: number;
+  /** First retry delay; grows by `backoffCoefficient` up to `maxRetryMs`. */
+  initialRetryMs: number;
+  maxRetryMs: number;
+  backoffCoefficient: number;
+  /** How often a running LLM call heartbeats; a dead worker is noticed after twice this. */
+  heartbeatMs: number;
+}
+
+/** The resolved limits of one run. Recorded in the run's input, so every checkpoint knows them. */
+export interface TeamSettings {
+  maxRounds: number;
+  maxStalls: number;
+  llm: LlmCallSettings;
+}
+
+/**
+ * What `agentTeamWorkflow` accepts. Only `task` is required, so that
+ * `temporal workflow start --type agentTeamWorkflow --input '{"task":"…"}'` works; anything left out
+ * takes the built-in defaults ({@link DEFAULT_SETTINGS}). `agent-team run` fills every field from
+ * config/workflow.yaml.
+ */
+export interface TeamInput {
+  task: string;
+  maxRounds?: number;
+  maxStalls?: number;
+  llm?: Partial<LlmCallSettings>;
+}
+
+/** The built-in defaults: the same numbers as the shipped config/workflow.yaml. */
+export const DEFAULT_SETTINGS: TeamSettings = {
+  maxRounds: 10,
+  maxStalls: 3,
+  llm: {
+    timeoutMs: 60_000,
+    maxAttempts: 4,
+    initialRetryMs: 1_000,
+    maxRetryMs: 30_000,
+    backoffCoefficient: 2,
+    heartbeatMs: 10_000,
+  },
+};
+
+/** Largest task accepted, in UTF-16 code units (well under Temporal's 2 MB payload limit). */
+export const MAX_TASK_CHARS = 32_000;
+
+/** One yes/no judgement of the progress ledger, with the reason the orchestrator gave. */
+export interface LedgerFlag {
+  reason: string;
+  answer: boolean;
+}
+
+/** One free-text answer of the progress ledger, with the reason the orchestrator gave. */
+export interface LedgerText {
+  reason: string;
+  answer: string;
+}
+
+/** The orchestrator's structured judgement each round (Magentic-One's progress ledger). */
+export interface ProgressLedger {
+  is_request_satisfied: LedgerFlag;
+  is_in_loop: LedgerFlag;
+  is_progress_being_made: LedgerFlag;
+  next_speaker: LedgerText;
+  instruction_or_question: LedgerText;
+}
+
+/**
+ * The kinds of step: the orchestrator's `plan` (task ledger, also used to replan), its `ledger`
+ * (progress ledger, one per round) and its `final` answer; `agent` is a team member's turn.
+ */
+export type StepKind = 'plan' | 'ledger' | 'agent' | 'final';
+
+/** One entry of the team's conversation, as kept in the state. */
+export interface TeamMessage {
+  /** Index of the step that produced it (0-based, in execution order). */
+  step: number;
+  kind: StepKind;
+  agent: string;
+  round: number;
+  /** For `agent` steps: what the orchestrator asked. */
+  instruction?: string;
+  content: string;
+}
+
+/** What the workflow asks the `callAgent` activity to do. */
+export interface StepRequest {
+  kind: StepKind;
+  agent: string;
+  round: number;
+  /** 0-based index of this step in the run (also the index of the checkpoint it will produce, minus one). */
+  stepIndex: number;
+  task: string;
+  plan: string | null;
+  /** The team's conversation so far (plan and agent answers). */
+  transcript: TeamMessage[];
+  /** `agent` steps: the orchestrator's instruction. */
+  instruction?: string;
+  /** `plan` steps: true when this is a replan after a stall. */
+  replan?: boolean;
+  /** `final` steps: true when max_rounds cut the run short. */
+  cutShort?: boolean;
+}
+
+/** What one agent step returns; history records it, and the state is folded from these. */
+export interface StepResult {
+  kind: StepKind;
+  agent: string;
+  round: number;
+  stepIndex: number;
+  instruction?: string;
+  replan?: boolean;
+  cutShort?: boolean;
+  /** The agent's answer (for `ledger` steps, the raw JSON the model returned). */
+  content: string;
+  /** `ledger` steps: the validated progress ledger. */
+  ledger?: ProgressLedger;
+  model: string;
+  usage: TokenUsage;
+  latencyMs: number;
+  /** Which attempt of the activity produced this result (1 = first try). */
+  attempt: number;
+}
+
+/** How a run ended, as the workflow returns it. */
+export interface TeamResult {
+  task: string;
+  answer: string;
+  /** True when max_rounds stopped the team before the orchestrator judged the task done. */
+  cutShort: boolean;
+  rounds: number;
+  replans: number;
+  steps: number;
+  usage: TokenUsage & { llmCalls: number };
+}
