@@ -50,12 +50,22 @@ export interface RunOutcome {
 }
 
 let runtimeInstalled = false;
-/** The SDK logs at INFO to the console by default; a CLI wants warnings only. */
-function installRuntime(): void {
+/**
+ * The SDK logs at INFO with whole objects by default; a CLI wants warnings, one readable line each
+ * (e.g. a failed attempt that Temporal will retry). AGENT_TEAM_LOG_LEVEL=DEBUG|INFO shows more.
+ */
+function installRuntime(log: (line: string) => void): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const level = (process.env.AGENT_TEAM_LOG_LEVEL?.toUpperCase() ?? 'WARN') as 'WARN';
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.AGENT_TEAM_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({
+      logger: new DefaultLogger(level, ({ level: lvl, message, meta }) => {
+        const error = meta?.error as Error | undefined;
+        const attempt = typeof meta?.attempt === 'number' ? ` (attempt ${meta.attempt})` : '';
+        log(`  ${lvl === 'WARN' ? '↻' : lvl} ${message}${attempt}${error ? `: ${error.message}` : ''}`);
+      }),
+    });
   } catch {
     // already installed by the host application: keep its settings
   }
@@ -146,8 +156,8 @@ export class AgentTeamApp {
 
   /** Resolves Temporal (starting the embedded server if needed) and connects a client. */
   static async open(config: AgentTeamConfig, options: AppOptions = {}): Promise<AgentTeamApp> {
-    installRuntime();
     const log = options.log ?? (() => {});
+    installRuntime(log);
     const target = await resolveTemporal(config, { start: options.startServer ?? true, log });
     const client = await connectClient(target);
     return new AgentTeamApp(config, target, client, log);

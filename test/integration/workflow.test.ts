@@ -1,0 +1,182 @@
+/**
+ * agentTeamWorkflow on the real Temporal dev server, with the offline model over HTTP through the real
+ * `openai` client. Faults are injected by the model server; the request log shows what was sent.
+ */
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { LlmFailureType } from '../../activities/errors';
+import { stateQuery } from '../../workflows';
+import type { TeamState } from '../../workflows/state';
+import { FAST_LLM, startTestTeam, uniqueId, type TestTeam } from '../helpers';
+
+const TASK = 'Compare quicksort and mergesort';
+
+/** Runs `fn` with a fresh team (its own task queue, model server and request log). */
+async function withTeam<T>(faults: string, fn: (team: TestTeam) => Promise<T>, answerChars?: number): Promise<T> {
+  const { parseFaults } = await import('../../src/offline-llm/server');
+  const team = await startTestTeam({ llm: { faults: parseFaults(faults), ...(answerChars ? { answerChars } : {}) } });
+  try {
+    return await fn(team);
+  } finally {
+    await team.close();
+  }
+}
+
+/** Expects the run to fail and returns the failure chain's parts. */
+async function failureOf(promise: Promise<unknown>): Promise<{ activity: ActivityFailure; app: ApplicationFailure }> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected the run to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const activity = (err as WorkflowFailedError).cause;
+  expect(activity).toBeInstanceOf(ActivityFailure);
+  const app = (activity as ActivityFailure).cause;
+  expect(app).toBeInstanceOf(ApplicationFailure);
+  return { activity: activity as ActivityFailure, app: app as ApplicationFailure };
+}
+
+describe('agentTeamWorkflow', () => {
+  it('runs the full loop with all four agents and reports token usage', () =>
+    withTeam('', async (team) => {
+      const { workflowId, result } = await team.run({ task: TASK, llm: FAST_LLM });
+      expect(result.cutShort).toBe(false);
+      expect(result.answer).toContain(TASK);
+      const requests = team.requests();
+      expect(requests.map((r) => `${r.agent}:${r.kind}`)).toEqual([
+        'orchestrator:plan',
+        'orchestrator:ledger',
+        'researcher:agent',
+        'orchestrator:ledger',
+        'coder:agent',
+        'orchestrator:ledger',
+        'analyst:agent',
+        'orchestrator:ledger',
+        'orchestrator:final',
+      ]);
+      expect(requests.every((r) => r.workflowId === workflowId && r.status === 200 && r.attempt === 1)).toBe(true);
+      expect(requests.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(result.steps).toBe(9);
+      expect(result.usage.llmCalls).toBe(9);
+      expect(result.usage.promptTokens).toBe(requests.reduce((n, r) => n + r.promptTokens, 0));
+      expect(result.usage.completionTokens).toBe(requests.reduce((n, r) => n + r.completionTokens, 0));
+      expect(result.usage.promptTokens).toBeGreaterThan(0);
+
+      // The live state is queryable and is the same state the reducer produced.
+      const state = await team.client.workflow.getHandle(workflowId).query(stateQuery);
+      expect((state as TeamState).phase).toBe('done');
+      expect((state as TeamState).messages).toHaveLength(9);
+    }));
+
+  it('stops at max_rounds and still ends with a final answer marked cut short', () =>
+    withTeam('', async (team) => {
+      const { result } = await team.run({ task: TASK, maxRounds: 2, llm: FAST_LLM });
+      expect(result).toMatchObject({ cutShort: true, rounds: 2 });
+      expect(result.answer).toContain('round limit');
+      expect(team.requests().map((r) => `${r.agent}:${r.kind}`)).toEqual([
+        'orchestrator:plan',
+        'orchestrator:ledger',
+        'researcher:agent',
+        'orchestrator:ledger',
+        'coder:agent',
+        'orchestrator:final',
+      ]);
+    }));
+
+  it('replans when stalls exceed max_stalls, then finishes', () =>
+    // Orchestrator calls: 1 plan, 2 ledger r1, 3 ledger r2 (stall), 4 ledger r3 (stall) → replan.
+    withTeam('orchestrator:3:stall,orchestrator:4:stall', async (team) => {
+      const { result } = await team.run({ task: TASK, maxStalls: 1, llm: FAST_LLM });
+      expect(result.replans).toBe(1);
+      expect(result.cutShort).toBe(false);
+      const kinds = team.requests().map((r) => `${r.agent}:${r.kind}`);
+      expect(kinds.slice(0, 7)).toEqual([
+        'orchestrator:plan',
+        'orchestrator:ledger',
+        'researcher:agent',
+        'orchestrator:ledger', // stall 1: researcher again
+        'researcher:agent',
+        'orchestrator:ledger', // stall 2 > max_stalls 1
+        'orchestrator:plan', // the replan
+      ]);
+      expect(kinds[kinds.length - 1]).toBe('orchestrator:final');
+    }));
+
+  it('retries an invalid progress ledger and continues when the next answer is valid', () =>
+    withTeam('orchestrator:2:malformed', async (team) => {
+      const { result } = await team.run({ task: TASK, llm: FAST_LLM });
+      expect(result.steps).toBe(9);
+      const ledgers = team.requests().filter((r) => r.kind === 'ledger' && r.round === 1);
+      expect(ledgers.map((r) => r.attempt)).toEqual([1, 2]);
+    }));
+
+  it('fails clearly when the ledger stays invalid after every attempt', () =>
+    withTeam('orchestrator:2:malformed,orchestrator:3:malformed', async (team) => {
+      const { app, activity } = await failureOf(team.run({ task: TASK, llm: { ...FAST_LLM, maxAttempts: 2 } }));
+      expect(app.type).toBe(LlmFailureType.InvalidOutput);
+      expect(app.message).toMatch(
+        /^orchestrator \(round 1\) returned an invalid progress ledger \(attempt 2\): not JSON/,
+      );
+      expect(activity.activityType).toBe('callAgent');
+      expect(team.requests().filter((r) => r.kind === 'ledger')).toHaveLength(2);
+    }));
+
+  it('retries a transient 500 on that step only', () =>
+    withTeam('researcher:1:transient', async (team) => {
+      const { result } = await team.run({ task: TASK, llm: FAST_LLM });
+      expect(result.steps).toBe(9);
+      const requests = team.requests();
+      expect(requests.filter((r) => r.agent === 'researcher').map((r) => [r.status, r.attempt])).toEqual([
+        [500, 1],
+        [200, 2],
+      ]);
+      expect(requests.filter((r) => r.agent !== 'researcher').every((r) => r.attempt === 1)).toBe(true);
+    }));
+
+  it('waits at least Retry-After on a 429 even when the retry policy would retry sooner', () =>
+    withTeam('coder:1:ratelimit', async (team) => {
+      await team.run({ task: TASK, llm: { ...FAST_LLM, initialRetryMs: 10, maxRetryMs: 10 } });
+      const coder = team.requests().filter((r) => r.agent === 'coder');
+      expect(coder.map((r) => r.status)).toEqual([429, 200]);
+      const waited = Date.parse(coder[1]!.time) - Date.parse(coder[0]!.time);
+      expect(waited).toBeGreaterThanOrEqual(1000);
+    }));
+
+  it('fails at once on a non-retryable 400, naming the agent, round and status', () =>
+    withTeam('coder:1:fatal', async (team) => {
+      const { app } = await failureOf(team.run({ task: TASK, llm: FAST_LLM }));
+      expect(app.type).toBe(LlmFailureType.Rejected);
+      expect(app.nonRetryable).toBe(true);
+      expect(app.message).toMatch(
+        /^coder \(round 2\): the LLM endpoint answered HTTP 400: .*then resume from the last checkpoint$/,
+      );
+      expect(app.details).toEqual([{ agent: 'coder', round: 2, status: 400 }]);
+      expect(team.requests().filter((r) => r.agent === 'coder')).toHaveLength(1);
+    }));
+
+  it('retries a call that hangs past the timeout', () =>
+    withTeam('analyst:1:hang', async (team) => {
+      const { result } = await team.run({ task: TASK, llm: { ...FAST_LLM, timeoutMs: 1_000 } });
+      expect(result.steps).toBe(9);
+      expect(
+        team
+          .requests()
+          .filter((r) => r.agent === 'analyst')
+          .map((r) => [r.status, r.attempt]),
+      ).toEqual([
+        [0, 1],
+        [200, 2],
+      ]);
+    }));
+
+  it('rejects an empty task as a non-retryable workflow failure', () =>
+    withTeam('', async (team) => {
+      const err = await team.run({ task: '  ' }, uniqueId('empty')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('InvalidTeamInput');
+      expect(cause.message).toBe('task must be a non-empty string');
+      expect(team.requests()).toHaveLength(0);
+    }));
+});
