@@ -6,9 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
-import { resolveSettings, InvalidTeamInput } from '../workflows/state';
 import type { TeamInput, TeamResult, TokenUsage } from '../workflows/types';
-import { teamInputFor, type AgentTeamConfig } from './config';
+import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
 import { UsageError } from './errors';
 import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
 import { openLlm, type LlmConnection } from './llm';
@@ -78,16 +77,6 @@ export function newWorkflowId(now = new Date()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   return `agent-team-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Checks a task before anything starts; throws {@link UsageError} naming the problem. */
-export function validateTask(task: string): string {
-  try {
-    return resolveSettings({ task }).task;
-  } catch (err) {
-    if (err instanceof InvalidTeamInput) throw new UsageError(err.message);
-    throw err;
-  }
 }
 
 function unwrapError(err: Error | undefined): RunError | undefined {

@@ -8,7 +8,8 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_AGENTS, ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
 import { DEFAULT_SETTINGS, type TeamInput } from '../workflows/types';
-import { ConfigError } from './errors';
+import { InvalidTeamInput, resolveSettings } from '../workflows/state';
+import { ConfigError, UsageError } from './errors';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -143,6 +144,16 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env, 
     throw new ConfigError(`${file} is not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
   }
   return parseConfig(doc.toJS(), file, cwd);
+}
+
+/** Checks a task before anything starts (same rules as the workflow); throws {@link UsageError} naming the problem. */
+export function validateTask(task: string): string {
+  try {
+    return resolveSettings({ task }).task;
+  } catch (err) {
+    if (err instanceof InvalidTeamInput) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** The workflow input for a task under this configuration: every setting explicit, so history records it. */

@@ -5,14 +5,24 @@
  * operation failed, 2 bad usage or configuration (nothing was started or changed).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AgentTeamApp, WORKFLOW_TYPE, validateTask } from '../app';
-import { loadConfig, type AgentTeamConfig } from '../config';
+import { loadConfig, validateTask, type AgentTeamConfig } from '../config';
 import { UsageError } from '../errors';
-import { offlineLlmOptionsFromEnv, startOfflineLlm } from '../offline-llm/server';
 import { PACKAGE_VERSION, cliVersion, findTemporalCli } from '../temporal/cli-binary';
-import { temporalSettings } from '../temporal/connection';
-import { devServerStatus, ensureDevServer, stopDevServer } from '../temporal/dev-server';
 import { outcomeLine, stepLine } from './format';
+import type * as AppModule from '../app';
+import type * as ConnectionModule from '../temporal/connection';
+import type * as DevServerModule from '../temporal/dev-server';
+import type * as OfflineLlmModule from '../offline-llm/server';
+
+// The Temporal SDK and the openai client take ~1 s to load: commands require them when they run, so that
+// --help and usage errors answer at once. Plain require (not import()) behaves the same under tsx, jest and
+// the compiled dist/.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadApp = async (): Promise<typeof AppModule> => require('../app');
+const loadDevServer = async (): Promise<typeof DevServerModule> => require('../temporal/dev-server');
+const loadConnection = async (): Promise<typeof ConnectionModule> => require('../temporal/connection');
+const loadOfflineLlm = async (): Promise<typeof OfflineLlmModule> => require('../offline-llm/server');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const err = (line: string): void => void process.stderr.write(line + '\n');
 const out = (text: string): void => void process.stdout.write(text + '\n');
@@ -84,13 +94,19 @@ export function buildProgram(): Command {
           if (options.workflowId !== undefined && !options.workflowId.trim())
             throw new UsageError('--workflow-id must not be empty');
           const config = load(options);
+          const { AgentTeamApp, WORKFLOW_TYPE } = await loadApp();
           const app = await AgentTeamApp.open(config, { log: err });
           try {
-            const hosted = options.worker ? await app.createWorker({ offline: options.offline ?? false }) : null;
+            // Start first: a refused start (say, a duplicate id) must not leave a worker holding the process open.
             const { workflowId, runId } = await app.start(
               task,
               options.workflowId ? { workflowId: options.workflowId } : {},
             );
+            const hosted = options.worker
+              ? await app.createWorker({ offline: options.offline ?? false }).catch((e: Error) => {
+                  throw new Error(`${e.message} (run ${workflowId} is started: \`agent-team worker\` will execute it)`);
+                })
+              : null;
             err(
               `▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`,
             );
@@ -121,6 +137,7 @@ export function buildProgram(): Command {
     .action(
       action(async (options: CommonOptions & { offline?: boolean; taskQueue?: string }) => {
         const config = load(options);
+        const { AgentTeamApp } = await loadApp();
         const app = await AgentTeamApp.open(config, { log: err });
         try {
           const taskQueue = options.taskQueue ?? app.taskQueue;
@@ -147,6 +164,8 @@ export function buildProgram(): Command {
     .action(
       action(async (options: CommonOptions) => {
         const config = load(options);
+        const { temporalSettings } = await loadConnection();
+        const { ensureDevServer } = await loadDevServer();
         const settings = temporalSettings(config);
         if (settings.external)
           throw new UsageError(
@@ -176,6 +195,7 @@ export function buildProgram(): Command {
     .action(
       action(async (options: CommonOptions) => {
         const config = load(options);
+        const { stopDevServer } = await loadDevServer();
         err(
           (await stopDevServer(config.storageDir))
             ? 'Stopped.'
@@ -191,6 +211,7 @@ export function buildProgram(): Command {
     .action(
       action(async (options: CommonOptions) => {
         const config = load(options);
+        const { devServerStatus } = await loadDevServer();
         const status = await devServerStatus(config.storageDir, `127.0.0.1:${config.temporal.port}`);
         let cli: string | null = null;
         try {
@@ -234,6 +255,7 @@ export function buildProgram(): Command {
     )
     .action(
       action(async (options: { port: number }) => {
+        const { offlineLlmOptionsFromEnv, startOfflineLlm } = await loadOfflineLlm();
         const server = await startOfflineLlm({ ...offlineLlmOptionsFromEnv(), port: options.port });
         err(`Offline model listening: OPENAI_BASE_URL=${server.baseURL} (Ctrl-C to stop)`);
         await new Promise<void>((resolve) => {

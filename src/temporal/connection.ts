@@ -4,11 +4,14 @@
  * exactly like the `temporal` CLI reads them. When they name no address, the embedded dev server is used
  * (and started when needed).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentTeamConfig } from '../config';
-import { TemporalUnreachableError } from '../errors';
+import { ConfigError, TemporalUnreachableError } from '../errors';
 import { ensureDevServer } from './dev-server';
 
 type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
@@ -22,13 +25,38 @@ export interface TemporalTarget {
   uiUrl: string | null;
 }
 
-/** Reads the Temporal settings; no I/O. */
+/** The Temporal CLI's client config file, where envconfig looks for it on this machine. */
+function clientConfigFile(env: NodeJS.ProcessEnv): string {
+  return (
+    env.TEMPORAL_CONFIG_FILE ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'temporalio', 'temporal.toml')
+  );
+}
+
+/**
+ * Loads the standard Temporal client settings. envconfig 1.24 throws a TypeError on a config file without
+ * any [profile.*] table; such a file configures nothing (the `temporal` CLI accepts it), so it is read as
+ * absent. Any other failure is a {@link ConfigError} naming the file.
+ */
+function loadConnectConfig(env: NodeJS.ProcessEnv = process.env): ReturnType<typeof loadClientConnectConfig> {
+  try {
+    return loadClientConnectConfig({});
+  } catch (err) {
+    const file = clientConfigFile(env);
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    if (err instanceof TypeError && text !== null && !/^\s*\[profile/m.test(text)) {
+      return loadClientConnectConfig({ disableFile: true });
+    }
+    throw new ConfigError(`cannot read the Temporal client configuration ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Reads the Temporal settings; no network I/O. */
 export function temporalSettings(config: AgentTeamConfig): {
   external: boolean;
   options: ConnectionOptions;
   namespace: string;
 } {
-  const { connectionOptions, namespace } = loadClientConnectConfig({});
+  const { connectionOptions, namespace } = loadConnectConfig();
   return {
     external: Boolean(connectionOptions.address),
     options: connectionOptions,

@@ -1,0 +1,251 @@
+/**
+ * The `agent-team` CLI as a user runs it: real processes against the shared test server (as an "existing
+ * cluster" through TEMPORAL_ADDRESS) and, in the last block, its own embedded server.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { RunOutcome } from '../../src/app';
+import { freePort } from '../../src/temporal/dev-server';
+import { cleanEnv, cli, collect, spawnCli, temporal, waitForOutput, writeConfig } from '../cli-helpers';
+import { testAddress, uniqueId } from '../helpers';
+
+const TASK = 'Compare quicksort and mergesort';
+const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
+
+/** A config on a task queue of its own, with quick retries. */
+function queueConfig(taskQueue: string, extra = ''): string {
+  return writeConfig(
+    dir(),
+    `temporal:\n  task_queue: ${taskQueue}\nllm:\n  initial_retry_ms: 50\n  max_retry_ms: 100\n${extra}`,
+  );
+}
+
+describe('agent-team run against a configured cluster', () => {
+  it('run --offline --json completes with all four agents, visible to `temporal workflow show`', async () => {
+    const config = queueConfig(uniqueId('tq'));
+    const log = join(dir(), `${uniqueId('llm')}.jsonl`);
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log });
+    const { code, stdout, stderr } = await cli(['run', TASK, '--offline', '--json', '--config', config], env);
+    expect(stderr).toContain('✔ COMPLETED: 9 steps, 4 rounds');
+    expect(code).toBe(0);
+    const outcome = JSON.parse(stdout) as RunOutcome;
+    expect(outcome.status).toBe('COMPLETED');
+    expect(new Set(outcome.steps.map((s) => s.agent))).toEqual(
+      new Set(['orchestrator', 'researcher', 'coder', 'analyst']),
+    );
+    expect(outcome.steps.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(outcome.usage.totalTokens).toBe(outcome.usage.promptTokens + outcome.usage.completionTokens);
+    expect(outcome.usage.totalTokens).toBeGreaterThan(0);
+    expect(outcome.usage.llmCalls).toBe(9);
+    expect(outcome.result?.answer).toContain(TASK);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(9);
+
+    const shown = await temporal(['workflow', 'show', '--address', testAddress(), '-w', outcome.workflowId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('WorkflowExecutionCompleted');
+    expect(shown.stdout.match(/ActivityTaskCompleted/g)).toHaveLength(9);
+  });
+
+  it('a run started with `temporal workflow start` completes on `agent-team worker --offline`', async () => {
+    const taskQueue = uniqueId('tq');
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+    const worker = spawnCli(['worker', '--offline', '--config', queueConfig(taskQueue)], env);
+    const exited = collect(worker);
+    try {
+      await waitForOutput(worker, /Worker polling task queue/);
+      const workflowId = uniqueId('temporal-cli');
+      const started = await temporal([
+        'workflow',
+        'start',
+        '--address',
+        testAddress(),
+        '--type',
+        'agentTeamWorkflow',
+        '--task-queue',
+        taskQueue,
+        '--workflow-id',
+        workflowId,
+        '--input',
+        JSON.stringify({ task: TASK }),
+      ]);
+      expect(started.code).toBe(0);
+      const result = await temporal([
+        'workflow',
+        'result',
+        '--address',
+        testAddress(),
+        '-w',
+        workflowId,
+        '--output',
+        'json',
+      ]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('"status": "COMPLETED"');
+      expect(result.stdout).toContain('"steps": 9');
+    } finally {
+      worker.kill('SIGINT');
+    }
+    const { code, stderr } = await exited;
+    expect(stderr).toContain('Worker stopped.');
+    expect(code).toBe(0);
+  });
+
+  it('exits 1 with the failing agent, round and HTTP status when a step fails for good', async () => {
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_FAULTS: 'coder:1:fatal' });
+    const { code, stdout, stderr } = await cli(
+      ['run', TASK, '--offline', '--json', '--config', queueConfig(uniqueId('tq'))],
+      env,
+    );
+    expect(code).toBe(1);
+    const outcome = JSON.parse(stdout) as RunOutcome;
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toMatchObject({ type: 'LlmRequestRejected', agent: 'coder', round: 2, httpStatus: 400 });
+    expect(outcome.steps.map((s) => s.agent)).toEqual(['orchestrator', 'orchestrator', 'researcher', 'orchestrator']);
+    expect(stderr).toContain('✖ FAILED at coder (round 2) after 4 completed steps');
+  });
+
+  it('refuses a workflow id that is already running (exit 2), starting nothing', async () => {
+    const taskQueue = uniqueId('tq-no-worker');
+    const workflowId = uniqueId('busy');
+    const connection = await Connection.connect({ address: testAddress() });
+    const client = new Client({ connection });
+    const handle = await client.workflow.start('agentTeamWorkflow', { taskQueue, workflowId, args: [{ task: TASK }] });
+    try {
+      const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+      const { code, stderr } = await cli(
+        ['run', TASK, '--offline', '--workflow-id', workflowId, '--config', queueConfig(taskQueue)],
+        env,
+      );
+      expect(code).toBe(2);
+      expect(stderr).toContain(`a run with workflow id "${workflowId}" is already running`);
+      const { runId } = await handle.describe();
+      expect(runId).toBe(handle.firstExecutionRunId);
+    } finally {
+      await handle.terminate('test cleanup');
+      await connection.close();
+    }
+  });
+});
+
+describe('agent-team input errors (exit 2, nothing started)', () => {
+  const env = cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }); // nothing may even try to connect
+
+  it.each([
+    ['an empty task', ['run', '   '], 'task must be a non-empty string'],
+    ['a task over the limit', ['run', 'x'.repeat(32_001)], 'task is 32001 characters; the limit is 32000'],
+    ['a missing task', ['run'], "missing required argument 'task'"],
+    ['an unknown command', ['bogus'], "unknown command 'bogus'"],
+    ['an unknown option', ['run', 'x', '--frobnicate'], "unknown option '--frobnicate'"],
+    [
+      'a missing config file',
+      ['run', 'x', '--config', '/nonexistent/workflow.yaml'],
+      'config file not found: /nonexistent/workflow.yaml',
+    ],
+    ['an empty workflow id', ['run', 'x', '--workflow-id', ' '], '--workflow-id must not be empty'],
+    ['a bad port', ['llm-server', '--port', '99999'], "option '--port <port>' argument '99999' is invalid"],
+  ])('%s', async (_name, args, message) => {
+    const { code, stderr } = await cli(args, env);
+    expect(stderr).toContain(message);
+    expect(code).toBe(2);
+  });
+
+  it.each([
+    ['unknown key', 'workflow:\n  max_round: 5\n', 'workflow: unknown key "max_round"'],
+    ['wrong type', 'llm:\n  timeout_ms: soon\n', 'llm.timeout_ms: Invalid input: expected number, received string'],
+    [
+      'storage_type redis',
+      'workflow:\n  checkpointing:\n    storage_type: redis\n',
+      'must be "file" or "memory", got "redis"',
+    ],
+    ['malformed YAML', 'workflow: {max_rounds: 3\n', 'is not valid YAML'],
+  ])('config with %s', async (_name, yaml, message) => {
+    const { code, stderr } = await cli(['run', TASK, '--config', writeConfig(dir(), yaml)], env);
+    expect(stderr).toContain(message);
+    expect(code).toBe(2);
+  });
+
+  it('a bad OFFLINE_LLM_FAULTS is a usage error too', async () => {
+    const { code, stderr } = await cli(['llm-server', '--port', '0'], {
+      ...env,
+      OFFLINE_LLM_FAULTS: 'coder:one:fatal',
+    });
+    expect(stderr).toContain('OFFLINE_LLM_FAULTS: "coder:one:fatal" is not <agent>:<n>:<kind>');
+    expect(code).toBe(2);
+  });
+
+  it('--help works on every command', async () => {
+    for (const args of [
+      ['--help'],
+      ['run', '--help'],
+      ['worker', '--help'],
+      ['server', '--help'],
+      ['server', 'start', '--help'],
+      ['llm-server', '--help'],
+    ]) {
+      const { code, stdout } = await cli(args, env);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Usage: agent-team/);
+    }
+  });
+});
+
+describe('the embedded server', () => {
+  let blocker: Server | undefined;
+  afterAll(() => blocker?.close());
+
+  it('starts on demand, keeps history in its SQLite file across a restart, and stops', async () => {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const storage = join(dir(), uniqueId('checkpoints'));
+    const config = writeConfig(
+      dir(),
+      `workflow:\n  checkpointing:\n    storage_path: ${storage}\ntemporal:\n  port: ${port}\n  ui_port: ${uiPort}\n  task_queue: ${uniqueId('tq')}\n`,
+    );
+    const env = cleanEnv();
+    try {
+      const run = await cli(['run', TASK, '--offline', '--json', '--config', config], env);
+      expect(run.stderr).toContain(
+        `Starting the embedded Temporal server (file: ${storage}/temporal.db) on 127.0.0.1:${port}`,
+      );
+      expect(run.stderr).toContain(`Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows/`);
+      expect(run.code).toBe(0);
+      const { workflowId } = JSON.parse(run.stdout) as RunOutcome;
+
+      const status = await cli(['server', 'status', '--json', '--config', config], env);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ running: true, healthy: true, record: { storage: 'file' } });
+
+      expect((await cli(['server', 'stop', '--config', config], env)).stderr).toContain('Stopped.');
+      const down = await cli(['server', 'status', '--config', config], env);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain('not answering');
+
+      const restarted = await cli(['server', 'start', '--json', '--config', config], env);
+      expect(restarted.code).toBe(0);
+      expect(JSON.parse(restarted.stdout)).toMatchObject({ reused: false, address: `127.0.0.1:${port}` });
+      const again = await cli(['server', 'start', '--json', '--config', config], env);
+      expect(JSON.parse(again.stdout)).toMatchObject({ reused: true });
+      const described = await temporal(['workflow', 'describe', '--address', `127.0.0.1:${port}`, '-w', workflowId]);
+      expect(described.stdout).toMatch(/Status\s+COMPLETED/);
+    } finally {
+      await cli(['server', 'stop', '--config', config], env);
+    }
+  });
+
+  it('reports a port taken by another program instead of hanging', async () => {
+    const port = await freePort();
+    blocker = createServer((socket) => {
+      socket.on('error', () => {}); // our port probe resets the connection
+      socket.end('not temporal\n');
+    });
+    await new Promise<void>((resolve) => blocker!.listen(port, '127.0.0.1', resolve));
+    const config = writeConfig(
+      dir(),
+      `workflow:\n  checkpointing:\n    storage_path: ${join(dir(), uniqueId('cp'))}\ntemporal:\n  port: ${port}\n`,
+    );
+    const { code, stderr } = await cli(['run', TASK, '--offline', '--config', config], cleanEnv());
+    expect(stderr).toContain(`port ${port} on 127.0.0.1 is in use by a program that is not a Temporal server`);
+    expect(code).toBe(1);
+  });
+});
