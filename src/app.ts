@@ -9,6 +9,7 @@ import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@tempor
 import type { TeamInput, TeamResult, TokenUsage } from '../workflows/types';
 import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
 import { UsageError } from './errors';
+import { CheckpointStore, checkpointsOf, resetCommand, type Checkpoint, type LoadedCheckpoint } from './checkpoints';
 import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
 import { openLlm, type LlmConnection } from './llm';
 import { connectClient, connectWorker, resolveTemporal, type TemporalTarget } from './temporal/connection';
@@ -46,6 +47,21 @@ export interface RunOutcome {
   error?: RunError;
   steps: StepSummary[];
   usage: TokenUsage & { totalTokens: number; llmCalls: number };
+  /** Every checkpoint of this run, oldest first (step 0 is the entry checkpoint). */
+  checkpoints: Checkpoint[];
+}
+
+/** The outcome of a resume: the new run, and what it reused from the checkpoint. */
+export interface ResumeOutcome extends RunOutcome {
+  resumedFrom: Checkpoint;
+  /** The equivalent Temporal CLI command. */
+  resetCommand: string;
+  /** Steps kept from before the checkpoint (not sent to the LLM again). */
+  reusedSteps: number;
+  /** Steps this run executed. */
+  executedSteps: number;
+  /** What the reused steps cost the first time: not paid again. */
+  savedUsage: { totalTokens: number; llmCalls: number };
 }
 
 let runtimeInstalled = false;
@@ -95,7 +111,7 @@ function unwrapError(err: Error | undefined): RunError | undefined {
 }
 
 /** Summarises a closed run from its history. */
-export async function summarize(reader: HistoryReader): Promise<RunOutcome> {
+export async function summarize(reader: HistoryReader, namespace: string): Promise<RunOutcome> {
   const { run } = reader;
   const steps: StepSummary[] = run.steps.map((s) => ({
     index: s.result.stepIndex,
@@ -118,6 +134,7 @@ export async function summarize(reader: HistoryReader): Promise<RunOutcome> {
     ...(error ? { error } : {}),
     steps,
     usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls: steps.length },
+    checkpoints: checkpointsOf(run, namespace),
   };
 }
 
@@ -136,12 +153,17 @@ export interface AppOptions {
 }
 
 export class AgentTeamApp {
+  /** Checkpoints of the runs in this namespace. */
+  readonly checkpoints: CheckpointStore;
+
   private constructor(
     readonly config: AgentTeamConfig,
     readonly target: TemporalTarget,
     readonly client: Client,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.checkpoints = new CheckpointStore(client, target.namespace);
+  }
 
   /** Resolves Temporal (starting the embedded server if needed) and connects a client. */
   static async open(config: AgentTeamConfig, options: AppOptions = {}): Promise<AgentTeamApp> {
@@ -229,7 +251,29 @@ export class AgentTeamApp {
     runId: string,
     onStep: (step: RecordedStep) => void = () => {},
   ): Promise<RunOutcome> {
-    return summarize(await followRun(this.client, workflowId, runId, onStep));
+    return summarize(await followRun(this.client, workflowId, runId, onStep), this.target.namespace);
+  }
+
+  /**
+   * Resets the workflow to a checkpoint (refusing a running workflow or an invalid id before anything
+   * changes). Returns the new run; `follow` it, then `resumeOutcome` to count what was reused.
+   */
+  async resetTo(checkpointId: string): Promise<{ checkpoint: LoadedCheckpoint; runId: string; command: string }> {
+    const { checkpoint, runId } = await this.checkpoints.reset(checkpointId);
+    return { checkpoint, runId, command: resetCommand({ namespace: this.target.namespace, ...checkpoint }) };
+  }
+
+  /** The outcome of a resumed run, with what it reused from the checkpoint. */
+  static resumeOutcome(outcome: RunOutcome, checkpoint: Checkpoint, command: string): ResumeOutcome {
+    const { state: _state, ...resumedFrom } = checkpoint as LoadedCheckpoint;
+    return {
+      ...outcome,
+      resumedFrom,
+      resetCommand: command,
+      reusedSteps: checkpoint.step,
+      executedSteps: outcome.steps.length - checkpoint.step,
+      savedUsage: { totalTokens: checkpoint.usage.totalTokens, llmCalls: checkpoint.usage.llmCalls },
+    };
   }
 
   async close(): Promise<void> {

@@ -8,8 +8,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig, validateTask, type AgentTeamConfig } from '../config';
 import { UsageError } from '../errors';
 import { PACKAGE_VERSION, cliVersion, findTemporalCli } from '../temporal/cli-binary';
-import { outcomeLine, stepLine } from './format';
+import { checkpointDetails, checkpointTable, outcomeLine, stepLine } from './format';
 import type * as AppModule from '../app';
+import type * as CheckpointsModule from '../checkpoints';
 import type * as ConnectionModule from '../temporal/connection';
 import type * as DevServerModule from '../temporal/dev-server';
 import type * as OfflineLlmModule from '../offline-llm/server';
@@ -20,6 +21,7 @@ import type * as OfflineLlmModule from '../offline-llm/server';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const loadApp = async (): Promise<typeof AppModule> => require('../app');
 const loadDevServer = async (): Promise<typeof DevServerModule> => require('../temporal/dev-server');
+const loadCheckpoints = async (): Promise<typeof CheckpointsModule> => require('../checkpoints');
 const loadConnection = async (): Promise<typeof ConnectionModule> => require('../temporal/connection');
 const loadOfflineLlm = async (): Promise<typeof OfflineLlmModule> => require('../offline-llm/server');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -56,6 +58,129 @@ function action<A extends unknown[]>(body: (...args: A) => Promise<number | void
   };
 }
 
+interface RunOptions extends CommonOptions {
+  offline?: boolean;
+  worker: boolean;
+}
+
+const RUN_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+] as const;
+type RunStatus = (typeof RUN_STATUSES)[number];
+
+function parseStatuses(value: string): RunStatus[] {
+  return value.split(',').map((raw) => {
+    const status = raw.trim().toUpperCase().replace(/-/g, '_');
+    if (!(RUN_STATUSES as readonly string[]).includes(status)) {
+      throw new InvalidArgumentError(`"${raw}" is not one of ${RUN_STATUSES.join(', ').toLowerCase()}`);
+    }
+    return status as RunStatus;
+  });
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+async function openApp(options: CommonOptions): Promise<AppModule.AgentTeamApp> {
+  const config = load(options);
+  const { AgentTeamApp } = await loadApp();
+  return AgentTeamApp.open(config, { log: err });
+}
+
+/** Hosts a worker (unless --no-worker), follows the run to its end printing each step, and reports. */
+async function execute(
+  app: AppModule.AgentTeamApp,
+  workflowId: string,
+  runId: string,
+  options: RunOptions,
+  reusedUpTo = 0,
+): Promise<AppModule.RunOutcome> {
+  const hosted = options.worker
+    ? await app.createWorker({ offline: options.offline ?? false }).catch((e: Error) => {
+        throw new Error(`${e.message} (run ${workflowId} is started: \`agent-team worker\` will execute it)`);
+      })
+    : null;
+  err(`▶ agentTeamWorkflow ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`);
+  const ui = app.webUiUrl(workflowId, runId);
+  if (ui) err(`  Web UI: ${ui}`);
+  const following = app.follow(workflowId, runId, (step) =>
+    err(stepLine(step) + (step.completedEventId < reusedUpTo ? '  (reused from the checkpoint)' : '')),
+  );
+  const outcome = hosted ? ((await hosted.run(following)) as Awaited<typeof following>) : await following;
+  if (outcome.checkpoints.length > 0)
+    err(checkpointTable([...outcome.checkpoints].reverse(), 'Checkpoints of this run'));
+  err(outcomeLine(outcome));
+  return outcome;
+}
+
+/** `resume [id]` and `run --resume id`. */
+async function resume(checkpointId: string | undefined, options: RunOptions): Promise<number> {
+  const { decodeCheckpointId } = await loadCheckpoints();
+  if (checkpointId !== undefined)
+    decodeCheckpointId(checkpointId); // garbled ids fail before any connection
+  else if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError(
+      'no checkpoint id given, and no terminal to pick one on: list them with ' +
+        '`agent-team checkpoints list --status failed` and pass one, e.g. `agent-team resume cp1_…`',
+    );
+  }
+  const app = await openApp(options);
+  try {
+    const id = checkpointId ?? (await pickCheckpoint(app));
+    const { checkpoint, runId, command } = await app.resetTo(id);
+    err(
+      `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
+        `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}: ` +
+        `${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
+        `  same as: ${command}`,
+    );
+    const outcome = await execute(app, checkpoint.workflowId, runId, options, checkpoint.eventId);
+    const resumed = (await loadApp()).AgentTeamApp.resumeOutcome(outcome, checkpoint, command);
+    if (options.json) json(resumed);
+    else if (outcome.result) out(outcome.result.answer);
+    return outcome.status === 'COMPLETED' ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}
+
+/** The interactive picker: a recent unfinished run, then one of its checkpoints (newest first). */
+async function pickCheckpoint(app: AppModule.AgentTeamApp): Promise<string> {
+  const { select } = await import('@inquirer/prompts');
+  const failed = await app.checkpoints.list({ status: ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELED'], limit: 10 });
+  const all = failed.length > 0 ? failed : await app.checkpoints.list({ limit: 10 });
+  if (all.length === 0) throw new UsageError('there are no runs with checkpoints in this namespace yet');
+  const runs = [...new Map(all.map((c) => [c.runId, c])).values()];
+  const runId = await select({
+    message:
+      failed.length > 0
+        ? 'Resume which run? (recent unfinished runs)'
+        : 'Resume which run? (no failed runs; recent runs)',
+    choices: runs.map((c) => ({
+      name: `${c.workflowId}  ${c.runStatus.toLowerCase()}  ${c.createdAt ?? ''}`,
+      value: c.runId,
+    })),
+  });
+  return select({
+    message: 'From which checkpoint? (newest first; steps before it are reused)',
+    choices: all
+      .filter((c) => c.runId === runId)
+      .map((c) => ({
+        name: `step ${c.step}  ${c.agent ?? '(entry)'}${c.kind ? ` ${c.kind}` : ''}  round ${c.round}  ${c.usage.totalTokens} tokens saved`,
+        value: c.checkpointId,
+      })),
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command('agent-team')
     .description(
@@ -71,8 +196,9 @@ export function buildProgram(): Command {
     .description(
       'Run the team on a task and print the final answer (starts the embedded server and a worker as needed)',
     )
-    .argument('<task...>', 'what the team should do (quote it, or pass the words)')
+    .argument('[task...]', 'what the team should do (quote it, or pass the words)')
     .option('--workflow-id <id>', 'workflow id for the run (default: agent-team-<time>-<random>)')
+    .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
     .option(
       '--offline',
       'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
@@ -82,47 +208,107 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json',
+      '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json\n' +
+        '  agent-team run --resume cp1_…',
     )
     .action(
-      action(
-        async (
-          words: string[],
-          options: CommonOptions & { workflowId?: string; offline?: boolean; worker: boolean },
-        ) => {
-          const task = validateTask(words.join(' '));
-          if (options.workflowId !== undefined && !options.workflowId.trim())
-            throw new UsageError('--workflow-id must not be empty');
-          const config = load(options);
-          const { AgentTeamApp, WORKFLOW_TYPE } = await loadApp();
-          const app = await AgentTeamApp.open(config, { log: err });
-          try {
-            // Start first: a refused start (say, a duplicate id) must not leave a worker holding the process open.
-            const { workflowId, runId } = await app.start(
-              task,
-              options.workflowId ? { workflowId: options.workflowId } : {},
-            );
-            const hosted = options.worker
-              ? await app.createWorker({ offline: options.offline ?? false }).catch((e: Error) => {
-                  throw new Error(`${e.message} (run ${workflowId} is started: \`agent-team worker\` will execute it)`);
-                })
-              : null;
-            err(
-              `▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`,
-            );
-            const ui = app.webUiUrl(workflowId, runId);
-            if (ui) err(`  Web UI: ${ui}`);
-            const following = app.follow(workflowId, runId, (step) => err(stepLine(step)));
-            const outcome = hosted ? ((await hosted.run(following)) as Awaited<typeof following>) : await following;
-            err(outcomeLine(outcome));
-            if (options.json) json(outcome);
-            else if (outcome.result) out(outcome.result.answer);
-            return outcome.status === 'COMPLETED' ? 0 : 1;
-          } finally {
-            await app.close();
-          }
-        },
-      ),
+      action(async (words: string[], options: RunOptions & { workflowId?: string; resume?: string }) => {
+        if (options.resume !== undefined) {
+          if (words.length > 0) throw new UsageError('give either a task or --resume <checkpointId>, not both');
+          return resume(options.resume, options);
+        }
+        if (words.length === 0) throw new UsageError("missing required argument 'task' (or --resume <checkpointId>)");
+        const task = validateTask(words.join(' '));
+        if (options.workflowId !== undefined && !options.workflowId.trim()) {
+          throw new UsageError('--workflow-id must not be empty');
+        }
+        const config = load(options);
+        const { AgentTeamApp } = await loadApp();
+        const app = await AgentTeamApp.open(config, { log: err });
+        try {
+          // Start first: a refused start (say, a duplicate id) must not leave a worker holding the process open.
+          const { workflowId, runId } = await app.start(
+            task,
+            options.workflowId ? { workflowId: options.workflowId } : {},
+          );
+          const outcome = await execute(app, workflowId, runId, options);
+          if (options.json) json(outcome);
+          else if (outcome.result) out(outcome.result.answer);
+          return outcome.status === 'COMPLETED' ? 0 : 1;
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+
+  program
+    .command('resume')
+    .description(
+      'Resume a run from a checkpoint: reset it there and run on; the steps before it are reused, not re-sent. ' +
+        'Without an id, pick one interactively',
+    )
+    .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
+    .option(
+      '--offline',
+      'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
+    )
+    .option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(action(async (checkpointId: string | undefined, options: RunOptions) => resume(checkpointId, options)));
+
+  const checkpoints = program
+    .command('checkpoints')
+    .description('List and inspect checkpoints: the points after each completed agent step, kept in Temporal history');
+  checkpoints
+    .command('list')
+    .description('List checkpoints, newest first: of one workflow (all its runs), or of the most recent runs')
+    .option('-w, --workflow-id <id>', 'only this workflow (every run in its reset chain)')
+    .option(
+      '--status <list>',
+      `only runs in these states (comma-separated: ${RUN_STATUSES.join(', ').toLowerCase()})`,
+      parseStatuses,
+    )
+    .option('--limit <n>', 'at most this many runs (default 20)', parsePositiveInt)
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (options: CommonOptions & { workflowId?: string; status?: RunStatus[]; limit?: number }) => {
+        const app = await openApp(options);
+        try {
+          const list = await app.checkpoints.list({
+            ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+            ...(options.status ? { status: options.status } : {}),
+            ...(options.limit ? { limit: options.limit } : {}),
+          });
+          if (options.json) json(list);
+          else err(list.length ? checkpointTable(list) : 'No checkpoints (no matching runs).');
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+  checkpoints
+    .command('show')
+    .description('Show one checkpoint: where it is, what it saved, and the full team state at that point')
+    .argument('<checkpointId>', 'a checkpoint id')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (checkpointId: string, options: CommonOptions) => {
+        const { decodeCheckpointId, resetCommand } = await loadCheckpoints();
+        decodeCheckpointId(checkpointId); // a garbled id is a usage error before any connection
+        const app = await openApp(options);
+        try {
+          const checkpoint = await app.checkpoints.load(checkpointId);
+          const command = resetCommand({ namespace: app.target.namespace, ...checkpoint });
+          const ui = app.webUiUrl(checkpoint.workflowId, checkpoint.runId);
+          if (options.json) json({ ...checkpoint, resetCommand: command, webUi: ui });
+          else out(checkpointDetails(checkpoint, command, ui));
+        } finally {
+          await app.close();
+        }
+      }),
     );
 
   program
