@@ -58,13 +58,13 @@ export interface TestTeam {
 }
 
 export async function startTestTeam(
-  options: { llm?: OfflineLlmOptions; agents?: readonly AgentDefinition[] } = {},
+  options: { llm?: OfflineLlmOptions; agents?: readonly AgentDefinition[]; taskQueue?: string } = {},
 ): Promise<TestTeam> {
   quietRuntime();
   const dir = mkdtempSync(join(required('AGENT_TEAM_TEST_DIR'), 'team-'));
   const logPath = join(dir, 'llm.jsonl');
   const llm = await startOfflineLlm({ logPath, ...options.llm });
-  const taskQueue = uniqueId('tq');
+  const taskQueue = options.taskQueue ?? uniqueId('tq');
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   const worker = await createAgentTeamWorker({
     connection: nativeConnection,

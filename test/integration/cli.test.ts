@@ -249,3 +249,95 @@ describe('the embedded server', () => {
     expect(code).toBe(1);
   });
 });
+
+describe('checkpoints from the CLI', () => {
+  it('a run failing at coder:1:fatal lists its checkpoints; `resume <last> --json` completes without re-sending any completed step', async () => {
+    const config = queueConfig(uniqueId('tq'));
+    const log = join(dir(), `${uniqueId('llm')}.jsonl`);
+    const workflowId = uniqueId('cli-resume');
+    const failed = await cli(['run', TASK, '--offline', '--json', '--workflow-id', workflowId, '--config', config], {
+      ...cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log, OFFLINE_LLM_FAULTS: 'coder:1:fatal' }),
+    });
+    expect(failed.code).toBe(1);
+    const outcome = JSON.parse(failed.stdout) as RunOutcome;
+    expect(outcome.checkpoints.map((c) => c.step)).toEqual([0, 1, 2, 3, 4]);
+    expect(failed.stderr).toContain('Checkpoints of this run:');
+    for (const c of outcome.checkpoints) expect(failed.stderr).toContain(c.checkpointId);
+    const last = outcome.checkpoints[outcome.checkpoints.length - 1]!;
+
+    const listed = await cli(
+      ['checkpoints', 'list', '-w', workflowId, '--json', '--config', config],
+      cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+    );
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { checkpointId: string }[]).map((c) => c.checkpointId)).toEqual(
+      [...outcome.checkpoints].reverse().map((c) => c.checkpointId),
+    );
+    const shown = await cli(
+      ['checkpoints', 'show', last.checkpointId, '--json', '--config', config],
+      cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+    );
+    expect(shown.code).toBe(0);
+    const detail = JSON.parse(shown.stdout) as { state: { messages: { agent: string }[] }; resetCommand: string };
+    expect(detail.state.messages.map((m) => m.agent)).toEqual([
+      'orchestrator',
+      'orchestrator',
+      'researcher',
+      'orchestrator',
+    ]);
+    expect(detail.resetCommand).toBe(
+      `temporal workflow reset --namespace default -w ${workflowId} -r ${last.runId} -e ${last.eventId} --reason 'resume from checkpoint'`,
+    );
+
+    const resumed = await cli(
+      ['resume', last.checkpointId, '--offline', '--json', '--config', config],
+      cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log }),
+    );
+    expect(resumed.code).toBe(0);
+    const r = JSON.parse(resumed.stdout) as RunOutcome & {
+      reusedSteps: number;
+      executedSteps: number;
+      savedUsage: { totalTokens: number; llmCalls: number };
+      resumedFrom: { checkpointId: string };
+    };
+    expect(r.status).toBe('COMPLETED');
+    expect(r.reusedSteps).toBeGreaterThanOrEqual(2);
+    expect(r).toMatchObject({
+      reusedSteps: 4,
+      executedSteps: 5,
+      savedUsage: { totalTokens: last.usage.totalTokens, llmCalls: 4 },
+    });
+    expect(r.resumedFrom.checkpointId).toBe(last.checkpointId);
+
+    const entries = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { runId: string; step: number; status: number });
+    const completedByFailedRun = new Set(
+      entries.filter((e) => e.runId === outcome.runId && e.status === 200).map((e) => e.step),
+    );
+    const sentByResumedRun = entries.filter((e) => e.runId === r.runId).map((e) => e.step);
+    expect([...completedByFailedRun]).toEqual([0, 1, 2, 3]);
+    expect(sentByResumedRun).toEqual([4, 5, 6, 7, 8]);
+  });
+
+  it('resume without an id and without a terminal says how to choose (exit 2)', async () => {
+    const { code, stderr } = await cli(['resume'], cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'no checkpoint id given, and no terminal to pick one on: list them with `agent-team checkpoints list --status failed`',
+    );
+  });
+
+  it('a garbled checkpoint id is a usage error before any connection (exit 2)', async () => {
+    for (const args of [
+      ['resume', 'cp1_!!'],
+      ['checkpoints', 'show', 'nope'],
+      ['run', '--resume', 'cp1_Zm9v'],
+    ]) {
+      const { code, stderr } = await cli(args, cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
+      expect(stderr).toMatch(/checkpoint ".*": (not a checkpoint id|garbled)/);
+      expect(code).toBe(2);
+    }
+  });
+});
