@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type OpenAI from 'openai';
 import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { TeamInput, TeamResult, TokenUsage } from '../workflows/types';
 import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
@@ -12,7 +13,14 @@ import { UsageError } from './errors';
 import { CheckpointStore, checkpointsOf, resetCommand, type Checkpoint, type LoadedCheckpoint } from './checkpoints';
 import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
 import { openLlm, type LlmConnection } from './llm';
-import { connectClient, connectWorker, resolveTemporal, type TemporalTarget } from './temporal/connection';
+import {
+  connectClient,
+  connectWorker,
+  resolveTemporal,
+  type TemporalChoice,
+  type TemporalTarget,
+} from './temporal/connection';
+import type { DevServer } from './temporal/dev-server';
 import { createAgentTeamWorker } from './worker';
 
 /** The workflow type name, as `temporal workflow start --type` takes it. */
@@ -138,6 +146,19 @@ export async function summarize(reader: HistoryReader, namespace: string): Promi
   };
 }
 
+export interface ExecuteOptions {
+  /** Host a worker in this process. @default true */
+  worker?: boolean;
+  /** Use the offline model (also the default when no OpenAI variables are set). */
+  offline?: boolean;
+  /** Use this `openai` client instead (build it with `maxRetries: 0`). */
+  openai?: OpenAI;
+  /** Called once the run is started (and its worker is up). */
+  onStarted?: (workflowId: string, runId: string) => void;
+  /** Called for each completed step as it happens; `reused` marks steps kept from a checkpoint. */
+  onStep?: (step: RecordedStep, reused: boolean) => void;
+}
+
 export interface HostedWorker {
   worker: Worker;
   llm: LlmConnection;
@@ -150,6 +171,8 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** Start the embedded server when needed. @default true */
   startServer?: boolean;
+  /** Where Temporal is. @default { kind: 'auto' }: a configured cluster, else the embedded server */
+  temporal?: TemporalChoice;
 }
 
 export class AgentTeamApp {
@@ -161,6 +184,7 @@ export class AgentTeamApp {
     readonly target: TemporalTarget,
     readonly client: Client,
     private readonly log: (line: string) => void,
+    private readonly ownedServer: DevServer | null = null,
   ) {
     this.checkpoints = new CheckpointStore(client, target.namespace);
   }
@@ -169,9 +193,18 @@ export class AgentTeamApp {
   static async open(config: AgentTeamConfig, options: AppOptions = {}): Promise<AgentTeamApp> {
     const log = options.log ?? (() => {});
     installRuntime(log);
-    const target = await resolveTemporal(config, { start: options.startServer ?? true, log });
-    const client = await connectClient(target);
-    return new AgentTeamApp(config, target, client, log);
+    const { server, ...target } = await resolveTemporal(config, {
+      start: options.startServer ?? true,
+      log,
+      ...(options.temporal ? { choice: options.temporal } : {}),
+    });
+    try {
+      const client = await connectClient(target);
+      return new AgentTeamApp(config, target, client, log, server);
+    } catch (err) {
+      await server?.stop();
+      throw err;
+    }
   }
 
   get taskQueue(): string {
@@ -187,9 +220,16 @@ export class AgentTeamApp {
 
   /** Creates a worker in this process (with the offline model when asked or when no LLM is configured). */
   async createWorker(
-    options: { offline?: boolean; taskQueue?: string; workerOptions?: Partial<WorkerOptions> } = {},
+    options: { offline?: boolean; openai?: OpenAI; taskQueue?: string; workerOptions?: Partial<WorkerOptions> } = {},
   ): Promise<HostedWorker> {
-    const llm = await openLlm({ ...(options.offline !== undefined ? { offline: options.offline } : {}) });
+    const llm: LlmConnection = options.openai
+      ? {
+          openai: options.openai,
+          offline: null,
+          describe: `the given OpenAI client (${options.openai.baseURL})`,
+          close: async () => {},
+        }
+      : await openLlm({ ...(options.offline !== undefined ? { offline: options.offline } : {}) });
     this.log(`LLM calls go to ${llm.describe}`);
     const connection = await connectWorker(this.target);
     let worker: Worker;
@@ -249,23 +289,59 @@ export class AgentTeamApp {
   async follow(
     workflowId: string,
     runId: string,
-    onStep: (step: RecordedStep) => void = () => {},
+    onStep: (step: RecordedStep, reused: boolean) => void = () => {},
   ): Promise<RunOutcome> {
-    return summarize(await followRun(this.client, workflowId, runId, onStep), this.target.namespace);
+    const reader = await followRun(this.client, workflowId, runId, (step) => onStep(step, false));
+    return summarize(reader, this.target.namespace);
   }
 
   /**
-   * Resets the workflow to a checkpoint (refusing a running workflow or an invalid id before anything
-   * changes). Returns the new run; `follow` it, then `resumeOutcome` to count what was reused.
+   * Follows a started run to its end, hosting a worker in this process unless `worker: false` (the worker
+   * is created after the start, so a refused start never leaves one holding the process open).
    */
-  async resetTo(checkpointId: string): Promise<{ checkpoint: LoadedCheckpoint; runId: string; command: string }> {
-    const { checkpoint, runId } = await this.checkpoints.reset(checkpointId);
-    return { checkpoint, runId, command: resetCommand({ namespace: this.target.namespace, ...checkpoint }) };
+  async execute(workflowId: string, runId: string, options: ExecuteOptions = {}): Promise<RunOutcome> {
+    const hosted =
+      options.worker === false
+        ? null
+        : await this.createWorker({
+            ...(options.offline !== undefined ? { offline: options.offline } : {}),
+            ...(options.openai ? { openai: options.openai } : {}),
+          }).catch((e: Error) => {
+            throw new Error(`${e.message} (run ${workflowId} is started: \`agent-team worker\` will execute it)`);
+          });
+    options.onStarted?.(workflowId, runId);
+    const following = this.follow(workflowId, runId, options.onStep);
+    return hosted ? ((await hosted.run(following)) as RunOutcome) : following;
   }
 
-  /** The outcome of a resumed run, with what it reused from the checkpoint. */
-  static resumeOutcome(outcome: RunOutcome, checkpoint: Checkpoint, command: string): ResumeOutcome {
-    const { state: _state, ...resumedFrom } = checkpoint as LoadedCheckpoint;
+  /** Starts a run of the team on `task` and follows it to its end. */
+  async runTask(
+    task: string,
+    options: ExecuteOptions & { workflowId?: string; input?: Partial<TeamInput> } = {},
+  ): Promise<RunOutcome> {
+    const { workflowId, runId } = await this.start(task, {
+      ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+      ...(options.input ? { input: options.input } : {}),
+    });
+    return this.execute(workflowId, runId, options);
+  }
+
+  /**
+   * Resumes from a checkpoint: resets the workflow there (refusing a running workflow or an invalid id
+   * before anything changes) and follows the new run. Steps up to the checkpoint are reused, not re-sent.
+   */
+  async resume(
+    checkpointId: string,
+    options: ExecuteOptions & { onReset?: (checkpoint: LoadedCheckpoint, resetCommand: string) => void } = {},
+  ): Promise<ResumeOutcome> {
+    const { checkpoint, runId } = await this.checkpoints.reset(checkpointId);
+    const command = resetCommand({ namespace: this.target.namespace, ...checkpoint });
+    options.onReset?.(checkpoint, command);
+    const outcome = await this.execute(checkpoint.workflowId, runId, {
+      ...options,
+      onStep: (step) => options.onStep?.(step, step.completedEventId < checkpoint.eventId),
+    });
+    const { state: _state, ...resumedFrom } = checkpoint;
     return {
       ...outcome,
       resumedFrom,
@@ -276,7 +352,9 @@ export class AgentTeamApp {
     };
   }
 
+  /** Closes the connection, and stops the embedded server if this app started it in-process (memory storage). */
   async close(): Promise<void> {
     await this.client.connection.close();
+    await this.ownedServer?.stop();
   }
 }

@@ -96,31 +96,34 @@ async function openApp(options: CommonOptions): Promise<AppModule.AgentTeamApp> 
   return AgentTeamApp.open(config, { log: err });
 }
 
-/** Hosts a worker (unless --no-worker), follows the run to its end printing each step, and reports. */
-async function execute(
-  app: AppModule.AgentTeamApp,
-  workflowId: string,
-  runId: string,
-  options: RunOptions,
-  reusedUpTo = 0,
-): Promise<AppModule.RunOutcome> {
-  const hosted = options.worker
-    ? await app.createWorker({ offline: options.offline ?? false }).catch((e: Error) => {
-        throw new Error(`${e.message} (run ${workflowId} is started: \`agent-team worker\` will execute it)`);
-      })
-    : null;
-  err(`▶ agentTeamWorkflow ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`);
-  const ui = app.webUiUrl(workflowId, runId);
-  if (ui) err(`  Web UI: ${ui}`);
-  const following = app.follow(workflowId, runId, (step) =>
-    err(stepLine(step) + (step.completedEventId < reusedUpTo ? '  (reused from the checkpoint)' : '')),
-  );
-  const outcome = hosted ? ((await hosted.run(following)) as Awaited<typeof following>) : await following;
+/** What `run` and `resume` show while a run executes. */
+function progress(app: AppModule.AgentTeamApp): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep'> {
+  return {
+    onStarted: (workflowId, runId) => {
+      err(
+        `▶ agentTeamWorkflow ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`,
+      );
+      const ui = app.webUiUrl(workflowId, runId);
+      if (ui) err(`  Web UI: ${ui}`);
+    },
+    onStep: (step, reused) => err(stepLine(step) + (reused ? '  (reused from the checkpoint)' : '')),
+  };
+}
+
+/** The closing report on stderr, and the answer (or JSON) on stdout. Returns the exit code. */
+function report(outcome: AppModule.RunOutcome, asJson: boolean | undefined): number {
   if (outcome.checkpoints.length > 0)
     err(checkpointTable([...outcome.checkpoints].reverse(), 'Checkpoints of this run'));
   err(outcomeLine(outcome));
-  return outcome;
+  if (asJson) json(outcome);
+  else if (outcome.result) out(outcome.result.answer);
+  return outcome.status === 'COMPLETED' ? 0 : 1;
 }
+
+const executeOptions = (options: RunOptions): AppModule.ExecuteOptions => ({
+  worker: options.worker,
+  ...(options.offline ? { offline: true } : {}),
+});
 
 /** `resume [id]` and `run --resume id`. */
 async function resume(checkpointId: string | undefined, options: RunOptions): Promise<number> {
@@ -136,18 +139,18 @@ async function resume(checkpointId: string | undefined, options: RunOptions): Pr
   const app = await openApp(options);
   try {
     const id = checkpointId ?? (await pickCheckpoint(app));
-    const { checkpoint, runId, command } = await app.resetTo(id);
-    err(
-      `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
-        `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}: ` +
-        `${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
-        `  same as: ${command}`,
-    );
-    const outcome = await execute(app, checkpoint.workflowId, runId, options, checkpoint.eventId);
-    const resumed = (await loadApp()).AgentTeamApp.resumeOutcome(outcome, checkpoint, command);
-    if (options.json) json(resumed);
-    else if (outcome.result) out(outcome.result.answer);
-    return outcome.status === 'COMPLETED' ? 0 : 1;
+    const outcome = await app.resume(id, {
+      ...executeOptions(options),
+      ...progress(app),
+      onReset: (checkpoint, command) =>
+        err(
+          `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
+            `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}: ` +
+            `${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
+            `  same as: ${command}`,
+        ),
+    });
+    return report(outcome, options.json);
   } finally {
     await app.close();
   }
@@ -222,19 +225,14 @@ export function buildProgram(): Command {
         if (options.workflowId !== undefined && !options.workflowId.trim()) {
           throw new UsageError('--workflow-id must not be empty');
         }
-        const config = load(options);
-        const { AgentTeamApp } = await loadApp();
-        const app = await AgentTeamApp.open(config, { log: err });
+        const app = await openApp(options);
         try {
-          // Start first: a refused start (say, a duplicate id) must not leave a worker holding the process open.
-          const { workflowId, runId } = await app.start(
-            task,
-            options.workflowId ? { workflowId: options.workflowId } : {},
-          );
-          const outcome = await execute(app, workflowId, runId, options);
-          if (options.json) json(outcome);
-          else if (outcome.result) out(outcome.result.answer);
-          return outcome.status === 'COMPLETED' ? 0 : 1;
+          const outcome = await app.runTask(task, {
+            ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+            ...executeOptions(options),
+            ...progress(app),
+          });
+          return report(outcome, options.json);
         } finally {
           await app.close();
         }

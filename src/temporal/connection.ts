@@ -12,7 +12,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentTeamConfig } from '../config';
 import { ConfigError, TemporalUnreachableError } from '../errors';
-import { ensureDevServer } from './dev-server';
+import { ensureDevServer, type DevServer } from './dev-server';
 
 type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
 
@@ -64,37 +64,74 @@ export function temporalSettings(config: AgentTeamConfig): {
   };
 }
 
-/** Resolves the target, starting the embedded server when no cluster is configured and `start` is not false. */
+/** Where to find Temporal: as configured (the CLI), the embedded server, or a given cluster. */
+export type TemporalChoice =
+  | { kind: 'auto' }
+  | {
+      kind: 'embedded';
+      /** Keep the server running after this process (file storage). @default true */
+      detached?: boolean;
+    }
+  | {
+      kind: 'cluster';
+      /** Overrides of the standard settings (TEMPORAL_ADDRESS etc. and the profile still apply underneath). */
+      address?: string;
+      namespace?: string;
+      apiKey?: string;
+      tls?: ConnectionOptions['tls'];
+    };
+
+/**
+ * Resolves the target. `auto` (the default) uses a configured cluster, else the embedded server; the
+ * embedded server is started when needed unless `start` is false. `server` is the embedded server this
+ * call started and owns (non-detached), if any: stop it when done.
+ */
 export async function resolveTemporal(
   config: AgentTeamConfig,
-  options: { start?: boolean; log?: (line: string) => void } = {},
-): Promise<TemporalTarget> {
-  const settings = temporalSettings(config);
-  if (settings.external) {
-    const address = settings.options.address as string;
+  options: { start?: boolean; log?: (line: string) => void; choice?: TemporalChoice } = {},
+): Promise<TemporalTarget & { server: DevServer | null }> {
+  const choice = options.choice ?? { kind: 'auto' };
+  const settings = choice.kind === 'embedded' ? null : temporalSettings(config);
+  if (choice.kind === 'cluster' || (choice.kind === 'auto' && settings?.external)) {
+    const explicit: Omit<Extract<TemporalChoice, { kind: 'cluster' }>, 'kind'> = choice.kind === 'cluster'
+      ? choice
+      : {};
+    const address = explicit.address ?? settings?.options.address;
+    if (!address) throw new ConfigError('no cluster address: pass one, or set TEMPORAL_ADDRESS (or a profile)');
     return {
       mode: 'external',
       address,
-      namespace: settings.namespace,
-      connectionOptions: { ...settings.options, address },
+      namespace: explicit.namespace ?? settings?.namespace ?? config.temporal.namespace,
+      connectionOptions: {
+        ...settings?.options,
+        address,
+        ...(explicit.apiKey ? { apiKey: explicit.apiKey } : {}),
+        ...(explicit.tls !== undefined ? { tls: explicit.tls } : {}),
+      },
       uiUrl: null,
+      server: null,
     };
   }
+  const namespace = settings?.namespace ?? config.temporal.namespace;
   const { checkpointing } = config.workflow;
   const address = `127.0.0.1:${config.temporal.port}`;
   let uiUrl: string | null = `http://127.0.0.1:${config.temporal.ui_port}`;
+  let owned: DevServer | null = null;
   if (options.start !== false) {
+    const detached = choice.kind === 'embedded' ? (choice.detached ?? true) : true;
     const server = await ensureDevServer({
       storage: checkpointing.enabled ? checkpointing.storage_type : 'memory',
       dir: config.storageDir,
       port: config.temporal.port,
       uiPort: config.temporal.ui_port,
-      namespace: settings.namespace,
+      namespace,
+      detached,
       ...(options.log ? { log: options.log } : {}),
     });
     uiUrl = server.uiUrl;
+    if (!detached && !server.reused) owned = server;
   }
-  return { mode: 'embedded', address, namespace: settings.namespace, connectionOptions: { address }, uiUrl };
+  return { mode: 'embedded', address, namespace, connectionOptions: { address }, uiUrl, server: owned };
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;

@@ -1,0 +1,277 @@
+/**
+ * The checkpoint API of the spec (OPT-02), in TypeScript form:
+ *
+ *   const workflow = new WorkflowBuilder()
+ *     .addAgent(orchestrator, 'orchestrator').addAgent(researcher, 'researcher')
+ *     .addAgent(coder, 'coder').addAgent(analyst, 'analyst')
+ *     .withCheckpointing(new FileCheckpointStorage('./checkpoints'))
+ *     .build();
+ *   const result = await workflow.run(userInput);                     // a new run
+ *   const resumed = await workflow.run(userInput, { checkpointId });  // resume from a checkpoint
+ *   const checkpoints = await workflow.listCheckpoints({ workflowId });
+ *   const state = await workflow.loadCheckpoint(checkpointId);
+ *   await workflow.close();
+ *
+ * A thin layer over the client module (AgentTeamApp): the storage picks where Temporal runs, and the
+ * checkpoints are Temporal history.
+ */
+import type OpenAI from 'openai';
+import { DEFAULT_AGENTS, ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
+import type { TeamInput } from '../workflows/types';
+import { AgentTeamApp, type ExecuteOptions, type ResumeOutcome, type RunOutcome } from './app';
+import type { Checkpoint, LoadedCheckpoint } from './checkpoints';
+import { parseConfig, type RawConfig } from './config';
+import { ConfigError } from './errors';
+import type { RunStatus } from './history';
+import type { TemporalChoice } from './temporal/connection';
+import { freePort } from './temporal/dev-server';
+
+/** The default team members, ready for `addAgent`. */
+export const [orchestrator, researcher, coder, analyst] = DEFAULT_AGENTS as [
+  AgentDefinition,
+  AgentDefinition,
+  AgentDefinition,
+  AgentDefinition,
+];
+
+/** Where checkpoints (Temporal history) live. */
+export interface CheckpointStorage {
+  /** @internal how AgentTeamApp reaches Temporal for this storage */
+  resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }>;
+}
+
+export interface EmbeddedServerOptions {
+  /** gRPC port of the embedded server. @default 7233 (file storage), a free port (memory storage) */
+  port?: number;
+  /** Web UI port. @default 8233 (file storage), a free port (memory storage) */
+  uiPort?: number;
+  /** @default 'default' */
+  namespace?: string;
+}
+
+/**
+ * History persisted in `<dir>/temporal.db` (SQLite) by the embedded Temporal dev server, which keeps running
+ * in the background (like `agent-team run`), so the CLI and later processes see the same checkpoints.
+ */
+export class FileCheckpointStorage implements CheckpointStorage {
+  constructor(
+    readonly dir: string,
+    readonly options: EmbeddedServerOptions = {},
+  ) {}
+
+  async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
+    return {
+      choice: { kind: 'embedded', detached: true },
+      config: {
+        workflow: { checkpointing: { storage_type: 'file', storage_path: this.dir } } as RawConfig['workflow'],
+        temporal: {
+          port: this.options.port ?? 7233,
+          ui_port: this.options.uiPort ?? 8233,
+          namespace: this.options.namespace ?? 'default',
+        } as RawConfig['temporal'],
+      },
+    };
+  }
+}
+
+/** History in memory, in an embedded Temporal dev server that this workflow object owns and stops on close(). */
+export class InMemoryCheckpointStorage implements CheckpointStorage {
+  constructor(readonly options: EmbeddedServerOptions & { dir?: string } = {}) {}
+
+  async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    return {
+      choice: { kind: 'embedded', detached: false },
+      config: {
+        workflow: {
+          checkpointing: {
+            storage_type: 'memory',
+            storage_path: this.options.dir ?? mkdtempSync(join(tmpdir(), 'agent-team-')),
+          },
+        } as RawConfig['workflow'],
+        temporal: {
+          port: this.options.port ?? (await freePort()),
+          ui_port: this.options.uiPort ?? (await freePort()),
+          namespace: this.options.namespace ?? 'default',
+        } as RawConfig['temporal'],
+      },
+    };
+  }
+}
+
+/**
+ * History in an existing Temporal cluster (self-hosted on PostgreSQL/Cassandra, or Temporal Cloud).
+ * Unset fields come from the standard settings: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+ * TLS variables, TEMPORAL_PROFILE and the Temporal CLI's config file.
+ */
+export class ClusterCheckpointStorage implements CheckpointStorage {
+  constructor(readonly options: Omit<Extract<TemporalChoice, { kind: 'cluster' }>, 'kind'> = {}) {}
+
+  async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
+    return { choice: { kind: 'cluster', ...this.options }, config: {} };
+  }
+}
+
+/** Options of {@link CheckpointedWorkflow.run}. */
+export interface RunOptions {
+  /** Resume from this checkpoint instead of starting a new run. */
+  checkpointId?: string;
+  /** Workflow id of a new run. @default agent-team-<time>-<random> */
+  workflowId?: string;
+  /** Called for each completed step; `reused` marks steps kept from the checkpoint. */
+  onStep?: ExecuteOptions['onStep'];
+}
+
+/** Team settings that `WorkflowBuilder.withSettings` accepts (the same as config/workflow.yaml's). */
+export interface TeamSettingsInput {
+  maxRounds?: number;
+  maxStalls?: number;
+  llm?: Partial<Omit<RawConfig['llm'], never>>;
+  taskQueue?: string;
+}
+
+/** Builds a {@link CheckpointedWorkflow}. */
+export class WorkflowBuilder {
+  private readonly agents: AgentDefinition[] = [];
+  private storage: CheckpointStorage | null = null;
+  private settings: TeamSettingsInput = {};
+  private llm: { offline?: boolean; openai?: OpenAI } = {};
+
+  /**
+   * Adds a team member. `name` defaults to `agent.name`; a duplicate name is an error. The team must include
+   * an `orchestrator` (it plans and picks the next speaker).
+   */
+  addAgent(agent: Partial<AgentDefinition> & Pick<AgentDefinition, 'description'>, name?: string): this {
+    const agentName = name ?? agent.name;
+    if (!agentName) throw new ConfigError('addAgent: the agent needs a name (pass it as the second argument)');
+    if (!/^[a-z][a-z0-9_-]*$/.test(agentName)) {
+      throw new ConfigError(`addAgent: "${agentName}" is not a valid agent name (lower-case words: a-z, 0-9, _ or -)`);
+    }
+    if (this.agents.some((a) => a.name === agentName))
+      throw new ConfigError(`addAgent: an agent named "${agentName}" was already added`);
+    this.agents.push({
+      name: agentName,
+      description: agent.description,
+      model: agent.model ?? 'gpt-4o-mini',
+      prompt: agent.prompt ?? `You are the team's ${agentName}. ${agent.description}`,
+    });
+    return this;
+  }
+
+  /** Where checkpoints live. @default like the CLI: a configured cluster, else the embedded file server in ./checkpoints */
+  withCheckpointing(storage: CheckpointStorage): this {
+    this.storage = storage;
+    return this;
+  }
+
+  /** Limits and LLM retry settings (defaults: those of config/workflow.yaml). */
+  withSettings(settings: TeamSettingsInput): this {
+    this.settings = { ...this.settings, ...settings };
+    return this;
+  }
+
+  /**
+   * The LLM: an `openai` client of yours (build it with `maxRetries: 0`: Temporal owns retries), or
+   * `offline: true` for the built-in offline model. @default OPENAI_API_KEY / OPENAI_BASE_URL, else offline
+   */
+  withLlm(llm: { offline?: boolean; openai?: OpenAI }): this {
+    this.llm = llm;
+    return this;
+  }
+
+  build(): CheckpointedWorkflow {
+    if (!this.agents.some((a) => a.name === ORCHESTRATOR)) {
+      throw new ConfigError(
+        `build: the team needs an agent named "${ORCHESTRATOR}" (it plans and picks the next speaker)`,
+      );
+    }
+    if (this.agents.length < 2)
+      throw new ConfigError('build: the team needs at least one agent besides the orchestrator');
+    return new CheckpointedWorkflow([...this.agents], this.storage, { ...this.settings }, { ...this.llm });
+  }
+}
+
+/** A team whose runs are checkpointed in Temporal history. Connects lazily; call close() when done. */
+export class CheckpointedWorkflow {
+  private app: Promise<AgentTeamApp> | null = null;
+
+  constructor(
+    readonly agents: readonly AgentDefinition[],
+    private readonly storage: CheckpointStorage | null,
+    private readonly settings: TeamSettingsInput,
+    private readonly llm: { offline?: boolean; openai?: OpenAI },
+  ) {}
+
+  private open(): Promise<AgentTeamApp> {
+    this.app ??= (async () => {
+      const resolved = (await this.storage?.resolve()) ?? { choice: { kind: 'auto' } as TemporalChoice, config: {} };
+      const { llm, maxRounds, maxStalls, taskQueue } = this.settings;
+      const config = parseConfig({
+        ...resolved.config,
+        workflow: {
+          ...resolved.config.workflow,
+          ...(maxRounds !== undefined ? { max_rounds: maxRounds } : {}),
+          ...(maxStalls !== undefined ? { max_stalls: maxStalls } : {}),
+        },
+        temporal: { ...resolved.config.temporal, ...(taskQueue ? { task_queue: taskQueue } : {}) },
+        ...(llm ? { llm } : {}),
+        agents: Object.fromEntries(this.agents.map(({ name, ...rest }) => [name, rest])),
+      });
+      return AgentTeamApp.open(config, { temporal: resolved.choice });
+    })();
+    return this.app;
+  }
+
+  private executeOptions(options: RunOptions): ExecuteOptions {
+    return {
+      ...(this.llm.offline !== undefined ? { offline: this.llm.offline } : {}),
+      ...(this.llm.openai ? { openai: this.llm.openai } : {}),
+      ...(options.onStep ? { onStep: options.onStep } : {}),
+    };
+  }
+
+  /**
+   * Runs the team on `input` (a task, or `{ task, maxRounds?, … }`), hosting a worker in this process, and
+   * returns the outcome. With `checkpointId` it resumes instead: the execution is reset to that checkpoint
+   * and the steps before it are reused, not re-executed (refused while the workflow is running).
+   */
+  async run(input: string | TeamInput, options?: RunOptions & { checkpointId?: undefined }): Promise<RunOutcome>;
+  async run(input: string | TeamInput | null, options: RunOptions & { checkpointId: string }): Promise<ResumeOutcome>;
+  async run(input: string | TeamInput | null, options: RunOptions = {}): Promise<RunOutcome | ResumeOutcome> {
+    const app = await this.open();
+    if (options.checkpointId) return app.resume(options.checkpointId, this.executeOptions(options));
+    if (input === null) throw new ConfigError('run: a task is required for a new run');
+    const { task, ...overrides } = typeof input === 'string' ? { task: input } : input;
+    return app.runTask(task, {
+      ...this.executeOptions(options),
+      ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+      ...(Object.keys(overrides).length ? { input: overrides } : {}),
+    });
+  }
+
+  /** Checkpoints, newest first: of every run of `workflowId`, or of the most recent runs. */
+  async listCheckpoints(
+    options: { workflowId?: string; status?: RunStatus[]; limit?: number } = {},
+  ): Promise<Checkpoint[]> {
+    return (await this.open()).checkpoints.list(options);
+  }
+
+  /** A checkpoint and the team's full state at that point. */
+  async loadCheckpoint(checkpointId: string): Promise<LoadedCheckpoint> {
+    return (await this.open()).checkpoints.load(checkpointId);
+  }
+
+  /** The underlying client module (Temporal client, target, config). */
+  async client(): Promise<AgentTeamApp> {
+    return this.open();
+  }
+
+  /** Closes the connection (and stops an in-memory server this object started). */
+  async close(): Promise<void> {
+    const app = this.app;
+    this.app = null;
+    if (app) await (await app).close();
+  }
+}
