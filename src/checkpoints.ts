@@ -275,7 +275,7 @@ export class CheckpointStore {
       namespace: this.namespace,
       workflowExecution: { workflowId: checkpoint.workflowId, runId: checkpoint.runId },
       workflowTaskFinishEventId: Long.fromNumber(checkpoint.eventId),
-      reason: reason ?? `agent-team resume from checkpoint at step ${checkpoint.step} (${checkpointId})`,
+      reason: reason ?? `agent-team resume from checkpoint at step ${checkpoint.step}`,
       requestId: randomUUID(),
     });
     return { checkpoint, runId: response.runId ?? '' };

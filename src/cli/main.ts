@@ -126,7 +126,10 @@ const executeOptions = (options: RunOptions): AppModule.ExecuteOptions => ({
 });
 
 /** `resume [id]` and `run --resume id`. */
-async function resume(checkpointId: string | undefined, options: RunOptions): Promise<number> {
+async function resume(
+  checkpointId: string | undefined,
+  options: RunOptions & { workflowId?: string },
+): Promise<number> {
   const { decodeCheckpointId } = await loadCheckpoints();
   if (checkpointId !== undefined)
     decodeCheckpointId(checkpointId); // garbled ids fail before any connection
@@ -138,7 +141,7 @@ async function resume(checkpointId: string | undefined, options: RunOptions): Pr
   }
   const app = await openApp(options);
   try {
-    const id = checkpointId ?? (await pickCheckpoint(app));
+    const id = checkpointId ?? (await pickCheckpoint(app, options.workflowId));
     const outcome = await app.resume(id, {
       ...executeOptions(options),
       ...progress(app),
@@ -156,25 +159,37 @@ async function resume(checkpointId: string | undefined, options: RunOptions): Pr
   }
 }
 
-/** The interactive picker: a recent unfinished run, then one of its checkpoints (newest first). */
-async function pickCheckpoint(app: AppModule.AgentTeamApp): Promise<string> {
+/**
+ * The interactive picker: a run whose workflow's latest run failed (or any recent run when none did), then
+ * one of its checkpoints, newest first. `workflowId` narrows it to one workflow.
+ */
+async function pickCheckpoint(app: AppModule.AgentTeamApp, workflowId?: string): Promise<string> {
   const { select } = await import('@inquirer/prompts');
-  const failed = await app.checkpoints.list({ status: ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELED'], limit: 10 });
-  const all = failed.length > 0 ? failed : await app.checkpoints.list({ limit: 10 });
-  if (all.length === 0) throw new UsageError('there are no runs with checkpoints in this namespace yet');
+  const scope = workflowId ? { workflowId } : {};
+  const unfinished = ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELED'] as RunStatus[];
+  const failedRuns = await app.checkpoints.list({ ...scope, status: unfinished, limit: 10 });
+  // A failed run that was resumed since is done with: offer only workflows whose latest run failed.
+  const latest = new Map<string, string>();
+  for (const id of new Set(failedRuns.map((c) => c.workflowId))) {
+    latest.set(id, (await app.client.workflow.getHandle(id).describe()).runId);
+  }
+  const failed = failedRuns.filter((c) => latest.get(c.workflowId) === c.runId);
+  const all = failed.length > 0 ? failed : await app.checkpoints.list({ ...scope, limit: 10 });
+  if (all.length === 0)
+    throw new UsageError(`there are no runs with checkpoints${workflowId ? ` for "${workflowId}"` : ''} yet`);
   const runs = [...new Map(all.map((c) => [c.runId, c])).values()];
   const runId = await select({
     message:
       failed.length > 0
-        ? 'Resume which run? (recent unfinished runs)'
+        ? 'Resume which run? (failed, not resumed since)'
         : 'Resume which run? (no failed runs; recent runs)',
     choices: runs.map((c) => ({
-      name: `${c.workflowId}  ${c.runStatus.toLowerCase()}  ${c.createdAt ?? ''}`,
+      name: `${c.workflowId}  run ${c.runId.slice(0, 8)}…  ${c.runStatus.toLowerCase()}  ${c.createdAt ?? ''}`,
       value: c.runId,
     })),
   });
   return select({
-    message: 'From which checkpoint? (newest first; steps before it are reused)',
+    message: 'From which checkpoint? (newest first; the steps before it are reused)',
     choices: all
       .filter((c) => c.runId === runId)
       .map((c) => ({
@@ -246,6 +261,7 @@ export function buildProgram(): Command {
         'Without an id, pick one interactively',
     )
     .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
+    .option('-w, --workflow-id <id>', 'without a checkpoint id: pick among the checkpoints of this workflow only')
     .option(
       '--offline',
       'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
@@ -253,7 +269,16 @@ export function buildProgram(): Command {
     .option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)')
     .addOption(configOption())
     .addOption(jsonOption())
-    .action(action(async (checkpointId: string | undefined, options: RunOptions) => resume(checkpointId, options)));
+    .action(
+      action(async (checkpointId: string | undefined, options: RunOptions & { workflowId?: string }) => {
+        if (checkpointId !== undefined && options.workflowId !== undefined) {
+          throw new UsageError(
+            'give either a checkpoint id or --workflow-id (to pick among its checkpoints), not both',
+          );
+        }
+        return resume(checkpointId, options);
+      }),
+    );
 
   const checkpoints = program
     .command('checkpoints')

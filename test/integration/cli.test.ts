@@ -2,6 +2,7 @@
  * The `agent-team` CLI as a user runs it: real processes against the shared test server (as an "existing
  * cluster" through TEMPORAL_ADDRESS) and, in the last block, its own embedded server.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -339,5 +340,45 @@ describe('checkpoints from the CLI', () => {
       expect(stderr).toMatch(/checkpoint ".*": (not a checkpoint id|garbled)/);
       expect(code).toBe(2);
     }
+  });
+});
+
+describe('the resume picker, on a real terminal', () => {
+  it('offers the failed run, then its checkpoints newest first, and resumes the one chosen', async () => {
+    const config = queueConfig(uniqueId('tq'));
+    const workflowId = uniqueId('picker');
+    const failed = await cli(['run', TASK, '--offline', '--workflow-id', workflowId, '--config', config], {
+      ...cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_FAULTS: 'coder:1:fatal' }),
+    });
+    expect(failed.code).toBe(1);
+
+    // `script` runs the CLI on a pseudo-terminal; Enter picks the highlighted (first) choice each time.
+    const command = [
+      process.execPath,
+      '--require',
+      'tsx/cjs',
+      join(__dirname, '../../src/cli/main.ts'),
+      'resume',
+      '-w',
+      workflowId,
+      '--offline',
+      '--config',
+      config,
+    ].join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const done = collect(child);
+    await waitForOutput(child, /Resume which run\? \(failed, not resumed since\)/);
+    child.stdin!.write('\r');
+    await waitForOutput(child, /From which checkpoint\?[\s\S]*step 4 {2}orchestrator ledger {2}round 2/);
+    child.stdin!.write('\r');
+    const { code, stdout } = await done;
+    const screen = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(screen).toContain(`${workflowId}  run `);
+    expect(screen).toContain(`Resuming ${workflowId} from step 4 (after orchestrator, round 2): 4 steps reused`);
+    expect(screen).toContain('✔ COMPLETED: 9 steps');
+    expect(code).toBe(0);
   });
 });
