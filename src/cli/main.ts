@@ -38,6 +38,13 @@ interface CommonOptions {
 const configOption = (): Option =>
   new Option('-c, --config <path>', 'configuration file (default: $AGENT_TEAM_CONFIG, else ./config/workflow.yaml)');
 const jsonOption = (): Option => new Option('--json', 'print one JSON object on stdout (for scripts)');
+const offlineOption = (): Option =>
+  new Option(
+    '--offline',
+    'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
+  );
+const noWorkerOption = (): Option =>
+  new Option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)');
 
 function load(options: CommonOptions): AgentTeamConfig {
   return loadConfig(options.config);
@@ -217,11 +224,8 @@ export function buildProgram(): Command {
     .argument('[task...]', 'what the team should do (quote it, or pass the words)')
     .option('--workflow-id <id>', 'workflow id for the run (default: agent-team-<time>-<random>)')
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
-    .option(
-      '--offline',
-      'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
-    )
-    .option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)')
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
     .addOption(configOption())
     .addOption(jsonOption())
     .addHelpText(
@@ -262,11 +266,8 @@ export function buildProgram(): Command {
     )
     .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
     .option('-w, --workflow-id <id>', 'without a checkpoint id: pick among the checkpoints of this workflow only')
-    .option(
-      '--offline',
-      'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
-    )
-    .option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)')
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
     .addOption(configOption())
     .addOption(jsonOption())
     .action(
@@ -337,10 +338,7 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('Run a long-lived worker that executes agent steps for any run on the task queue (Ctrl-C to stop)')
-    .option(
-      '--offline',
-      'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
-    )
+    .addOption(offlineOption())
     .option('--task-queue <name>', 'task queue to poll (default: temporal.task_queue from the config)')
     .addOption(configOption())
     .action(

@@ -190,7 +190,7 @@ describe('checkpoints', () => {
     }
   });
 
-  it('refuses to resume a workflow that is running, leaving it running', async () => {
+  it('refuses to resume a workflow that is running, leaving it running; resumes it once terminated', async () => {
     // The plan's LLM call hangs: the run is RUNNING, with its entry checkpoint recorded.
     const t = await team('orchestrator:1:hang');
     const workflowId = uniqueId('running');
@@ -215,8 +215,16 @@ describe('checkpoints', () => {
       const description = await handle.describe();
       expect(description.status.name).toBe('RUNNING');
       expect(description.runId).toBe(handle.firstExecutionRunId);
+
+      // Once terminated, the same checkpoint resumes (the hang was only the first orchestrator call).
+      await handle.terminate('operator gave up waiting');
+      const { outcome } = await resumeAndWait(t, store, entry!.checkpointId);
+      expect(outcome.status).toBe('COMPLETED');
+      expect((await store.list({ workflowId })).find((c) => c.runId === handle.firstExecutionRunId)?.runStatus).toBe(
+        'TERMINATED',
+      );
     } finally {
-      await handle.terminate('test cleanup');
+      await handle.terminate('test cleanup').catch(() => undefined);
       await t.close();
     }
   });
