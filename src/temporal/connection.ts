@@ -134,7 +134,11 @@ export async function resolveTemporal(
   return { mode: 'embedded', address, namespace, connectionOptions: { address }, uiUrl, server: owned };
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
+/** How long to wait for a Temporal frontend before giving up with a clear message. */
+function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.AGENT_TEAM_CONNECT_TIMEOUT_MS);
+  return Number.isInteger(value) && value > 0 ? value : 10_000;
+}
 
 function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableError {
   const hint =
@@ -150,7 +154,7 @@ function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableE
 /** A client for the target; fails with a clear message after 10 s instead of hanging. */
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   try {
-    const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: CONNECT_TIMEOUT_MS });
+    const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: connectTimeoutMs() });
     return new Client({ connection, namespace: target.namespace });
   } catch (err) {
     throw unreachable(target, err);
@@ -162,7 +166,7 @@ export async function connectWorker(target: TemporalTarget): Promise<NativeConne
   try {
     return await Promise.race([
       NativeConnection.connect(target.connectionOptions),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), CONNECT_TIMEOUT_MS).unref()),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs()} ms`)), connectTimeoutMs()).unref()),
     ]);
   } catch (err) {
     throw unreachable(target, err);

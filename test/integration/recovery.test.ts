@@ -1,0 +1,235 @@
+/**
+ * Failure recovery against real faults (issue 4's fault matrix, the crash cases): worker processes and the
+ * `run` process SIGKILLed mid-step, the Temporal server SIGKILLed and restarted on its database, an LLM
+ * endpoint failing three times in a row. The offline model runs as its own process (`agent-team
+ * llm-server`), so its request log outlives the processes killed here. A test kills only what it started.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { OfflineLlmLogEntry } from '../../src/offline-llm/server';
+import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
+import type { TeamResult } from '../../workflows/types';
+import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
+import { testAddress, uniqueId } from '../helpers';
+
+const TASK = 'Compare quicksort and mergesort';
+const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
+/** Quick heartbeats, so a killed worker's step is handed on within about a second. */
+const RECOVERY_LLM = {
+  timeoutMs: 10_000,
+  maxAttempts: 5,
+  initialRetryMs: 100,
+  maxRetryMs: 500,
+  backoffCoefficient: 2,
+  heartbeatMs: 250,
+};
+
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** Starts a process of ours and remembers it, so a failing test still cleans up only what it started. */
+function own(child: ChildProcess): ChildProcess {
+  started.push(child);
+  return child;
+}
+
+/** The offline model as a process of its own; returns its base URL and a reader of its request log. */
+async function startModel(env: Record<string, string>): Promise<{ url: string; log: () => OfflineLlmLogEntry[] }> {
+  const logPath = join(dir(), `${uniqueId('llm')}.jsonl`);
+  const child = own(spawnCli(['llm-server', '--port', '0'], cleanEnv({ OFFLINE_LLM_LOG: logPath, ...env })));
+  let url = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    url ||= /OPENAI_BASE_URL=(\S+)/.exec(d.toString())?.[1] ?? '';
+  });
+  await waitForOutput(child, /OPENAI_BASE_URL=/);
+  const log = (): OfflineLlmLogEntry[] => {
+    try {
+      return readFileSync(logPath, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as OfflineLlmLogEntry);
+    } catch {
+      return [];
+    }
+  };
+  return { url, log };
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Sends per (run, step): how often each step's LLM request was sent. */
+function sendsPerStep(log: OfflineLlmLogEntry[], runId: string): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const e of log.filter((x) => x.runId === runId)) counts[e.step!] = (counts[e.step!] ?? 0) + 1;
+  return counts;
+}
+
+async function client(address: string): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address }) });
+}
+
+describe('crashes lose nothing', () => {
+  // The step's first attempt hangs (the model logs it on arrival), so the worker surely dies mid-step.
+  it.each([
+    [2, 'researcher:1:hang'],
+    [5, 'orchestrator:4:hang'],
+  ])(
+    'a worker SIGKILLed during step %i: a new worker finishes, re-sending exactly that step',
+    async (killAt, fault) => {
+      const model = await startModel({ OFFLINE_LLM_FAULTS: fault });
+      const taskQueue = uniqueId('crash');
+      const config = writeConfig(dir(), `temporal:\n  task_queue: ${taskQueue}\n`);
+      const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'test' });
+      const first = own(spawnCli(['worker', '--config', config], env));
+      await waitForOutput(first, /Worker polling/);
+
+      const c = await client(testAddress());
+      const handle = await c.workflow.start('agentTeamWorkflow', {
+        taskQueue,
+        workflowId: uniqueId('crash'),
+        args: [{ task: TASK, llm: RECOVERY_LLM }],
+      });
+      const runId = handle.firstExecutionRunId;
+      await until(`step ${killAt} to be in flight`, () =>
+        model.log().some((e) => e.runId === runId && e.step === killAt),
+      );
+      first.kill('SIGKILL');
+      const second = own(spawnCli(['worker', '--config', config], env));
+      const result = (await handle.result()) as TeamResult;
+      expect(result.steps).toBe(9);
+
+      const sends = sendsPerStep(model.log(), runId);
+      expect(Object.keys(sends).map(Number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      const twice = Object.entries(sends)
+        .filter(([, n]) => n > 1)
+        .map(([step]) => Number(step));
+      expect(twice).toEqual([killAt]); // exactly the interrupted step was sent again
+      second.kill('SIGINT');
+      await collect(second);
+      await c.connection.close();
+    },
+  );
+
+  it("the `run` command's own process SIGKILLed mid-run: `agent-team worker` finishes the run", async () => {
+    const model = await startModel({ OFFLINE_LLM_LATENCY_MS: '400' });
+    const taskQueue = uniqueId('run-kill');
+    const config = writeConfig(
+      dir(),
+      `temporal:\n  task_queue: ${taskQueue}\nllm:\n  heartbeat_ms: 250\n  initial_retry_ms: 100\n`,
+    );
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'test' });
+    const workflowId = uniqueId('run-kill');
+    const run = own(spawnCli(['run', TASK, '--workflow-id', workflowId, '--config', config], env));
+    await waitForOutput(run, /#2 /);
+    run.kill('SIGKILL');
+    const worker = own(spawnCli(['worker', '--config', config], env));
+    const c = await client(testAddress());
+    const result = (await c.workflow.getHandle(workflowId).result()) as TeamResult;
+    expect(result.steps).toBe(9);
+    const runId = (await c.workflow.getHandle(workflowId).describe()).runId;
+    const sends = sendsPerStep(model.log(), runId);
+    expect(Object.keys(sends).map(Number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Object.values(sends).filter((n) => n > 1).length).toBeLessThanOrEqual(1); // at most the step in flight
+    worker.kill('SIGINT');
+    await collect(worker);
+    await c.connection.close();
+  });
+
+  it('the Temporal server SIGKILLed mid-run and restarted on the same database: the run completes, history intact', async () => {
+    const model = await startModel({ OFFLINE_LLM_LATENCY_MS: '400' });
+    const storage = join(dir(), uniqueId('server-kill'));
+    const port = await freePort();
+    const serverOptions = {
+      storage: 'file' as const,
+      dir: storage,
+      port,
+      uiPort: 0,
+      headless: true,
+      namespace: 'default',
+      detached: false,
+    };
+    let server: DevServer = await ensureDevServer(serverOptions);
+    const address = server.address;
+    const taskQueue = uniqueId('server-kill');
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${taskQueue}\n`);
+    const env = cleanEnv({ TEMPORAL_ADDRESS: address, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'test' });
+    const worker = own(spawnCli(['worker', '--config', config], env));
+    try {
+      await waitForOutput(worker, /Worker polling/);
+      let c = await client(address);
+      const workflowId = uniqueId('server-kill');
+      const handle = await c.workflow.start('agentTeamWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ task: TASK, llm: RECOVERY_LLM }],
+      });
+      await until('step 3 to be answered', () =>
+        model.log().some((e) => e.runId === handle.firstExecutionRunId && e.step === 3),
+      );
+      process.kill(server.pid!, 'SIGKILL');
+      await c.connection.close().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+      server = await ensureDevServer(serverOptions); // same port, same temporal.db
+      c = await client(address);
+      const result = (await c.workflow.getHandle(workflowId).result()) as TeamResult;
+      expect(result.steps).toBe(9);
+      const history = await c.workflow.getHandle(workflowId).fetchHistory();
+      expect(history.events?.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(9);
+      const listed = await cli(['checkpoints', 'list', '-w', workflowId, '--json', '--config', config], env);
+      expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(10);
+      await c.connection.close();
+    } finally {
+      worker.kill('SIGINT');
+      await collect(worker);
+      await server.stop();
+    }
+  });
+});
+
+describe('transient faults never need a human', () => {
+  it('an LLM answering HTTP 500 three times, then 200: the run completes, retries only on that step', async () => {
+    const model = await startModel({
+      OFFLINE_LLM_FAULTS: 'analyst:1:transient,analyst:2:transient,analyst:3:transient',
+    });
+    const config = writeConfig(
+      dir(),
+      `temporal:\n  task_queue: ${uniqueId('t500')}\nllm:\n  initial_retry_ms: 50\n  max_retry_ms: 100\n  max_attempts: 4\n`,
+    );
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'test' });
+    const { code, stdout } = await cli(['run', TASK, '--json', '--config', config], env);
+    expect(code).toBe(0);
+    const { runId } = JSON.parse(stdout) as { runId: string };
+    const log = model.log().filter((e) => e.runId === runId);
+    expect(log.filter((e) => e.agent === 'analyst').map((e) => [e.status, e.attempt])).toEqual([
+      [500, 1],
+      [500, 2],
+      [500, 3],
+      [200, 4],
+    ]);
+    expect(log.filter((e) => e.agent !== 'analyst').every((e) => e.attempt === 1 && e.status === 200)).toBe(true);
+  });
+
+  it('an unreachable cluster address fails with a clear message instead of hanging (exit 1)', async () => {
+    const { code, stderr } = await cli(
+      ['run', TASK, '--offline'],
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1', AGENT_TEAM_CONNECT_TIMEOUT_MS: '1500' }),
+    );
+    expect(stderr).toContain('cannot reach Temporal at 127.0.0.1:1 (namespace default)');
+    expect(stderr).toContain('check TEMPORAL_ADDRESS');
+    expect(code).toBe(1);
+  });
+});
