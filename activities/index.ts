@@ -5,7 +5,7 @@
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type OpenAI from 'openai';
-import type { StepRequest, StepResult } from '../workflows/types';
+import type { StepRequest, StepResult, TeamMessage } from '../workflows/types';
 import { ORCHESTRATOR, type AgentDefinition } from './agents';
 import { LlmFailureType, classifyLlmError } from './errors';
 import { ledgerJsonSchema, parseLedger } from './ledger';
@@ -32,6 +32,11 @@ export interface ActivityDependencies {
   agents: readonly AgentDefinition[];
   /** Sampling temperature for every call. @default 0 */
   temperature?: number;
+  /**
+   * Fetches a run's conversation so far (the worker asks the workflow with the `transcript` query). Needed
+   * for every step whose input does not carry the transcript, which is every step of current runs.
+   */
+  loadTranscript?: (workflowId: string, runId: string) => Promise<TeamMessage[]>;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -42,6 +47,23 @@ export function createActivities(deps: ActivityDependencies) {
     throw new Error(`the team needs an "${ORCHESTRATOR}" and at least one other agent`);
   }
   const speakerEnum = speakers as [string, ...string[]];
+
+  async function loadTranscript(workflowId: string | undefined, runId: string | undefined): Promise<TeamMessage[]> {
+    if (!deps.loadTranscript || !workflowId || !runId) {
+      throw ApplicationFailure.nonRetryable(
+        'this worker cannot fetch the conversation: build the activities with `loadTranscript` (createAgentTeamWorker does)',
+        'MisconfiguredWorker',
+      );
+    }
+    try {
+      return await deps.loadTranscript(workflowId, runId);
+    } catch (err) {
+      throw ApplicationFailure.retryable(
+        `could not fetch the conversation of ${workflowId}: ${(err as Error).message}`,
+        'TranscriptUnavailable',
+      );
+    }
+  }
 
   /** One agent step: one Chat Completions call. Heartbeats while waiting, so a dead worker is noticed early. */
   async function callAgent(req: StepRequest): Promise<StepResult> {
@@ -54,16 +76,22 @@ export function createActivities(deps: ActivityDependencies) {
         LlmFailureType.UnknownAgent,
       );
     }
-    const started = Date.now();
+    // Heartbeat for the whole step: fetching the conversation can wait on Temporal (after a worker crash the
+    // query waits for the server to move the run off the dead worker's sticky queue), the LLM call on the model.
     const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
     const beat = setInterval(() => ctx.heartbeat(), heartbeatEvery);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
+    let transcript: TeamMessage[];
+    let started: number;
     try {
+      transcript =
+        req.transcript ?? (await loadTranscript(info.workflowExecution?.workflowId, info.workflowExecution?.runId));
+      started = Date.now();
       completion = await deps.openai.chat.completions.create(
         {
           model: agent.model,
           temperature: deps.temperature ?? 0,
-          messages: buildMessages(req, agent, members),
+          messages: buildMessages(req, transcript, agent, members),
           ...(req.kind === 'ledger'
             ? {
                 response_format: {

@@ -3,15 +3,15 @@
  * the speaking agent's `name`, the multi-agent convention of the Chat Completions API.
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { StepRequest } from '../workflows/types';
+import type { StepRequest, TeamMessage } from '../workflows/types';
 import type { AgentDefinition } from './agents';
 
 function roster(team: readonly AgentDefinition[]): string {
   return team.map((a) => `- ${a.name}: ${a.description}`).join('\n');
 }
 
-function conversation(req: StepRequest): ChatCompletionMessageParam[] {
-  return req.transcript.map((m) => ({
+function conversation(transcript: readonly TeamMessage[]): ChatCompletionMessageParam[] {
+  return transcript.map((m) => ({
     role: 'assistant' as const,
     name: m.agent,
     content: m.kind === 'agent' && m.instruction ? `(asked: ${m.instruction})\n${m.content}` : m.content,
@@ -21,6 +21,7 @@ function conversation(req: StepRequest): ChatCompletionMessageParam[] {
 /** Builds the messages for one step; `members` are the agents the orchestrator may direct. */
 export function buildMessages(
   req: StepRequest,
+  transcript: readonly TeamMessage[],
   agent: AgentDefinition,
   members: readonly AgentDefinition[],
 ): ChatCompletionMessageParam[] {
@@ -31,7 +32,7 @@ export function buildMessages(
       return [
         system,
         task,
-        ...conversation(req),
+        ...conversation(transcript),
         {
           role: 'user',
           content:
@@ -44,7 +45,7 @@ export function buildMessages(
       return [
         system,
         task,
-        ...conversation(req),
+        ...conversation(transcript),
         {
           role: 'user',
           content:
@@ -54,12 +55,12 @@ export function buildMessages(
         },
       ];
     case 'agent':
-      return [system, task, ...conversation(req), { role: 'user', content: req.instruction ?? '' }];
+      return [system, task, ...conversation(transcript), { role: 'user', content: req.instruction ?? '' }];
     case 'final':
       return [
         system,
         task,
-        ...conversation(req),
+        ...conversation(transcript),
         {
           role: 'user',
           content: req.cutShort

@@ -236,6 +236,7 @@ export class AgentTeamApp {
     try {
       worker = await createAgentTeamWorker({
         connection,
+        client: this.client,
         namespace: this.target.namespace,
         taskQueue: options.taskQueue ?? this.taskQueue,
         agents: this.config.team,

@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createActivities, type AgentDefinition } from '../activities';
+import { transcriptQuery } from '../workflows/agent-team';
 import { PACKAGE_ROOT } from './temporal/cli-binary';
 
 /** The workflow bundle's entry: the .ts source under tsx/jest, the compiled .js under dist/. */
@@ -43,6 +45,8 @@ const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: c
 
 export interface AgentTeamWorkerOptions {
   connection: NativeConnection;
+  /** A client of the same namespace: the activities use it to query each run's conversation. */
+  client: Client;
   namespace: string;
   taskQueue: string;
   agents: readonly AgentDefinition[];
@@ -63,6 +67,8 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
     activities: createActivities({
       openai: options.openai,
       agents: options.agents,
+      loadTranscript: (workflowId, runId) =>
+        options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
     }),
     ...options.workerOptions,

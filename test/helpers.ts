@@ -66,16 +66,17 @@ export async function startTestTeam(
   const llm = await startOfflineLlm({ logPath, ...options.llm });
   const taskQueue = options.taskQueue ?? uniqueId('tq');
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
+  const connection = await Connection.connect({ address: testAddress() });
+  const client = new Client({ connection, namespace: 'default' });
   const worker = await createAgentTeamWorker({
     connection: nativeConnection,
+    client,
     namespace: 'default',
     taskQueue,
     agents: options.agents ?? DEFAULT_AGENTS,
     openai: new OpenAI({ baseURL: llm.baseURL, apiKey: 'test', maxRetries: 0 }),
     workflowBundle: testBundle(),
   });
-  const connection = await Connection.connect({ address: testAddress() });
-  const client = new Client({ connection, namespace: 'default' });
   // The worker runs in the background until close().
   const running = worker.run();
   const team: TestTeam = {

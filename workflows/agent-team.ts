@@ -17,14 +17,18 @@ import {
   requestFor,
   resultOf,
   stepSummary,
+  transcriptOf,
   type TeamState,
 } from './state';
-import type { TeamInput, TeamResult } from './types';
+import type { TeamInput, TeamMessage, TeamResult } from './types';
 
 type Activities = ReturnType<typeof createActivities>;
 
 /** Query: the live state of the run (the same shape `loadCheckpoint` returns). */
 export const stateQuery = defineQuery<TeamState>('state');
+
+/** Query: the conversation so far, which `callAgent` fetches instead of receiving it in its input. */
+export const transcriptQuery = defineQuery<TeamMessage[]>('transcript');
 
 export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   let state: TeamState;
@@ -35,6 +39,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     throw err;
   }
   setHandler(stateQuery, () => state);
+  setHandler(transcriptQuery, () => transcriptOf(state));
 
   const { llm } = state.settings;
   const { callAgent } = proxyActivities<Activities>({

@@ -1,2 +1,2 @@
 /** The workflow bundle's entry point: every workflow type the worker registers. */
-export { agentTeamWorkflow, stateQuery } from './agent-team';
+export { agentTeamWorkflow, stateQuery, transcriptQuery } from './agent-team';

@@ -141,15 +141,18 @@ export function nextAction(state: TeamState): NextAction | null {
   }
 }
 
-/** The activity input for an action: the task, the plan and the conversation so far. */
+/**
+ * The activity input for an action: the task, the plan and the step. The conversation is not in it (the
+ * activity queries it, see {@link transcriptOf}): resending it with every step would make history grow
+ * quadratically with the conversation.
+ */
 export function requestFor(state: TeamState, action: NextAction): StepRequest {
-  return {
-    ...action,
-    stepIndex: state.steps,
-    task: state.task,
-    plan: state.plan,
-    transcript: state.messages.filter((m) => m.kind === 'plan' || m.kind === 'agent'),
-  };
+  return { ...action, stepIndex: state.steps, task: state.task, plan: state.plan };
+}
+
+/** The conversation the agents see: the plans and the members' answers (not the ledgers). */
+export function transcriptOf(state: TeamState): TeamMessage[] {
+  return state.messages.filter((m) => m.kind === 'plan' || m.kind === 'agent');
 }
 
 /** Folds one completed step into the state. Pure: returns a new state, never mutates. */

@@ -108,8 +108,12 @@ export interface StepRequest {
   stepIndex: number;
   task: string;
   plan: string | null;
-  /** The team's conversation so far (plan and agent answers). */
-  transcript: TeamMessage[];
+  /**
+   * The team's conversation so far (plan and agent answers). Runs recorded before v0.1 carried it here;
+   * current runs leave it out, and the activity asks the workflow for it (the `transcript` query), so that
+   * history grows by one answer per step instead of by the whole conversation.
+   */
+  transcript?: TeamMessage[];
   /** `agent` steps: the orchestrator's instruction. */
   instruction?: string;
   /** `plan` steps: true when this is a replan after a stall. */

@@ -166,7 +166,9 @@ export async function connectWorker(target: TemporalTarget): Promise<NativeConne
   try {
     return await Promise.race([
       NativeConnection.connect(target.connectionOptions),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs()} ms`)), connectTimeoutMs()).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs()} ms`)), connectTimeoutMs()).unref(),
+      ),
     ]);
   } catch (err) {
     throw unreachable(target, err);

@@ -11,7 +11,7 @@ import { initialState, reduce } from '../../workflows/state';
 import type { StepResult, TeamInput, TeamResult } from '../../workflows/types';
 import { quietRuntime, testBundle } from '../helpers';
 
-const FIXTURES = ['history-completed.json', 'history-replan-retry.json'];
+const FIXTURES = ['history-completed.json', 'history-replan-retry.json', 'history-transcript-query.json'];
 const load = (name: string) => historyFromJSON(JSON.parse(readFileSync(join(__dirname, '../fixtures', name), 'utf8')));
 const decode = (payload: { data?: Uint8Array | null } | undefined | null): unknown =>
   JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8'));

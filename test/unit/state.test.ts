@@ -4,6 +4,7 @@ import {
   reduce,
   requestFor,
   resultOf,
+  transcriptOf,
   InvalidTeamInput,
   type TeamState,
 } from '../../workflows/state';
@@ -111,11 +112,12 @@ describe('the team state machine', () => {
     expect(resultOf(s)).toMatchObject({ cutShort: true, rounds: 1 });
   });
 
-  it('sends agents the plan and answers, not the ledgers', () => {
+  it('agents see the plans and answers, not the ledgers; the step input does not carry them', () => {
     let s = step(initialState({ task: 't' }));
     s = step(s, { ledger: ledger() });
+    expect(transcriptOf(s).map((m) => m.kind)).toEqual(['plan']);
     const req = requestFor(s, nextAction(s)!);
-    expect(req.transcript.map((m) => m.kind)).toEqual(['plan']);
+    expect(req).not.toHaveProperty('transcript'); // history stays linear in the conversation
     expect(req.stepIndex).toBe(2);
   });
 
