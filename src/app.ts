@@ -57,6 +57,8 @@ export interface RunOutcome {
   usage: TokenUsage & { totalTokens: number; llmCalls: number };
   /** Every checkpoint of this run, oldest first (step 0 is the entry checkpoint). */
   checkpoints: Checkpoint[];
+  /** Automatic resumes of failed steps (auto_resume_on_failure), as their timers describe them. */
+  autoResumes: string[];
 }
 
 /** The outcome of a resume: the new run, and what it reused from the checkpoint. */
@@ -143,6 +145,7 @@ export async function summarize(reader: HistoryReader, namespace: string): Promi
     steps,
     usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls: steps.length },
     checkpoints: checkpointsOf(run, namespace),
+    autoResumes: run.autoResumes,
   };
 }
 
@@ -157,6 +160,8 @@ export interface ExecuteOptions {
   onStarted?: (workflowId: string, runId: string) => void;
   /** Called for each completed step as it happens; `reused` marks steps kept from a checkpoint. */
   onStep?: (step: RecordedStep, reused: boolean) => void;
+  /** Called when the run schedules an automatic resume of a failed step. */
+  onAutoResume?: (note: string) => void;
 }
 
 export interface HostedWorker {
@@ -291,8 +296,9 @@ export class AgentTeamApp {
     workflowId: string,
     runId: string,
     onStep: (step: RecordedStep, reused: boolean) => void = () => {},
+    onAutoResume?: (note: string) => void,
   ): Promise<RunOutcome> {
-    const reader = await followRun(this.client, workflowId, runId, (step) => onStep(step, false));
+    const reader = await followRun(this.client, workflowId, runId, (step) => onStep(step, false), onAutoResume);
     return summarize(reader, this.target.namespace);
   }
 
@@ -311,7 +317,7 @@ export class AgentTeamApp {
             throw new Error(`${e.message} (run ${workflowId} is started: \`agent-team worker\` will execute it)`);
           });
     options.onStarted?.(workflowId, runId);
-    const following = this.follow(workflowId, runId, options.onStep);
+    const following = this.follow(workflowId, runId, options.onStep, options.onAutoResume);
     return hosted ? ((await hosted.run(following)) as RunOutcome) : following;
   }
 

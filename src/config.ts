@@ -40,7 +40,9 @@ export const configSchema = z.strictObject({
             .default('file'),
           storage_path: z.string().min(1).default('./checkpoints'),
           cleanup_after_days: int(1).default(30),
-          auto_resume_on_failure: z.boolean().default(true),
+          auto_resume_on_failure: z.boolean().default(d.autoResume.enabled),
+          auto_resume_max_attempts: int(0).default(d.autoResume.maxAttempts),
+          auto_resume_delay_ms: int(1).default(d.autoResume.initialDelayMs),
         })
         .prefault({}),
     })
@@ -159,6 +161,7 @@ export function validateTask(task: string): string {
 /** The workflow input for a task under this configuration: every setting explicit, so history records it. */
 export function teamInputFor(task: string, config: AgentTeamConfig): Required<TeamInput> {
   const { llm, workflow } = config;
+  const { checkpointing } = workflow;
   return {
     task,
     maxRounds: workflow.max_rounds,
@@ -170,6 +173,12 @@ export function teamInputFor(task: string, config: AgentTeamConfig): Required<Te
       maxRetryMs: llm.max_retry_ms,
       backoffCoefficient: llm.backoff_coefficient,
       heartbeatMs: llm.heartbeat_ms,
+    },
+    autoResume: {
+      enabled: checkpointing.enabled && checkpointing.auto_resume_on_failure,
+      maxAttempts: checkpointing.auto_resume_max_attempts,
+      initialDelayMs: checkpointing.auto_resume_delay_ms,
+      maxDelayMs: DEFAULT_SETTINGS.autoResume.maxDelayMs,
     },
   };
 }

@@ -8,6 +8,7 @@ import type { temporal } from '@temporalio/proto';
 import {
   decodeFromPayloadsAtIndex,
   decodeOptionalFailureToOptionalError,
+  decodeOptionalSinglePayload,
 } from '@temporalio/common/lib/internal-non-workflow';
 import type { StepResult, TeamInput } from '../workflows/types';
 
@@ -35,6 +36,8 @@ export interface RunHistory {
   entryEventId: number | null;
   startedAt: Date | null;
   steps: RecordedStep[];
+  /** Automatic resumes (the summaries of their timers), in order. */
+  autoResumes: string[];
   status: RunStatus;
   closeEvent: HistoryEvent | null;
   events: HistoryEvent[];
@@ -63,6 +66,8 @@ export class HistoryReader {
     private readonly client: Client,
     workflowId: string,
     runId: string,
+    /** Called with the summary of each automatic resume as it is read. */
+    private readonly onAutoResume: (note: string) => void = () => {},
   ) {
     this.run = {
       workflowId,
@@ -71,6 +76,7 @@ export class HistoryReader {
       entryEventId: null,
       startedAt: null,
       steps: [],
+      autoResumes: [],
       status: 'RUNNING',
       closeEvent: null,
       events: [],
@@ -105,6 +111,14 @@ export class HistoryReader {
       this.run.steps.push(step);
       this.pending.push(step);
       return step;
+    }
+    const timer = event.timerStartedEventAttributes;
+    if (timer && event.userMetadata?.summary) {
+      const note = await decodeOptionalSinglePayload<string>(converter, event.userMetadata.summary);
+      if (typeof note === 'string' && note.startsWith('auto-resume')) {
+        this.run.autoResumes.push(note);
+        this.onAutoResume(note);
+      }
     }
     const status = closeStatus(event);
     if (status) {
@@ -147,8 +161,9 @@ export async function followRun(
   workflowId: string,
   runId: string,
   onStep: (step: RecordedStep) => void,
+  onAutoResume?: (note: string) => void,
 ): Promise<HistoryReader> {
-  const reader = new HistoryReader(client, workflowId, runId);
+  const reader = new HistoryReader(client, workflowId, runId, onAutoResume);
   let nextPageToken: Uint8Array | undefined;
   let lastEventId = 0;
   for (;;) {

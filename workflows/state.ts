@@ -77,6 +77,7 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
   }
   const d = DEFAULT_SETTINGS;
   const llm = { ...d.llm, ...(input.llm ?? {}) };
+  const autoResume = { ...d.autoResume, ...(input.autoResume ?? {}) };
   const settings: TeamSettings = {
     maxRounds: positiveInt(input.maxRounds ?? d.maxRounds, 'maxRounds', 1),
     maxStalls: positiveInt(input.maxStalls ?? d.maxStalls, 'maxStalls', 0),
@@ -87,6 +88,12 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
       maxRetryMs: positiveInt(llm.maxRetryMs, 'llm.maxRetryMs', 1),
       backoffCoefficient: llm.backoffCoefficient >= 1 ? llm.backoffCoefficient : 1,
       heartbeatMs: positiveInt(llm.heartbeatMs, 'llm.heartbeatMs', 1),
+    },
+    autoResume: {
+      enabled: autoResume.enabled !== false,
+      maxAttempts: positiveInt(autoResume.maxAttempts, 'autoResume.maxAttempts', 0),
+      initialDelayMs: positiveInt(autoResume.initialDelayMs, 'autoResume.initialDelayMs', 1),
+      maxDelayMs: positiveInt(autoResume.maxDelayMs, 'autoResume.maxDelayMs', 1),
     },
   };
   return { task, settings };

@@ -23,11 +23,25 @@ export interface LlmCallSettings {
   heartbeatMs: number;
 }
 
+/**
+ * What happens when a step fails for a reason that can clear (its retries ran out on a retryable error or
+ * a timeout): the run waits, then runs the step again from the last checkpoint's state, up to `maxAttempts`
+ * times. Non-retryable failures (bad request, auth) are never resumed automatically.
+ */
+export interface AutoResumeSettings {
+  enabled: boolean;
+  maxAttempts: number;
+  /** Wait before the first automatic resume; doubles each time up to `maxDelayMs`. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
 /** The resolved limits of one run. Recorded in the run's input, so every checkpoint knows them. */
 export interface TeamSettings {
   maxRounds: number;
   maxStalls: number;
   llm: LlmCallSettings;
+  autoResume: AutoResumeSettings;
 }
 
 /**
@@ -41,6 +55,7 @@ export interface TeamInput {
   maxRounds?: number;
   maxStalls?: number;
   llm?: Partial<LlmCallSettings>;
+  autoResume?: Partial<AutoResumeSettings>;
 }
 
 /** The built-in defaults: the same numbers as the shipped config/workflow.yaml. */
@@ -55,6 +70,7 @@ export const DEFAULT_SETTINGS: TeamSettings = {
     backoffCoefficient: 2,
     heartbeatMs: 10_000,
   },
+  autoResume: { enabled: true, maxAttempts: 3, initialDelayMs: 5_000, maxDelayMs: 60_000 },
 };
 
 /** Largest task accepted, in UTF-16 code units (well under Temporal's 2 MB payload limit). */

@@ -104,7 +104,9 @@ async function openApp(options: CommonOptions): Promise<AppModule.AgentTeamApp> 
 }
 
 /** What `run` and `resume` show while a run executes. */
-function progress(app: AppModule.AgentTeamApp): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep'> {
+function progress(
+  app: AppModule.AgentTeamApp,
+): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep' | 'onAutoResume'> {
   return {
     onStarted: (workflowId, runId) => {
       err(
@@ -114,6 +116,7 @@ function progress(app: AppModule.AgentTeamApp): Pick<AppModule.ExecuteOptions, '
       if (ui) err(`  Web UI: ${ui}`);
     },
     onStep: (step, reused) => err(stepLine(step) + (reused ? '  (reused from the checkpoint)' : '')),
+    onAutoResume: (note) => err(`  ↻ ${note}`),
   };
 }
 

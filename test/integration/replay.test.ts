@@ -11,7 +11,15 @@ import { initialState, reduce } from '../../workflows/state';
 import type { StepResult, TeamInput, TeamResult } from '../../workflows/types';
 import { quietRuntime, testBundle } from '../helpers';
 
-const FIXTURES = ['history-completed.json', 'history-replan-retry.json', 'history-transcript-query.json'];
+/** Completed runs, recorded by successive versions of the workflow. */
+const FIXTURES = [
+  'history-completed.json',
+  'history-replan-retry.json',
+  'history-transcript-query.json',
+  'history-auto-resume.json',
+];
+/** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
+const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
 const load = (name: string) => historyFromJSON(JSON.parse(readFileSync(join(__dirname, '../fixtures', name), 'utf8')));
 const decode = (payload: { data?: Uint8Array | null } | undefined | null): unknown =>
   JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8'));
@@ -19,7 +27,7 @@ const decode = (payload: { data?: Uint8Array | null } | undefined | null): unkno
 beforeAll(() => quietRuntime());
 
 describe('replay of recorded histories', () => {
-  it.each(FIXTURES)('%s replays against the current workflow code', async (name) => {
+  it.each([...FIXTURES, FAILED_BEFORE_AUTO_RESUME])('%s replays against the current workflow code', async (name) => {
     await expect(Worker.runReplayHistory({ workflowBundle: testBundle() }, load(name))).resolves.toBeUndefined();
   });
 

@@ -7,6 +7,7 @@ import { LlmFailureType } from '../../activities/errors';
 import { stateQuery } from '../../workflows';
 import type { TeamState } from '../../workflows/state';
 import { FAST_LLM, startTestTeam, uniqueId, type TestTeam } from '../helpers';
+import type { AutoResumeRecord } from '../../workflows/agent-team';
 
 const TASK = 'Compare quicksort and mergesort';
 
@@ -113,7 +114,9 @@ describe('agentTeamWorkflow', () => {
 
   it('fails clearly when the ledger stays invalid after every attempt', () =>
     withTeam('orchestrator:2:malformed,orchestrator:3:malformed', async (team) => {
-      const { app, activity } = await failureOf(team.run({ task: TASK, llm: { ...FAST_LLM, maxAttempts: 2 } }));
+      const { app, activity } = await failureOf(
+        team.run({ task: TASK, llm: { ...FAST_LLM, maxAttempts: 2 }, autoResume: { enabled: false } }),
+      );
       expect(app.type).toBe(LlmFailureType.InvalidOutput);
       expect(app.message).toMatch(
         /^orchestrator \(round 1\) returned an invalid progress ledger \(attempt 2\): not JSON/,
@@ -179,4 +182,74 @@ describe('agentTeamWorkflow', () => {
       expect(cause.message).toBe('task must be a non-empty string');
       expect(team.requests()).toHaveLength(0);
     }));
+
+  describe('auto_resume_on_failure', () => {
+    const TWO_TRIES = { ...FAST_LLM, maxAttempts: 2 };
+    const memoOf = async (team: TestTeam, workflowId: string) =>
+      ((await team.client.workflow.getHandle(workflowId).describe()).memo?.autoResumes ?? []) as AutoResumeRecord[];
+
+    it('a step whose retries ran out on a cause that can clear is resumed after a wait, and the run completes', () =>
+      withTeam('researcher:1:transient,researcher:2:transient', async (team) => {
+        const { workflowId, result } = await team.run({
+          task: TASK,
+          llm: TWO_TRIES,
+          autoResume: { maxAttempts: 2, initialDelayMs: 300 },
+        });
+        expect(result.steps).toBe(9);
+        const researcher = team.requests().filter((r) => r.agent === 'researcher');
+        expect(researcher.map((r) => [r.status, r.attempt])).toEqual([
+          [500, 1],
+          [500, 2],
+          [200, 1], // a new activity, scheduled by the resume
+        ]);
+        expect(Date.parse(researcher[2]!.time) - Date.parse(researcher[1]!.time)).toBeGreaterThanOrEqual(300);
+        const memo = await memoOf(team, workflowId);
+        expect(memo).toEqual([
+          expect.objectContaining({ step: 2, agent: 'researcher', round: 1, attempt: 1, delayMs: 300 }),
+        ]);
+        expect(memo[0]!.cause).toContain('HTTP 500');
+        const history = await team.client.workflow.getHandle(workflowId).fetchHistory();
+        expect(history.events?.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
+        expect(history.events?.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1); // the patch marker
+      }));
+
+    it('is bounded: after max attempts the run fails with the last cause', () =>
+      withTeam(
+        'researcher:1:transient,researcher:2:transient,researcher:3:transient,researcher:4:transient,researcher:5:transient,researcher:6:transient',
+        async (team) => {
+          const workflowId = uniqueId('bounded');
+          const { app } = await failureOf(
+            team.run({ task: TASK, llm: TWO_TRIES, autoResume: { maxAttempts: 2, initialDelayMs: 50 } }, workflowId),
+          );
+          expect(app.type).toBe(LlmFailureType.Unavailable);
+          expect(team.requests().filter((r) => r.agent === 'researcher')).toHaveLength(6); // (1 + 2 resumes) × 2 tries
+          expect((await memoOf(team, workflowId)).map((r) => [r.attempt, r.delayMs])).toEqual([
+            [1, 50],
+            [2, 100],
+          ]);
+        },
+      ));
+
+    it('when disabled, the run fails at once and waits for `resume`', () =>
+      withTeam('researcher:1:transient,researcher:2:transient', async (team) => {
+        const workflowId = uniqueId('no-auto');
+        const { app } = await failureOf(
+          team.run({ task: TASK, llm: TWO_TRIES, autoResume: { enabled: false } }, workflowId),
+        );
+        expect(app.type).toBe(LlmFailureType.Unavailable);
+        expect(team.requests().filter((r) => r.agent === 'researcher')).toHaveLength(2);
+        expect(await memoOf(team, workflowId)).toEqual([]);
+      }));
+
+    it('never resumes a non-retryable failure automatically', () =>
+      withTeam('coder:1:fatal', async (team) => {
+        const workflowId = uniqueId('fatal');
+        const { app } = await failureOf(
+          team.run({ task: TASK, llm: FAST_LLM, autoResume: { maxAttempts: 3, initialDelayMs: 50 } }, workflowId),
+        );
+        expect(app.nonRetryable).toBe(true);
+        expect(team.requests().filter((r) => r.agent === 'coder')).toHaveLength(1);
+        expect(await memoOf(team, workflowId)).toEqual([]);
+      }));
+  });
 });
