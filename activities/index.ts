@@ -5,7 +5,7 @@
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type OpenAI from 'openai';
-import type { StepRequest, StepResult, TeamMessage } from '../workflows/types';
+import { MAX_ANSWER_CHARS, type StepRequest, type StepResult, type TeamMessage } from '../workflows/types';
 import { ORCHESTRATOR, type AgentDefinition } from './agents';
 import { LlmFailureType, classifyLlmError } from './errors';
 import { ledgerJsonSchema, parseLedger } from './ledger';
@@ -121,7 +121,11 @@ export function createActivities(deps: ActivityDependencies) {
     } finally {
       clearInterval(beat);
     }
-    const content = completion.choices[0]?.message?.content ?? '';
+    const full = completion.choices[0]?.message?.content ?? '';
+    const truncated = full.length > MAX_ANSWER_CHARS;
+    const content = truncated
+      ? `${full.slice(0, MAX_ANSWER_CHARS)}\n[answer cut at ${MAX_ANSWER_CHARS} of ${full.length} characters]`
+      : full;
     const result: StepResult = {
       kind: req.kind,
       agent: req.agent,
@@ -137,6 +141,7 @@ export function createActivities(deps: ActivityDependencies) {
         completionTokens: completion.usage?.completion_tokens ?? 0,
       },
       latencyMs: Date.now() - started,
+      ...(truncated ? { truncatedFrom: full.length } : {}),
       attempt: info.attempt,
     };
     if (req.kind === 'ledger') {

@@ -76,6 +76,12 @@ export const DEFAULT_SETTINGS: TeamSettings = {
 /** Largest task accepted, in UTF-16 code units (well under Temporal's 2 MB payload limit). */
 export const MAX_TASK_CHARS = 32_000;
 
+/**
+ * Longest answer recorded per step. Temporal rejects payloads over 2 MB (and warns from 512 KB); a longer
+ * LLM answer is cut to this length, marked in the text and in `truncatedFrom`, instead of failing the step.
+ */
+export const MAX_ANSWER_CHARS = 200_000;
+
 /** One yes/no judgement of the progress ledger, with the reason the orchestrator gave. */
 export interface LedgerFlag {
   reason: string;
@@ -154,6 +160,8 @@ export interface StepResult {
   model: string;
   usage: TokenUsage;
   latencyMs: number;
+  /** Set when the answer was longer than {@link MAX_ANSWER_CHARS}: its original length; `content` was cut. */
+  truncatedFrom?: number;
   /** Which attempt of the activity produced this result (1 = first try). */
   attempt: number;
 }

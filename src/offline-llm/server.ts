@@ -40,6 +40,24 @@ export interface OfflineLlmOptions {
   latencyMs?: number;
   /** Pad members' answers to about this many characters (for size tests and benchmarks). */
   answerChars?: number;
+  /** Member answers before the ledger says the task is done. @default one per member */
+  turns?: number;
+  /** Share of the other requests that fail with HTTP 500 (0–1), drawn from a generator seeded with `seed`. */
+  faultRate?: number;
+  /** @default 1 */
+  seed?: number;
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same sequence of draws. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface OfflineLlmServer {
@@ -85,7 +103,7 @@ export function parseFaults(spec: string | undefined): FaultSpec[] {
   });
 }
 
-/** Reads OFFLINE_LLM_LOG, OFFLINE_LLM_FAULTS, OFFLINE_LLM_LATENCY_MS and OFFLINE_LLM_ANSWER_CHARS. */
+/** Reads the OFFLINE_LLM_* variables (see the README's table). */
 export function offlineLlmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OfflineLlmOptions {
   const number = (name: string): number | undefined => {
     const raw = env[name];
@@ -97,11 +115,21 @@ export function offlineLlmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   };
   const latencyMs = number('OFFLINE_LLM_LATENCY_MS');
   const answerChars = number('OFFLINE_LLM_ANSWER_CHARS');
+  const turns = number('OFFLINE_LLM_TURNS');
+  const seed = number('OFFLINE_LLM_SEED');
+  const rawRate = env.OFFLINE_LLM_FAULT_RATE;
+  const faultRate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
+  if (faultRate !== undefined && !(faultRate >= 0 && faultRate <= 1)) {
+    throw new ConfigError(`OFFLINE_LLM_FAULT_RATE must be a number from 0 to 1, got "${rawRate}"`);
+  }
   return {
     faults: parseFaults(env.OFFLINE_LLM_FAULTS),
     ...(env.OFFLINE_LLM_LOG ? { logPath: env.OFFLINE_LLM_LOG } : {}),
     ...(latencyMs !== undefined ? { latencyMs } : {}),
     ...(answerChars !== undefined ? { answerChars } : {}),
+    ...(turns !== undefined ? { turns } : {}),
+    ...(faultRate !== undefined ? { faultRate } : {}),
+    ...(seed !== undefined ? { seed } : {}),
   };
 }
 
@@ -146,7 +174,14 @@ function pad(answer: string, chars: number | undefined): string {
 }
 
 /** The deterministic answer for one request. */
-function answer(req: ChatRequest, agent: string, kind: string, fault: FaultKind | null, answerChars?: number): string {
+function answer(
+  req: ChatRequest,
+  agent: string,
+  kind: string,
+  fault: FaultKind | null,
+  answerChars?: number,
+  turns?: number,
+): string {
   const messages = req.messages ?? [];
   const task = taskOf(messages);
   const spoken = messages.filter((m) => m.role === 'assistant' && m.name && m.name !== 'orchestrator');
@@ -155,7 +190,10 @@ function answer(req: ChatRequest, agent: string, kind: string, fault: FaultKind 
     if (fault === 'malformed') return 'Sure! Here is the ledger: {is_request_satisfied: maybe';
     const speakers = speakersOf(req);
     const said = new Set(spoken.map((m) => m.name));
-    const pending = speakers.find((s) => !said.has(s));
+    // Each member once, in roster order; with `turns` above the roster's size, round-robin until that many.
+    const pending =
+      speakers.find((s) => !said.has(s)) ??
+      (spoken.length < (turns ?? 0) ? speakers[spoken.length % speakers.length] : undefined);
     const last = spoken[spoken.length - 1]?.name ?? speakers[0] ?? 'researcher';
     const stalled = fault === 'stall';
     const next = stalled ? last : (pending ?? last);
@@ -213,6 +251,7 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
   const counts: Record<string, number> = {};
   const faults = options.faults ?? [];
   const sockets = new Set<Socket>();
+  const draw = seeded(options.seed ?? 1);
   if (options.logPath) mkdirSync(dirname(options.logPath), { recursive: true });
 
   const log = (entry: OfflineLlmLogEntry): void => {
@@ -250,7 +289,9 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
     const agent = header(STEP_HEADERS.agent) || 'unknown';
     const kind = header(STEP_HEADERS.kind) || (body.response_format?.type === 'json_schema' ? 'ledger' : 'agent');
     const call = (counts[agent] = (counts[agent] ?? 0) + 1);
-    const fault = faults.find((f) => f.agent === agent && f.call === call)?.kind ?? null;
+    const fault =
+      faults.find((f) => f.agent === agent && f.call === call)?.kind ??
+      (options.faultRate && draw() < options.faultRate ? 'transient' : null);
     const model = body.model ?? 'offline';
     const promptText = (body.messages ?? []).map((m) => text(m.content)).join('\n');
     const entry = (status: number, completionTokens: number): OfflineLlmLogEntry => ({
@@ -299,7 +340,7 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
         );
         return;
       default: {
-        const content = answer(body, agent, kind, fault, options.answerChars);
+        const content = answer(body, agent, kind, fault, options.answerChars, options.turns);
         const completionTokens = tokens(content);
         log(entry(200, completionTokens));
         send(res, 200, {

@@ -200,6 +200,58 @@ describe('crashes lose nothing', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('50 concurrent runs with random transient faults on 2 worker processes, one SIGKILLed half-way: all complete, no completed step re-sent', async () => {
+    const model = await startModel({
+      OFFLINE_LLM_FAULT_RATE: '0.1',
+      OFFLINE_LLM_SEED: '42',
+      OFFLINE_LLM_LATENCY_MS: '30',
+    });
+    const taskQueue = uniqueId('fifty');
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${taskQueue}\n`);
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'test' });
+    const [a, b] = [
+      own(spawnCli(['worker', '--config', config], env)),
+      own(spawnCli(['worker', '--config', config], env)),
+    ];
+    await Promise.all([waitForOutput(a, /Worker polling/), waitForOutput(b, /Worker polling/)]);
+
+    const c = await client(testAddress());
+    const llm = { ...RECOVERY_LLM, maxAttempts: 8 };
+    const handles = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        c.workflow.start('agentTeamWorkflow', {
+          taskQueue,
+          workflowId: uniqueId(`fifty-${i}`),
+          args: [{ task: `${TASK} #${i}`, llm }],
+        }),
+      ),
+    );
+    await until(
+      'half of the steps to be answered',
+      () => model.log().filter((e) => e.status === 200).length >= 225,
+      120_000,
+    );
+    a.kill('SIGKILL');
+    const results = (await Promise.all(handles.map((h) => h.result()))) as TeamResult[];
+    expect(results.every((r) => r.steps === 9 && !r.cutShort)).toBe(true);
+
+    const log = model.log();
+    expect(log.some((e) => e.status === 500)).toBe(true); // the random faults did happen
+    for (const h of handles) {
+      const ok = log.filter((e) => e.runId === h.firstExecutionRunId && e.status === 200);
+      expect(new Set(ok.map((e) => e.step))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 8]));
+      // A step is sent again only as a new attempt of a step whose answer was lost with the killed worker;
+      // a step re-executed after it completed would be a second first attempt.
+      const attempts = ok.map((e) => `${e.step}:${e.attempt}`);
+      expect(new Set(attempts).size).toBe(attempts.length);
+    }
+    b.kill('SIGINT');
+    await collect(b);
+    await c.connection.close();
+  }, 180_000);
+});
+
 describe('transient faults never need a human', () => {
   it('an LLM answering HTTP 500 three times, then 200: the run completes, retries only on that step', async () => {
     const model = await startModel({

@@ -8,6 +8,8 @@ import { stateQuery } from '../../workflows';
 import type { TeamState } from '../../workflows/state';
 import { FAST_LLM, startTestTeam, uniqueId, type TestTeam } from '../helpers';
 import type { AutoResumeRecord } from '../../workflows/agent-team';
+import { MAX_ANSWER_CHARS } from '../../workflows/types';
+import { readRun } from '../../src/history';
 
 const TASK = 'Compare quicksort and mergesort';
 
@@ -251,5 +253,53 @@ describe('agentTeamWorkflow', () => {
         expect(team.requests().filter((r) => r.agent === 'coder')).toHaveLength(1);
         expect(await memoOf(team, workflowId)).toEqual([]);
       }));
+  });
+
+  describe('long runs stay within Temporal limits', () => {
+    it('150 rounds with 4 KB answers: step inputs stay small and flat, history well under the limits', async () => {
+      const team = await startTestTeam({ llm: { answerChars: 4096, turns: 149 } });
+      try {
+        const { workflowId, result } = await team.run({ task: TASK, maxRounds: 150, llm: FAST_LLM });
+        // plan + 149 × (ledger + answer) + the closing ledger + the final answer
+        expect(result).toMatchObject({ rounds: 150, cutShort: false, steps: 301 });
+        const handle = team.client.workflow.getHandle(workflowId);
+        const events = (await handle.fetchHistory()).events ?? [];
+        const inputBytes = events
+          .filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => e.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!.length);
+        expect(inputBytes).toHaveLength(301);
+        // The conversation is not resent with each step: the last input is no bigger than the early ones.
+        expect(Math.max(...inputBytes)).toBeLessThan(2_000);
+        expect(inputBytes[300]!).toBeLessThanOrEqual(Math.max(...inputBytes.slice(0, 10)) + 50);
+        const { historySize, historyLength } = await handle.describe();
+        expect(historyLength).toBe(events.length);
+        expect(historySize).toBeLessThan(2_000_000); // Temporal warns at 10 MB and stops a run at 50 MB
+        // The agents still saw the whole conversation: the last answer's prompt carried all 149 answers.
+        const last = team
+          .requests()
+          .filter((r) => r.kind === 'agent')
+          .pop()!;
+        expect(last.promptTokens).toBeGreaterThan((148 * 4096) / 4);
+      } finally {
+        await team.close();
+      }
+    }, 180_000);
+
+    it('an answer larger than the payload limit is cut and marked, and the run completes', () =>
+      withTeam(
+        '',
+        async (team) => {
+          const { workflowId, result } = await team.run({ task: TASK, llm: FAST_LLM });
+          expect(result.steps).toBe(9);
+          const { run } = await readRun(team.client, workflowId);
+          const researcher = run.steps.find((s) => s.result.agent === 'researcher')!.result;
+          expect(researcher.truncatedFrom).toBe(2_500_000);
+          expect(researcher.content).toHaveLength(
+            MAX_ANSWER_CHARS + '\n[answer cut at 200000 of 2500000 characters]'.length,
+          );
+          expect(researcher.content.endsWith('[answer cut at 200000 of 2500000 characters]')).toBe(true);
+        },
+        2_500_000,
+      ));
   });
 });
