@@ -10,7 +10,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { RunOutcome } from '../../src/app';
 import { freePort } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, collect, spawnCli, temporal, waitForOutput, writeConfig } from '../cli-helpers';
-import { testAddress, uniqueId } from '../helpers';
+import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src/checkpoints';
+import { parseFaults } from '../../src/offline-llm/server';
+import { FAST_LLM, startTestTeam, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -161,6 +163,11 @@ describe('agent-team input errors (exit 2, nothing started)', () => {
       'must be "file" or "memory", got "redis"',
     ],
     ['malformed YAML', 'workflow: {max_rounds: 3\n', 'is not valid YAML'],
+    [
+      'negative max_rounds',
+      'workflow:\n  max_rounds: -2\n',
+      'workflow.max_rounds: Too small: expected number to be >=1',
+    ],
   ])('config with %s', async (_name, yaml, message) => {
     const { code, stderr } = await cli(['run', TASK, '--config', writeConfig(dir(), yaml)], env);
     expect(stderr).toContain(message);
@@ -339,6 +346,52 @@ describe('checkpoints from the CLI', () => {
       const { code, stderr } = await cli(args, cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
       expect(stderr).toMatch(/checkpoint ".*": (not a checkpoint id|garbled)/);
       expect(code).toBe(2);
+    }
+  });
+});
+
+describe('checkpoint ids that cannot be used (exit 2, nothing changed)', () => {
+  it('an unknown run, a foreign namespace, and a workflow that is still running', async () => {
+    const team = await startTestTeam({ llm: { faults: parseFaults('orchestrator:1:hang') } });
+    const workflowId = uniqueId('cli-running');
+    const handle = await team.client.workflow.start('agentTeamWorkflow', {
+      taskQueue: team.taskQueue,
+      workflowId,
+      args: [{ task: TASK, llm: { ...FAST_LLM, timeoutMs: 30_000 } }],
+    });
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+    try {
+      const store = new CheckpointStore(team.client, 'default');
+      let entry: string | undefined;
+      while (!entry)
+        entry =
+          (await store.list({ workflowId }))[0]?.checkpointId ??
+          (await new Promise((r) => setTimeout(r, 50)), undefined);
+      const ref = decodeCheckpointId(entry);
+      const cases: [string[], string][] = [
+        [
+          ['resume', entry, '--offline'],
+          `workflow "${workflowId}" is running (run ${ref.runId}): wait for it to finish, or terminate it`,
+        ],
+        [
+          ['checkpoints', 'show', encodeCheckpointId({ ...ref, namespace: 'elsewhere' })],
+          'belongs to namespace "elsewhere"',
+        ],
+        [
+          ['resume', encodeCheckpointId({ ...ref, runId: '00000000-0000-0000-0000-000000000000' })],
+          'no run 00000000-0000-0000-0000-000000000000',
+        ],
+      ];
+      for (const [args, message] of cases) {
+        const { code, stderr } = await cli(args, env);
+        expect(stderr).toContain(message);
+        expect(code).toBe(2);
+      }
+      expect(await store.runsOf(workflowId)).toEqual([ref.runId]); // nothing was reset
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await handle.terminate('test cleanup');
+      await team.close();
     }
   });
 });
