@@ -275,6 +275,25 @@ describe('transient faults never need a human', () => {
     expect(log.filter((e) => e.agent !== 'analyst').every((e) => e.attempt === 1 && e.status === 200)).toBe(true);
   });
 
+  it('`run` reports each automatic resume on stderr and in --json', async () => {
+    const model = await startModel({ OFFLINE_LLM_FAULTS: 'researcher:1:transient,researcher:2:transient' });
+    const config = writeConfig(
+      dir(),
+      `temporal:\n  task_queue: ${uniqueId('auto')}\nllm:\n  max_attempts: 2\n  initial_retry_ms: 50\n` +
+        'workflow:\n  checkpointing:\n    auto_resume_delay_ms: 100\n',
+    );
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'test' });
+    const { code, stdout, stderr } = await cli(['run', TASK, '--json', '--config', config], env);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      /↻ auto-resume 1\/3 · researcher · round 1 · in 100 ms after: researcher \(round 1\): the LLM endpoint answered HTTP 500/,
+    );
+    const outcome = JSON.parse(stdout) as { status: string; autoResumes: string[] };
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.autoResumes).toHaveLength(1);
+    expect(outcome.autoResumes[0]).toMatch(/^auto-resume 1\/3 · researcher · round 1/);
+  });
+
   it('an unreachable cluster address fails with a clear message instead of hanging (exit 1)', async () => {
     const { code, stderr } = await cli(
       ['run', TASK, '--offline'],
