@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type OpenAI from 'openai';
-import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, Runtime, makeTelemetryFilterString, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { TeamInput, TeamResult, TokenUsage } from '../workflows/types';
 import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
 import { UsageError } from './errors';
@@ -76,10 +76,13 @@ export interface ResumeOutcome extends RunOutcome {
 
 let runtimeInstalled = false;
 /**
+ * Installed only where native code runs (workers, replay): with log forwarding on, a Runtime that no
+ * native object ever registers with would keep the process alive.
+ *
  * The SDK logs at INFO with whole objects by default; a CLI wants warnings, one readable line each
  * (e.g. a failed attempt that Temporal will retry). AGENT_TEAM_LOG_LEVEL=DEBUG|INFO shows more.
  */
-function installRuntime(log: (line: string) => void): void {
+export function installRuntime(log: (line: string) => void): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.AGENT_TEAM_LOG_LEVEL?.toUpperCase() ?? 'WARN') as 'WARN';
@@ -88,8 +91,14 @@ function installRuntime(log: (line: string) => void): void {
       logger: new DefaultLogger(level, ({ level: lvl, message, meta }) => {
         const error = meta?.error as Error | undefined;
         const attempt = typeof meta?.attempt === 'number' ? ` (attempt ${meta.attempt})` : '';
-        log(`  ${lvl === 'WARN' ? '↻' : lvl} ${message}${attempt}${error ? `: ${error.message}` : ''}`);
+        const mark = message === 'Activity failed' ? '↻' : lvl.toLowerCase() + ':';
+        log(`  ${mark} ${message}${attempt}${error ? `: ${error.message}` : ''}`);
       }),
+      // The Rust core logs on its own to stdout unless forwarded: route it through the logger above, so
+      // stdout only ever carries results (`--json` stays parseable).
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }), forward: {} },
+      },
     });
   } catch {
     // already installed by the host application: keep its settings
@@ -197,7 +206,6 @@ export class AgentTeamApp {
   /** Resolves Temporal (starting the embedded server if needed) and connects a client. */
   static async open(config: AgentTeamConfig, options: AppOptions = {}): Promise<AgentTeamApp> {
     const log = options.log ?? (() => {});
-    installRuntime(log);
     const { server, ...target } = await resolveTemporal(config, {
       start: options.startServer ?? true,
       log,
@@ -227,6 +235,7 @@ export class AgentTeamApp {
   async createWorker(
     options: { offline?: boolean; openai?: OpenAI; taskQueue?: string; workerOptions?: Partial<WorkerOptions> } = {},
   ): Promise<HostedWorker> {
+    installRuntime(this.log);
     const llm: LlmConnection = options.openai
       ? {
           openai: options.openai,

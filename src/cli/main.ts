@@ -12,6 +12,7 @@ import { checkpointDetails, checkpointTable, outcomeLine, stepLine } from './for
 import type * as AppModule from '../app';
 import type * as CheckpointsModule from '../checkpoints';
 import type * as ConnectionModule from '../temporal/connection';
+import type * as ReplayModule from '../replay';
 import type * as DevServerModule from '../temporal/dev-server';
 import type * as OfflineLlmModule from '../offline-llm/server';
 
@@ -22,6 +23,7 @@ import type * as OfflineLlmModule from '../offline-llm/server';
 const loadApp = async (): Promise<typeof AppModule> => require('../app');
 const loadDevServer = async (): Promise<typeof DevServerModule> => require('../temporal/dev-server');
 const loadCheckpoints = async (): Promise<typeof CheckpointsModule> => require('../checkpoints');
+const loadReplay = async (): Promise<typeof ReplayModule> => require('../replay');
 const loadConnection = async (): Promise<typeof ConnectionModule> => require('../temporal/connection');
 const loadOfflineLlm = async (): Promise<typeof OfflineLlmModule> => require('../offline-llm/server');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -281,6 +283,66 @@ export function buildProgram(): Command {
           );
         }
         return resume(checkpointId, options);
+      }),
+    );
+
+  program
+    .command('replay')
+    .description(
+      "Replay a run's history against the workflow code: exit 0 when compatible, 1 naming the first diverging event " +
+        '(old runs and their checkpoints stay resumable only while this passes)',
+    )
+    .argument(
+      '<workflowIdOrFile>',
+      'a workflow id (its latest run, or --run-id), or a history JSON file (`temporal workflow show --output json`)',
+    )
+    .option('-r, --run-id <runId>', 'with a workflow id: this run instead of the latest')
+    .option(
+      '--workflows <path>',
+      "replay against this workflows module instead of the project's (e.g. a candidate version)",
+    )
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (target: string, options: CommonOptions & { runId?: string; workflows?: string }) => {
+        const { existsSync } = await import('node:fs');
+        const { resolve } = await import('node:path');
+        const replay = await loadReplay();
+        if (options.workflows && !existsSync(options.workflows))
+          throw new UsageError(`--workflows: no such file ${options.workflows}`);
+        const workflowsPath = options.workflows ? resolve(options.workflows) : undefined;
+        const { installRuntime } = await loadApp();
+        let report: Awaited<ReturnType<typeof replay.replayHistory>>;
+        if (existsSync(target)) {
+          const history = replay.readHistoryFile(target); // validated before anything native starts
+          installRuntime(err);
+          report = await replay.replayHistory(history, target, workflowsPath ? { workflowsPath } : {});
+        } else {
+          const app = await openApp(options);
+          try {
+            const history = await replay.fetchRunHistory(app.client, target, options.runId);
+            installRuntime(err);
+            report = await replay.replayHistory(
+              history,
+              `${target}${options.runId ? ` run ${options.runId}` : ''}`,
+              workflowsPath ? { workflowsPath } : {},
+            );
+          } finally {
+            await app.close();
+          }
+        }
+        const code = workflowsPath ?? 'the current workflow code';
+        if (options.json) json(report);
+        else if (report.compatible) err(`✔ ${report.source}: ${report.events} events replay against ${code}`);
+        else
+          err(
+            `✖ ${report.source} does not replay against ${code}` +
+              (report.divergingEventId
+                ? `: it diverges at event ${report.divergingEventId} (${report.divergingEventType})`
+                : '') +
+              `\n  ${report.message ?? ''}`,
+          );
+        return report.compatible ? 0 : 1;
       }),
     );
 

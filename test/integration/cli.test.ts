@@ -435,3 +435,42 @@ describe('the resume picker, on a real terminal', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('agent-team replay', () => {
+  const fixture = join(__dirname, '../fixtures/history-completed.json');
+  const changed = join(__dirname, '../fixtures/changed-workflow/index.ts');
+
+  it('passes on the unchanged workflow and fails on a changed one, naming the diverging event', async () => {
+    const env = cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }); // a file needs no server
+    const ok = await cli(['replay', fixture], env);
+    expect(ok.stderr).toContain(`✔ ${fixture}: 59 events replay against the current workflow code`);
+    expect(ok.code).toBe(0);
+    const bad = await cli(['replay', fixture, '--workflows', changed, '--json'], env);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      compatible: false,
+      events: 59,
+      divergingEventId: 5,
+      divergingEventType: 'ActivityTaskScheduled',
+    });
+  });
+
+  it('replays a run on the server by workflow id', async () => {
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+    const workflowId = uniqueId('replay');
+    expect(
+      (await cli(['run', TASK, '--offline', '--workflow-id', workflowId, '--config', queueConfig(uniqueId('tq'))], env))
+        .code,
+    ).toBe(0);
+    const { code, stdout } = await cli(['replay', workflowId, '--json'], env);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ source: workflowId, compatible: true });
+  });
+
+  it('refuses a file that is not a history (exit 2)', async () => {
+    const path = writeConfig(dir(), '{"not": "a history"}');
+    const { code, stderr } = await cli(['replay', path], cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
+    expect(stderr).toContain('not a history (expected {"events": [...]}');
+    expect(code).toBe(2);
+  });
+});

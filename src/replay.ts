@@ -1,0 +1,81 @@
+/**
+ * Replaying recorded history against workflow code: the check that existing runs (and so their
+ * checkpoints) stay resumable after a code change. Used by `agent-team replay`.
+ */
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { UsageError } from './errors';
+import { workflowBundle } from './worker';
+
+type History = temporal.api.history.v1.IHistory;
+
+export interface ReplayReport {
+  source: string;
+  events: number;
+  compatible: boolean;
+  /** The first event the code disagrees with, when the error names one. */
+  divergingEventId?: number;
+  divergingEventType?: string;
+  message?: string;
+}
+
+/** Reads a history file in the format `temporal workflow show --output json` writes. */
+export function readHistoryFile(path: string): History {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${path}: not a JSON history file (${(err as Error).message})`);
+  }
+  if (!json || typeof json !== 'object' || !Array.isArray((json as { events?: unknown }).events)) {
+    throw new UsageError(
+      `${path}: not a history (expected {"events": [...]}, as \`temporal workflow show --output json\` writes)`,
+    );
+  }
+  try {
+    return historyFromJSON(json);
+  } catch (err) {
+    throw new UsageError(`${path}: not a valid Temporal history: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Replays `history` against the workflow code (the project's own, or the module at `workflowsPath`).
+ * Resolves with the verdict; throws only for problems other than incompatibility.
+ */
+export async function replayHistory(
+  history: History,
+  source: string,
+  options: { workflowsPath?: string } = {},
+): Promise<ReplayReport> {
+  const bundle = options.workflowsPath
+    ? { code: (await bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: silent })).code }
+    : await workflowBundle();
+  const events = history.events?.length ?? 0;
+  try {
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history);
+    return { source, events, compatible: true };
+  } catch (err) {
+    if (!(err instanceof DeterminismViolationError)) throw err;
+    const match = /HistoryEvent\(id: (\d+), (\w+)\)/.exec(err.message);
+    return {
+      source,
+      events,
+      compatible: false,
+      ...(match ? { divergingEventId: Number(match[1]), divergingEventType: match[2] } : {}),
+      message: err.message,
+    };
+  }
+}
+
+/** The history of a run on the server (the latest run when `runId` is not given). */
+export async function fetchRunHistory(client: Client, workflowId: string, runId?: string): Promise<History> {
+  return client.workflow.getHandle(workflowId, runId).fetchHistory();
+}
+
+const noop = (): void => {};
+const silent = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
