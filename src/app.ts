@@ -21,6 +21,7 @@ import {
   type TemporalTarget,
 } from './temporal/connection';
 import type { DevServer } from './temporal/dev-server';
+import { applyRetention } from './temporal/retention';
 import { createAgentTeamWorker } from './worker';
 
 /** The workflow type name, as `temporal workflow start --type` takes it. */
@@ -213,6 +214,16 @@ export class AgentTeamApp {
     });
     try {
       const client = await connectClient(target);
+      if (options.startServer !== false) {
+        // Retention is housekeeping: a failure to read or set it must not stop the command.
+        await applyRetention(
+          client,
+          target.namespace,
+          config.workflow.checkpointing.cleanup_after_days,
+          target.mode,
+          log,
+        ).catch((e: Error) => log(`warning: could not check the namespace retention: ${e.message}`));
+      }
       return new AgentTeamApp(config, target, client, log, server);
     } catch (err) {
       await server?.stop();

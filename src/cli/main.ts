@@ -452,6 +452,8 @@ export function buildProgram(): Command {
           namespace: settings.namespace,
           log: err,
         });
+        // Opening the app applies checkpointing.cleanup_after_days as the namespace retention.
+        await (await (await loadApp()).AgentTeamApp.open(config, { temporal: { kind: 'embedded' }, log: err })).close();
         if (options.json)
           json({ address: s.address, uiUrl: s.uiUrl, pid: s.pid, reused: s.reused, storageDir: config.storageDir });
         else

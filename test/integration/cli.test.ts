@@ -208,7 +208,7 @@ describe('the embedded server', () => {
     const storage = join(dir(), uniqueId('checkpoints'));
     const config = writeConfig(
       dir(),
-      `workflow:\n  checkpointing:\n    storage_path: ${storage}\ntemporal:\n  port: ${port}\n  ui_port: ${uiPort}\n  task_queue: ${uniqueId('tq')}\n`,
+      `workflow:\n  checkpointing:\n    storage_path: ${storage}\n    cleanup_after_days: 7\ntemporal:\n  port: ${port}\n  ui_port: ${uiPort}\n  task_queue: ${uniqueId('tq')}\n`,
     );
     const env = cleanEnv();
     try {
@@ -236,6 +236,22 @@ describe('the embedded server', () => {
       expect(JSON.parse(again.stdout)).toMatchObject({ reused: true });
       const described = await temporal(['workflow', 'describe', '--address', `127.0.0.1:${port}`, '-w', workflowId]);
       expect(described.stdout).toMatch(/Status\s+COMPLETED/);
+      // checkpointing.cleanup_after_days is the namespace's retention: applied to the embedded server.
+      const ns = await temporal([
+        'operator',
+        'namespace',
+        'describe',
+        '-n',
+        'default',
+        '--address',
+        `127.0.0.1:${port}`,
+        '-o',
+        'json',
+      ]);
+      expect(
+        (JSON.parse(ns.stdout) as { config: { workflowExecutionRetentionTtl: string } }).config
+          .workflowExecutionRetentionTtl,
+      ).toBe('604800s');
     } finally {
       await cli(['server', 'stop', '--config', config], env);
     }
@@ -433,6 +449,36 @@ describe('the resume picker, on a real terminal', () => {
     expect(screen).toContain(`Resuming ${workflowId} from step 4 (after orchestrator, round 2): 4 steps reused`);
     expect(screen).toContain('✔ COMPLETED: 9 steps');
     expect(code).toBe(0);
+  });
+});
+
+describe('retention on a cluster', () => {
+  it('is checked, never changed: a differing cleanup_after_days gets a note naming the command to run', async () => {
+    const config = writeConfig(dir(), 'workflow:\n  checkpointing:\n    cleanup_after_days: 2\n');
+    const { code, stderr } = await cli(
+      ['checkpoints', 'list', '--limit', '1', '--config', config],
+      cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+    );
+    expect(code).toBe(0);
+    expect(stderr).toContain(
+      'note: namespace "default" keeps closed runs 1 day(s), but checkpointing.cleanup_after_days is 2; ' +
+        "a cluster's retention is its operators' setting (temporal operator namespace update -n default --retention 2d)",
+    );
+    const ns = await temporal([
+      'operator',
+      'namespace',
+      'describe',
+      '-n',
+      'default',
+      '--address',
+      testAddress(),
+      '-o',
+      'json',
+    ]);
+    expect(
+      (JSON.parse(ns.stdout) as { config: { workflowExecutionRetentionTtl: string } }).config
+        .workflowExecutionRetentionTtl,
+    ).toBe('86400s');
   });
 });
 
