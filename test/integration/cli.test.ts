@@ -15,6 +15,23 @@ import { parseFaults } from '../../src/offline-llm/server';
 import { FAST_LLM, startTestTeam, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
+
+/** The retention of namespace "default" on the server at `address`, as the Temporal CLI reports it. */
+async function retentionOf(address: string): Promise<string> {
+  const { stdout } = await temporal([
+    'operator',
+    'namespace',
+    'describe',
+    '-n',
+    'default',
+    '--address',
+    address,
+    '-o',
+    'json',
+  ]);
+  return (JSON.parse(stdout) as { config: { workflowExecutionRetentionTtl: string } }).config
+    .workflowExecutionRetentionTtl;
+}
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
 
 /** A config on a task queue of its own, with quick retries. */
@@ -237,21 +254,7 @@ describe('the embedded server', () => {
       const described = await temporal(['workflow', 'describe', '--address', `127.0.0.1:${port}`, '-w', workflowId]);
       expect(described.stdout).toMatch(/Status\s+COMPLETED/);
       // checkpointing.cleanup_after_days is the namespace's retention: applied to the embedded server.
-      const ns = await temporal([
-        'operator',
-        'namespace',
-        'describe',
-        '-n',
-        'default',
-        '--address',
-        `127.0.0.1:${port}`,
-        '-o',
-        'json',
-      ]);
-      expect(
-        (JSON.parse(ns.stdout) as { config: { workflowExecutionRetentionTtl: string } }).config
-          .workflowExecutionRetentionTtl,
-      ).toBe('604800s');
+      expect(await retentionOf(`127.0.0.1:${port}`)).toBe('604800s');
     } finally {
       await cli(['server', 'stop', '--config', config], env);
     }
@@ -464,21 +467,7 @@ describe('retention on a cluster', () => {
       'note: namespace "default" keeps closed runs 1 day(s), but checkpointing.cleanup_after_days is 2; ' +
         "a cluster's retention is its operators' setting (temporal operator namespace update -n default --retention 2d)",
     );
-    const ns = await temporal([
-      'operator',
-      'namespace',
-      'describe',
-      '-n',
-      'default',
-      '--address',
-      testAddress(),
-      '-o',
-      'json',
-    ]);
-    expect(
-      (JSON.parse(ns.stdout) as { config: { workflowExecutionRetentionTtl: string } }).config
-        .workflowExecutionRetentionTtl,
-    ).toBe('86400s');
+    expect(await retentionOf(testAddress())).toBe('86400s');
   });
 });
 
