@@ -374,7 +374,7 @@ export class AgentTeamApp {
       resumedFrom,
       resetCommand: command,
       reusedSteps: checkpoint.step,
-      executedSteps: outcome.steps.length - checkpoint.step,
+      executedSteps: outcome.steps.filter((s) => s.index >= checkpoint.step).length,
       savedUsage: { totalTokens: checkpoint.usage.totalTokens, llmCalls: checkpoint.usage.llmCalls },
     };
   }

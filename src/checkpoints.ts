@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import Long from 'long';
 import { initialState, reduce, type TeamState } from '../workflows/state';
-import type { StepKind, TokenUsage } from '../workflows/types';
+import type { StepKind, StepResult, TokenUsage } from '../workflows/types';
 import { UsageError } from './errors';
 import { readRun, type RunHistory, type RunStatus } from './history';
 
@@ -51,6 +51,22 @@ export interface Checkpoint {
   usage: TokenUsage & { totalTokens: number; llmCalls: number };
   /** Set on checkpoints of a run that was made by a reset. */
   resetFrom?: ResetOrigin;
+  /** Set on checkpoints of a run restored from an exported checkpoint (`checkpoints import --restore`). */
+  restoredFrom?: RestoreOrigin;
+}
+
+/** Where a restored run came from: the exported checkpoint whose steps seeded it. */
+export interface RestoreOrigin {
+  checkpointId: string;
+  workflowId: string;
+  runId: string;
+  /** Steps carried over (they were not executed by this run). */
+  steps: number;
+}
+
+/** The steps a run was seeded with (0 unless it was restored from an export). */
+export function seededSteps(run: RunHistory): StepResult[] {
+  return run.input?.restore?.steps ?? [];
 }
 
 /** A checkpoint with the full state at that point. */
@@ -132,13 +148,27 @@ function resetOriginOf(run: RunHistory, namespace: string): ResetOrigin | undefi
 /** The checkpoints of one run, oldest first. */
 export function checkpointsOf(run: RunHistory, namespace: string): Checkpoint[] {
   const resetFrom = resetOriginOf(run, namespace);
+  const seed = seededSteps(run);
+  const restore = run.input?.restore;
+  const restoredFrom: RestoreOrigin | undefined = restore
+    ? { checkpointId: restore.checkpointId, workflowId: restore.workflowId, runId: restore.runId, steps: seed.length }
+    : undefined;
   const base = {
     workflowId: run.workflowId,
     runId: run.runId,
     runStatus: run.status,
     ...(resetFrom ? { resetFrom } : {}),
+    ...(restoredFrom ? { restoredFrom } : {}),
   };
   const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 };
+  const count = (r: StepResult): void => {
+    usage.promptTokens += r.usage.promptTokens;
+    usage.completionTokens += r.usage.completionTokens;
+    usage.totalTokens = usage.promptTokens + usage.completionTokens;
+    usage.llmCalls += 1;
+  };
+  seed.forEach(count);
+  const last = seed[seed.length - 1];
   const list: Checkpoint[] = [];
   const at = (eventId: number, when: Date | null): Pick<Checkpoint, 'checkpointId' | 'eventId' | 'createdAt'> => ({
     checkpointId: encodeCheckpointId({ namespace, workflowId: run.workflowId, runId: run.runId, eventId }),
@@ -149,23 +179,20 @@ export function checkpointsOf(run: RunHistory, namespace: string): Checkpoint[] 
     list.push({
       ...base,
       ...at(run.entryEventId, run.startedAt),
-      step: 0,
-      agent: null,
-      kind: null,
-      round: 0,
+      step: seed.length,
+      agent: last?.agent ?? null,
+      kind: last?.kind ?? null,
+      round: last?.round ?? 0,
       usage: { ...usage },
     });
   }
   run.steps.forEach((s, i) => {
-    usage.promptTokens += s.result.usage.promptTokens;
-    usage.completionTokens += s.result.usage.completionTokens;
-    usage.totalTokens = usage.promptTokens + usage.completionTokens;
-    usage.llmCalls += 1;
+    count(s.result);
     if (s.checkpointEventId === null) return; // the run closed (or is still deciding) right after this step
     list.push({
       ...base,
       ...at(s.checkpointEventId, s.completedAt),
-      step: i + 1,
+      step: seed.length + i + 1,
       agent: s.result.agent,
       kind: s.result.kind,
       round: s.result.round,
@@ -253,7 +280,7 @@ export class CheckpointStore {
     }
     if (!run.input) throw new InvalidCheckpointError(checkpointId, 'the run has no recorded input');
     const state = run.steps
-      .slice(0, checkpoint.step)
+      .slice(0, checkpoint.step - seededSteps(run).length)
       .reduce((s, step) => reduce(s, step.result), initialState(run.input));
     return { ...checkpoint, state };
   }

@@ -159,7 +159,7 @@ export function validateTask(task: string): string {
 }
 
 /** The workflow input for a task under this configuration: every setting explicit, so history records it. */
-export function teamInputFor(task: string, config: AgentTeamConfig): Required<TeamInput> {
+export function teamInputFor(task: string, config: AgentTeamConfig): Required<Omit<TeamInput, 'restore'>> {
   const { llm, workflow } = config;
   const { checkpointing } = workflow;
   return {

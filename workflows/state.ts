@@ -99,9 +99,41 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
   return { task, settings };
 }
 
-/** The state before any agent ran: the entry checkpoint. */
+const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final'];
+
+/**
+ * The state a run starts from: before any agent ran (the entry checkpoint), or, for a run restored from a
+ * checkpoint (`input.restore`), the state after the seeded steps, folded with {@link reduce}.
+ */
 export function initialState(input: TeamInput): TeamState {
   const { task, settings } = resolveSettings(input);
+  const empty = emptyState(task, settings);
+  const seed = input.restore;
+  if (seed === undefined) return empty;
+  if (seed === null || typeof seed !== 'object' || !Array.isArray(seed.steps)) {
+    throw new InvalidTeamInput('restore must be an object with a steps array');
+  }
+  let state = empty;
+  seed.steps.forEach((step, i) => {
+    if (!step || typeof step !== 'object' || !STEP_KINDS.includes(step.kind) || typeof step.content !== 'string') {
+      throw new InvalidTeamInput(`restore.steps[${i}] is not a step result`);
+    }
+    const expected = nextAction(state);
+    if (!expected || expected.kind !== step.kind) {
+      throw new InvalidTeamInput(
+        `restore.steps[${i}] is a ${step.kind} step, but the run expects ${expected ? `a ${expected.kind} step` : 'no more steps'} there`,
+      );
+    }
+    try {
+      state = reduce(state, step);
+    } catch (err) {
+      throw new InvalidTeamInput(`restore.steps[${i}]: ${(err as Error).message}`);
+    }
+  });
+  return state;
+}
+
+function emptyState(task: string, settings: TeamSettings): TeamState {
   return {
     task,
     settings,

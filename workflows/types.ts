@@ -56,6 +56,22 @@ export interface TeamInput {
   maxStalls?: number;
   llm?: Partial<LlmCallSettings>;
   autoResume?: Partial<AutoResumeSettings>;
+  /**
+   * Start from a checkpoint of another run instead of from scratch (`checkpoints import --restore`): its
+   * steps are folded into the initial state with the same reducer, so they are not executed (or paid) again.
+   */
+  restore?: RestoreSeed;
+}
+
+/** The steps of a checkpoint, carried into a new run (possibly on another server). */
+export interface RestoreSeed {
+  /** The checkpoint this run continues from, as the export named it. */
+  checkpointId: string;
+  /** The workflow and run it belonged to, for the audit trail. */
+  workflowId: string;
+  runId: string;
+  /** The results of every step up to the checkpoint, in order. */
+  steps: StepResult[];
 }
 
 /** The built-in defaults: the same numbers as the shipped config/workflow.yaml. */

@@ -146,4 +146,61 @@ describe('the team state machine', () => {
       llm: { maxAttempts: 4 },
     });
   });
+
+  describe('a run restored from a checkpoint (input.restore)', () => {
+    /** Runs `n` steps from scratch, keeping each step's result as history would. */
+    function recorded(n: number): { results: StepResult[]; state: TeamState } {
+      const results: StepResult[] = [];
+      let state = initialState({ task: 't' });
+      const ledgers = [undefined, ledger({ next: 'coder' }), undefined, ledger({ done: true }), undefined];
+      for (let i = 0; i < n; i++) {
+        const before = state;
+        state = step(state, ledgers[i] ? { ledger: ledgers[i] } : {});
+        const m = state.messages[state.messages.length - 1]!;
+        const action = nextAction(before)!;
+        results.push({
+          kind: m.kind,
+          agent: m.agent,
+          round: m.round,
+          stepIndex: i,
+          ...(m.instruction !== undefined ? { instruction: m.instruction } : {}),
+          ...(action.cutShort !== undefined ? { cutShort: action.cutShort } : {}),
+          content: m.content,
+          ...(ledgers[i] ? { ledger: ledgers[i] } : {}),
+          model: 'm',
+          usage,
+          latencyMs: 1,
+          attempt: 1,
+        });
+      }
+      return { results, state };
+    }
+    const seed = (steps: StepResult[]) => ({ checkpointId: 'cp1_x', workflowId: 'w', runId: 'r', steps });
+
+    it('starts from the state after the seeded steps, the same state running them gave', () => {
+      const { results, state } = recorded(3);
+      const restored = initialState({ task: 't', restore: seed(results) });
+      expect(restored).toEqual(state);
+      expect(restored.steps).toBe(3);
+      expect(nextAction(restored)).toEqual({ kind: 'ledger', agent: 'orchestrator', round: 2 });
+      expect(requestFor(restored, nextAction(restored)!).stepIndex).toBe(3);
+    });
+
+    it('refuses seeds that do not fit the run, naming the step', () => {
+      const { results } = recorded(3);
+      expect(() => initialState({ task: 't', restore: seed([results[1]!]) })).toThrow(
+        new InvalidTeamInput('restore.steps[0] is a ledger step, but the run expects a plan step there'),
+      );
+      const noLedger = { ...results[1]!, ledger: undefined } as unknown as StepResult;
+      expect(() => initialState({ task: 't', restore: seed([results[0]!, noLedger]) })).toThrow(
+        new InvalidTeamInput('restore.steps[1]: ledger step 1 carries no progress ledger'),
+      );
+      expect(() => initialState({ task: 't', restore: { steps: 'no' } as never })).toThrow(
+        new InvalidTeamInput('restore must be an object with a steps array'),
+      );
+      expect(() => initialState({ task: 't', restore: seed([{ kind: 'nap' } as never]) })).toThrow(
+        new InvalidTeamInput('restore.steps[0] is not a step result'),
+      );
+    });
+  });
 });
