@@ -11,6 +11,7 @@ import type { TeamInput, TeamResult, TokenUsage } from '../workflows/types';
 import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
 import { UsageError } from './errors';
 import { CheckpointStore, checkpointsOf, resetCommand, type Checkpoint, type LoadedCheckpoint } from './checkpoints';
+import { restoreInput, type LoadedExport } from './archive';
 import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
 import { openLlm, type LlmConnection } from './llm';
 import {
@@ -72,6 +73,15 @@ export interface ResumeOutcome extends RunOutcome {
   /** Steps this run executed. */
   executedSteps: number;
   /** What the reused steps cost the first time: not paid again. */
+  savedUsage: { totalTokens: number; llmCalls: number };
+}
+
+/** The outcome of `checkpoints import --restore`: the new run, and what it carried over from the export. */
+export interface RestoreOutcome extends RunOutcome {
+  restoredFrom: Checkpoint;
+  /** Steps carried over from the export (not sent to the LLM again). */
+  reusedSteps: number;
+  executedSteps: number;
   savedUsage: { totalTokens: number; llmCalls: number };
 }
 
@@ -375,6 +385,28 @@ export class AgentTeamApp {
       resetCommand: command,
       reusedSteps: checkpoint.step,
       executedSteps: outcome.steps.filter((s) => s.index >= checkpoint.step).length,
+      savedUsage: { totalTokens: checkpoint.usage.totalTokens, llmCalls: checkpoint.usage.llmCalls },
+    };
+  }
+
+  /**
+   * Starts a new run from a checkpoint of an export (`checkpoints import --restore`) and follows it: the
+   * steps up to the checkpoint travel in the run's input and are folded, not executed again.
+   */
+  async restore(
+    loaded: LoadedExport,
+    checkpoint: Checkpoint,
+    options: ExecuteOptions & { workflowId?: string } = {},
+  ): Promise<RestoreOutcome> {
+    const input = await restoreInput(this.client, loaded, checkpoint);
+    const workflowId = options.workflowId ?? `${checkpoint.workflowId}-restored-${randomBytes(3).toString('hex')}`;
+    const { runId } = await this.start(input.task, { workflowId, input });
+    const outcome = await this.execute(workflowId, runId, options);
+    return {
+      ...outcome,
+      restoredFrom: checkpoint,
+      reusedSteps: checkpoint.step,
+      executedSteps: outcome.steps.length,
       savedUsage: { totalTokens: checkpoint.usage.totalTokens, llmCalls: checkpoint.usage.llmCalls },
     };
   }

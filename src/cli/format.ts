@@ -47,7 +47,9 @@ export function checkpointTable(list: Checkpoint[], title?: string): string {
     const first = items[0]!;
     const origin = first.resetFrom
       ? `  ← reset from run ${first.resetFrom.runId} at event ${first.resetFrom.eventId} (${first.resetFrom.reason})`
-      : '';
+      : first.restoredFrom
+        ? `  ← restored from ${first.restoredFrom.workflowId} run ${first.restoredFrom.runId} (${first.restoredFrom.steps} steps carried over)`
+        : '';
     lines.push(`${first.workflowId}  run ${runId}  ${first.runStatus}${origin}`);
     const table = new Table({
       head: ['step', 'agent', 'kind', 'round', 'tokens so far', 'created', 'checkpoint id'],

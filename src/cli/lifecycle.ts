@@ -1,0 +1,189 @@
+/**
+ * The checkpoint lifecycle and debugging commands: `checkpoints export|import|prune|diff`, `timeline`,
+ * `history`. Each is a thin layer over src/archive.ts, src/prune.ts, src/timeline.ts and src/audit.ts.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors';
+import type * as ArchiveModule from '../archive';
+import {
+  action,
+  configOption,
+  err,
+  executeOptions,
+  json,
+  jsonOption,
+  load,
+  loadApp,
+  loadReplay,
+  noWorkerOption,
+  offlineOption,
+  openApp,
+  progress,
+  report,
+  type CommonOptions,
+  type RunOptions,
+} from './common';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadArchive = async (): Promise<typeof ArchiveModule> => require('../archive');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Writes `text` to `path` whole or not at all (a temporary file renamed into place). */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const { renameSync, writeFileSync, unlinkSync } = await import('node:fs');
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was written
+    }
+    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function registerLifecycleCommands(program: Command, checkpoints: Command): void {
+  checkpoints
+    .command('export')
+    .description(
+      'Export the Temporal history of a workflow run (or of every run of its reset chain) with a manifest and a ' +
+        'checksum, to import, replay or restore elsewhere',
+    )
+    .argument('<workflowId>', 'the workflow to export')
+    .option('-r, --run-id <runId>', 'this run (default: the latest)')
+    .option('--all-runs', 'every run of the workflow (its reset chain), oldest first')
+    .option('-o, --output <file>', 'write here (default: stdout)')
+    .addOption(configOption())
+    .addHelpText(
+      'after',
+      '\nEach run\'s "history" is what `temporal workflow show --output json` prints, e.g.\n' +
+        "  jq '.runs[0].history' export.json > history.json && agent-team replay history.json",
+    )
+    .action(
+      action(
+        async (workflowId: string, options: CommonOptions & { runId?: string; allRuns?: boolean; output?: string }) => {
+          if (options.runId && options.allRuns) throw new UsageError('give --run-id or --all-runs, not both');
+          const archive = await loadArchive();
+          const app = await openApp(options);
+          try {
+            const file = await archive.exportWorkflow(app.client, app.target.namespace, app.config, workflowId, {
+              ...(options.runId ? { runId: options.runId } : {}),
+              ...(options.allRuns ? { allRuns: true } : {}),
+            });
+            const text = JSON.stringify(file, null, 2) + '\n';
+            if (options.output) await writeAtomically(options.output, text);
+            else process.stdout.write(text);
+            const m = file.manifest;
+            err(
+              `✔ Exported ${m.workflowId}: ${m.runs.length} run${m.runs.length === 1 ? '' : 's'}, ` +
+                `${m.runs.reduce((n, r) => n + r.events, 0)} events, ${m.checkpoints.length} checkpoints` +
+                `${options.output ? ` → ${options.output}` : ''} (${file.checksum.slice(0, 19)}…)`,
+            );
+          } finally {
+            await app.close();
+          }
+        },
+      ),
+    );
+
+  checkpoints
+    .command('import')
+    .description(
+      'Check an export (schema, checksum, replay against this workflow code) and, with --restore, continue it as a ' +
+        'new run on this server: the steps up to the checkpoint are carried over, not executed again',
+    )
+    .argument('<file>', 'a file written by `checkpoints export`')
+    .option('--verify-only', 'only check the file and replay it (the default when --restore is not given)')
+    .option(
+      '--restore <checkpointId|latest>',
+      "start a new run from this checkpoint of the export (or the latest run's last)",
+    )
+    .option('--workflow-id <id>', 'workflow id of the restored run (default: <exported id>-restored-<random>)')
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(
+        async (path: string, options: RunOptions & { verifyOnly?: boolean; restore?: string; workflowId?: string }) => {
+          if (options.verifyOnly && options.restore) throw new UsageError('give --verify-only or --restore, not both');
+          if (options.workflowId !== undefined && !options.restore)
+            throw new UsageError('--workflow-id names the restored run: it needs --restore');
+          const config = load(options);
+          const archive = await loadArchive();
+          const loaded = archive.readExportFile(path); // exit 2 for a bad file, before anything starts
+          const checkpoint = options.restore ? archive.pickRestorePoint(loaded, options.restore) : null;
+          const { manifest } = loaded.file;
+          const replay = await loadReplay();
+          (await loadApp()).installRuntime(err);
+          const replays = [];
+          for (const run of manifest.runs) {
+            const r = await replay.replayHistory(loaded.histories.get(run.runId)!, `run ${run.runId}`);
+            replays.push(r);
+            if (!options.json)
+              err(
+                r.compatible
+                  ? `✔ run ${run.runId} (${run.status.toLowerCase()}, ${r.events} events) replays against this workflow code`
+                  : `✖ run ${run.runId} does not replay against this workflow code` +
+                      (r.divergingEventId
+                        ? `: it diverges at event ${r.divergingEventId} (${r.divergingEventType})`
+                        : ''),
+              );
+          }
+          const sameConfig = manifest.configDigest === archive.configDigest(config);
+          const verification = {
+            file: path,
+            workflowId: manifest.workflowId,
+            task: manifest.task,
+            exportedAt: manifest.exportedAt,
+            projectVersion: manifest.projectVersion,
+            checksum: loaded.file.checksum,
+            sameConfig,
+            runs: manifest.runs,
+            replays,
+            checkpoints: manifest.checkpoints,
+          };
+          if (replays.some((r) => !r.compatible)) {
+            if (options.json) json({ ...verification, compatible: false });
+            err('Nothing was imported: restoring onto code that cannot replay the history would not be faithful.');
+            return 1;
+          }
+          if (!sameConfig && !options.json)
+            err(
+              'note: the team configuration (agents, models, prompts, temperature) differs from the exporting side; ' +
+                'restored steps are kept as they were, later steps use this configuration',
+            );
+          if (!checkpoint) {
+            if (options.json) json({ ...verification, compatible: true });
+            else
+              err(
+                `✔ ${path}: checksum ok, ${manifest.runs.length} run(s), ${manifest.checkpoints.length} checkpoints of ` +
+                  `${manifest.workflowId}.\n  Continue it here with: agent-team checkpoints import ${path} --restore latest`,
+              );
+            return 0;
+          }
+          if (options.workflowId !== undefined && !options.workflowId.trim())
+            throw new UsageError('--workflow-id must not be empty');
+          const app = await openApp(options);
+          try {
+            err(
+              `↺ Restoring ${manifest.workflowId} from step ${checkpoint.step}` +
+                `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ''}: ` +
+                `${checkpoint.step} steps carried over, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again`,
+            );
+            const outcome = await app.restore(loaded, checkpoint, {
+              ...executeOptions(options),
+              ...progress(app),
+              ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+            });
+            return report(outcome, options.json);
+          } finally {
+            await app.close();
+          }
+        },
+      ),
+    );
+}

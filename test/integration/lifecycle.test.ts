@@ -1,0 +1,175 @@
+/**
+ * The checkpoint lifecycle through the CLI, on real servers: export → import (verify, restore on a fresh
+ * in-memory server), refusing damaged files.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RestoreOutcome, RunOutcome } from '../../src/app';
+import type { ExportFile } from '../../src/archive';
+import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
+import type { OfflineLlmLogEntry } from '../../src/offline-llm/server';
+import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
+import { testAddress, uniqueId } from '../helpers';
+
+const TASK = 'Compare quicksort and mergesort';
+const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
+const requestsIn = (path: string): OfflineLlmLogEntry[] =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as OfflineLlmLogEntry);
+
+describe('checkpoints export / import', () => {
+  let fresh: DevServer;
+  let exported: string;
+  let failed: RunOutcome;
+  const config = (): string =>
+    writeConfig(
+      dir(),
+      `temporal:\n  task_queue: ${uniqueId('tq')}\nllm:\n  initial_retry_ms: 50\n  max_retry_ms: 100\n`,
+    );
+
+  beforeAll(async () => {
+    // A second, empty server: the import's destination.
+    fresh = await ensureDevServer({
+      storage: 'memory',
+      dir: join(dir(), uniqueId('fresh')),
+      port: await freePort(),
+      uiPort: 0,
+      headless: true,
+      namespace: 'default',
+      detached: false,
+    });
+    // A run that fails at the coder's first call (HTTP 400, not retried), after 4 completed steps.
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_FAULTS: 'coder:1:fatal' });
+    const run = await cli(['run', TASK, '--offline', '--json', '--config', config()], env);
+    expect(run.code).toBe(1);
+    failed = JSON.parse(run.stdout) as RunOutcome;
+    expect(failed.status).toBe('FAILED');
+    expect(failed.steps).toHaveLength(4);
+    exported = join(dir(), `${uniqueId('export')}.json`);
+    const exp = await cli(['checkpoints', 'export', failed.workflowId, '-o', exported], env);
+    expect(exp.stderr).toContain(`✔ Exported ${failed.workflowId}: 1 run`);
+    expect(exp.code).toBe(0);
+  });
+  afterAll(async () => fresh?.stop());
+
+  it('writes the history as `temporal workflow show --output json` does, with a manifest and a checksum', async () => {
+    const file = JSON.parse(readFileSync(exported, 'utf8')) as ExportFile;
+    expect(file.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(file.manifest).toMatchObject({
+      format: 'agent-team-export/1',
+      workflowId: failed.workflowId,
+      task: TASK,
+      runs: [{ runId: failed.runId, status: 'FAILED', steps: 4, parent: null }],
+    });
+    expect(file.manifest.checkpoints.map((c) => c.step)).toEqual([0, 1, 2, 3, 4]);
+    expect(file.manifest.checkpoints.map((c) => c.checkpointId)).toEqual(failed.checkpoints.map((c) => c.checkpointId));
+    const shown = await temporal([
+      'workflow',
+      'show',
+      '--address',
+      testAddress(),
+      '-w',
+      failed.workflowId,
+      '-o',
+      'json',
+    ]);
+    expect(file.runs[0]!.history).toEqual(JSON.parse(shown.stdout));
+  });
+
+  it('import --restore latest on a fresh server completes the run without re-sending the earlier steps', async () => {
+    const log = join(dir(), `${uniqueId('restore-llm')}.jsonl`);
+    const workflowId = uniqueId('restored');
+    const env = cleanEnv({ TEMPORAL_ADDRESS: fresh.address, OFFLINE_LLM_LOG: log });
+    const res = await cli(
+      [
+        'checkpoints',
+        'import',
+        exported,
+        '--restore',
+        'latest',
+        '--workflow-id',
+        workflowId,
+        '--offline',
+        '--json',
+        '--config',
+        config(),
+      ],
+      env,
+    );
+    expect(res.stderr).toContain('↺ Restoring');
+    expect(res.code).toBe(0);
+    const outcome = JSON.parse(res.stdout) as RestoreOutcome;
+    expect(outcome).toMatchObject({ workflowId, status: 'COMPLETED', reusedSteps: 4, executedSteps: 5 });
+    expect(outcome.restoredFrom.checkpointId).toBe(failed.checkpoints.at(-1)!.checkpointId);
+    // The model saw steps 4-8 only: the plan, the first two ledgers and the researcher are not paid again.
+    expect(requestsIn(log).map((r) => [r.step, r.agent])).toEqual([
+      [4, 'coder'],
+      [5, 'orchestrator'],
+      [6, 'analyst'],
+      [7, 'orchestrator'],
+      [8, 'orchestrator'],
+    ]);
+    expect(outcome.checkpoints[0]).toMatchObject({
+      step: 4,
+      restoredFrom: { workflowId: failed.workflowId, runId: failed.runId, steps: 4 },
+    });
+    expect(outcome.result?.steps).toBe(9);
+    expect(outcome.result?.answer).toContain(TASK);
+    // The restored run's history is on the fresh server, for Temporal's own tools.
+    const described = await temporal(['workflow', 'describe', '--address', fresh.address, '-w', workflowId]);
+    expect(described.stdout).toMatch(/Status\s+COMPLETED/);
+  });
+
+  it('--verify-only checks the checksum and replays every run, starting nothing', async () => {
+    const res = await cli(['checkpoints', 'import', exported, '--verify-only', '--json'], cleanEnv());
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      compatible: true,
+      workflowId: failed.workflowId,
+      replays: [{ compatible: true, events: expect.any(Number) }],
+    });
+  });
+
+  it.each([
+    [
+      'a tampered answer',
+      (t: string) => t.replace('"task": "Compare quicksort', '"task": "Compare bubblesort'),
+      'checksum mismatch: the file was changed after it was exported',
+    ],
+    ['a changed event', (t: string) => t.replace('"eventId": "3"', '"eventId": "33"'), 'checksum mismatch'],
+    ['a truncated file', (t: string) => t.slice(0, Math.floor(t.length / 2)), 'not valid JSON'],
+    [
+      'a plain history',
+      (t: string) => JSON.stringify((JSON.parse(t) as ExportFile).runs[0]!.history),
+      'not an agent-team export',
+    ],
+  ])('%s is refused with exit 2 and nothing started', async (_name, damage, message) => {
+    const path = join(dir(), `${uniqueId('damaged')}.json`);
+    writeFileSync(path, damage(readFileSync(exported, 'utf8')));
+    const workflowId = uniqueId('never');
+    const res = await cli(
+      ['checkpoints', 'import', path, '--restore', 'latest', '--workflow-id', workflowId, '--offline'],
+      cleanEnv({ TEMPORAL_ADDRESS: fresh.address }),
+    );
+    expect(res.stderr).toContain(message);
+    expect(res.code).toBe(2);
+    const listed = await temporal([
+      'workflow',
+      'list',
+      '--address',
+      fresh.address,
+      '-q',
+      `WorkflowId = "${workflowId}"`,
+    ]);
+    expect(listed.stdout.trim()).toBe('');
+  });
+
+  it('an unknown checkpoint id is refused naming what the export holds', async () => {
+    const res = await cli(['checkpoints', 'import', exported, '--restore', 'cp1_bm9wZQ'], cleanEnv());
+    expect(res.stderr).toContain('checkpoint "cp1_bm9wZQ" is not in this export; it holds 5 checkpoints');
+    expect(res.code).toBe(2);
+  });
+});
