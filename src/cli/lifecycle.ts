@@ -2,9 +2,10 @@
  * The checkpoint lifecycle and debugging commands: `checkpoints export|import|prune|diff`, `timeline`,
  * `history`. Each is a thin layer over src/archive.ts, src/prune.ts, src/timeline.ts and src/audit.ts.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors';
 import type * as ArchiveModule from '../archive';
+import type * as PruneModule from '../prune';
 import {
   action,
   configOption,
@@ -26,6 +27,7 @@ import {
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const loadArchive = async (): Promise<typeof ArchiveModule> => require('../archive');
+const loadPrune = async (): Promise<typeof PruneModule> => require('../prune');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Writes `text` to `path` whole or not at all (a temporary file renamed into place). */
@@ -45,7 +47,107 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
+const CLOSED = ['completed', 'failed', 'canceled', 'terminated', 'timed_out', 'continued_as_new'] as const;
+
+function parseClosedStatuses(value: string): (typeof CLOSED)[number][] {
+  return value.split(',').map((raw) => {
+    const s = raw.trim().toLowerCase().replace(/-/g, '_');
+    if (s === 'running') throw new InvalidArgumentError('running runs are never pruned');
+    if (!(CLOSED as readonly string[]).includes(s)) {
+      throw new InvalidArgumentError(`"${raw}" is not one of ${CLOSED.join(', ')}`);
+    }
+    return s as (typeof CLOSED)[number];
+  });
+}
+
 export function registerLifecycleCommands(program: Command, checkpoints: Command): void {
+  checkpoints
+    .command('prune')
+    .description(
+      'Delete closed runs (and so their checkpoints) now, instead of waiting for the retention period ' +
+        '(cleanup_after_days); running runs are never touched',
+    )
+    .option(
+      '--older-than <age>',
+      'runs that closed more than this long ago: 30d, 12h, 90m, 45s, 0 for all (default: cleanup_after_days)',
+    )
+    .option('--before <time>', 'runs that closed before this ISO time instead (e.g. 2026-11-01T00:00:00Z)')
+    .option(
+      '--status <list>',
+      `only runs in these states (comma-separated: ${CLOSED.join(', ')}; default: all closed)`,
+      parseClosedStatuses,
+    )
+    .option('-w, --workflow-id <id>', 'only the runs of this workflow')
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  agent-team checkpoints prune --older-than 7d --status completed --dry-run\n  agent-team checkpoints prune --older-than 0 --json',
+    )
+    .action(
+      action(
+        async (
+          options: CommonOptions & {
+            olderThan?: string;
+            before?: string;
+            status?: (typeof CLOSED)[number][];
+            workflowId?: string;
+            dryRun?: boolean;
+          },
+        ) => {
+          if (options.olderThan !== undefined && options.before !== undefined)
+            throw new UsageError('give --older-than or --before, not both');
+          const { parseAge, prune } = await loadPrune();
+          const config = load(options);
+          let before: Date;
+          if (options.before !== undefined) {
+            before = new Date(options.before);
+            if (Number.isNaN(before.getTime()))
+              throw new UsageError(
+                `--before: "${options.before}" is not a time (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`,
+              );
+          } else {
+            const age =
+              options.olderThan !== undefined
+                ? parseAge(options.olderThan)
+                : config.workflow.checkpointing.cleanup_after_days * 86_400_000;
+            before = new Date(Date.now() - age);
+          }
+          const app = await openApp(options);
+          try {
+            const result = await prune(app.client, app.target.namespace, {
+              before,
+              ...(options.status ? { statuses: options.status } : {}),
+              ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+              ...(options.dryRun ? { dryRun: true } : {}),
+              onRun: (run, i) => {
+                if (!options.json)
+                  err(
+                    `  ✂ ${i + 1}. ${run.workflowId}  run ${run.runId}  ${run.status.toLowerCase()}  closed ${run.closedAt ?? '?'}`,
+                  );
+              },
+            });
+            if (options.json) json(result);
+            else {
+              if (result.dryRun)
+                for (const run of result.runs)
+                  err(
+                    `  would delete ${run.workflowId}  run ${run.runId}  ${run.status.toLowerCase()}  closed ${run.closedAt ?? '?'}`,
+                  );
+              err(
+                `${result.dryRun ? 'Dry run: would delete' : '✔ Deleted'} ${result.runs.length} closed run${result.runs.length === 1 ? '' : 's'} ` +
+                  `that closed before ${result.before}${options.status ? ` (${options.status.join(', ')})` : ''}` +
+                  `${result.dryRun ? '; nothing was changed' : result.runs.length ? ' (Temporal removes them in the background, within a minute)' : ''}`,
+              );
+            }
+          } finally {
+            await app.close();
+          }
+        },
+      ),
+    );
+
   checkpoints
     .command('export')
     .description(

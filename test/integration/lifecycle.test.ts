@@ -173,3 +173,125 @@ describe('checkpoints export / import', () => {
     expect(res.code).toBe(2);
   });
 });
+
+describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
+  let server: DevServer;
+  let env: NodeJS.ProcessEnv;
+  // Short LLM timeouts: Temporal completes the deletion of a failed run only once its activity timers are done.
+  const config = (): string =>
+    writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('tq')}\nllm:\n  timeout_ms: 2000\n  heartbeat_ms: 500\n`);
+  const run = async (faults = ''): Promise<RunOutcome> => {
+    const res = await cli(['run', TASK, '--offline', '--json', '--config', config()], {
+      ...env,
+      ...(faults ? { OFFLINE_LLM_FAULTS: faults } : {}),
+    });
+    return JSON.parse(res.stdout) as RunOutcome;
+  };
+  /** Whether Temporal still has the run (deletion completes asynchronously, so wait for it to settle). */
+  const exists = async (workflowId: string, runId: string, expectGone: boolean): Promise<boolean> => {
+    for (let i = 0; ; i++) {
+      const described = await temporal([
+        'workflow',
+        'describe',
+        '--address',
+        server.address,
+        '-w',
+        workflowId,
+        '-r',
+        runId,
+      ]);
+      const present = described.code === 0;
+      if (present !== expectGone || i >= 150) return present;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const prune = async (
+    ...args: string[]
+  ): Promise<{ code: number | null; report: { runs: { runId: string }[]; dryRun: boolean } }> => {
+    const res = await cli(['checkpoints', 'prune', '--json', ...args], env);
+    return { code: res.code, report: JSON.parse(res.stdout || '{"runs":[]}') as never };
+  };
+
+  beforeAll(async () => {
+    server = await ensureDevServer({
+      storage: 'memory',
+      dir: join(dir(), uniqueId('prune')),
+      port: await freePort(),
+      uiPort: 0,
+      headless: true,
+      namespace: 'default',
+      detached: false,
+    });
+    env = cleanEnv({ TEMPORAL_ADDRESS: server.address });
+  });
+  afterAll(async () => server?.stop());
+
+  it('removes only closed runs older than the cut, in the states asked for, never a running one', async () => {
+    const old = await run();
+    expect(old.status).toBe('COMPLETED');
+    const cut = new Date().toISOString();
+    const recent = await run();
+    const failed = await run('coder:1:fatal');
+    expect([recent.status, failed.status]).toEqual(['COMPLETED', 'FAILED']);
+    // A run with no worker on its queue: running for as long as this test lasts.
+    const runningId = uniqueId('running');
+    const started = await temporal([
+      'workflow',
+      'start',
+      '--address',
+      server.address,
+      '--type',
+      'agentTeamWorkflow',
+      '--task-queue',
+      uniqueId('nobody'),
+      '-w',
+      runningId,
+      '--input',
+      JSON.stringify({ task: TASK }),
+    ]);
+    expect(started.code).toBe(0);
+
+    const onlyFailed = await prune('--older-than', '0', '--status', 'failed');
+    expect(onlyFailed.report.runs.map((r) => r.runId)).toEqual([failed.runId]);
+
+    const dry = await prune('--before', cut, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.report).toMatchObject({ dryRun: true, runs: [{ runId: old.runId }] });
+    expect(await exists(old.workflowId, old.runId, false)).toBe(true);
+
+    const beforeCut = await prune('--before', cut);
+    expect(beforeCut.report.runs.map((r) => r.runId)).toEqual([old.runId]);
+    expect(await exists(recent.workflowId, recent.runId, false)).toBe(true);
+
+    // Runs already being deleted may be listed again until Temporal is done: the new cut adds only `recent`.
+    const all = await prune('--older-than', '0', '--status', 'completed');
+    expect(all.report.runs.map((r) => r.runId)).toContain(recent.runId);
+    expect(all.report.runs.every((r) => [recent.runId, old.runId].includes(r.runId))).toBe(true);
+    const running = await temporal([
+      'workflow',
+      'describe',
+      '--address',
+      server.address,
+      '-w',
+      runningId,
+      '-o',
+      'json',
+    ]);
+    expect(JSON.parse(running.stdout)).toMatchObject({
+      workflowExecutionInfo: { status: 'WORKFLOW_EXECUTION_STATUS_RUNNING' },
+    });
+    // Temporal deletes asynchronously (within seconds to a minute): wait until each deleted run is gone.
+    for (const r of [failed, old, recent]) expect(await exists(r.workflowId, r.runId, true)).toBe(false);
+  });
+
+  it.each([
+    [['--older-than', '30 days'], '"30 days" is not an age'],
+    [['--status', 'running'], 'running runs are never pruned'],
+    [['--before', 'yesterday'], '--before: "yesterday" is not a time'],
+    [['--before', '2026-01-01T00:00:00Z', '--older-than', '1d'], 'give --older-than or --before, not both'],
+  ])('%j is a usage error (exit 2)', async (args, message) => {
+    const res = await cli(['checkpoints', 'prune', ...args], env);
+    expect(res.stderr).toContain(message);
+    expect(res.code).toBe(2);
+  });
+});
