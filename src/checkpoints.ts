@@ -9,6 +9,7 @@
  *   with the base run id), whether they were made here or with `temporal workflow reset`.
  */
 import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import Long from 'long';
 import { initialState, reduce, type TeamState } from '../workflows/state';
@@ -92,6 +93,15 @@ export class RunStillRunningError extends UsageError {
 
 const PREFIX = 'cp1_';
 
+/** The user asking for a reset, for the audit trail. */
+function requester(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The opaque, copy-pasteable id of a checkpoint (URL-safe base64 of namespace, workflow, run and event). */
 export function encodeCheckpointId(ref: CheckpointRef): string {
   const raw = [ref.namespace, ref.workflowId, ref.runId, String(ref.eventId)].join('\n');
@@ -129,7 +139,7 @@ export function resetCommand(ref: CheckpointRef, reason = 'resume from checkpoin
 }
 
 /** The reset that made this run, read from its history. */
-function resetOriginOf(run: RunHistory, namespace: string): ResetOrigin | undefined {
+export function resetOriginOf(run: RunHistory, namespace: string): ResetOrigin | undefined {
   for (const event of run.events) {
     const failed = event.workflowTaskFailedEventAttributes;
     if (failed?.baseRunId && failed.newRunId === run.runId) {
@@ -302,9 +312,64 @@ export class CheckpointStore {
       namespace: this.namespace,
       workflowExecution: { workflowId: checkpoint.workflowId, runId: checkpoint.runId },
       workflowTaskFinishEventId: Long.fromNumber(checkpoint.eventId),
-      reason: reason ?? `agent-team resume from checkpoint at step ${checkpoint.step}`,
+      // Who asked goes first, as `temporal workflow reset` writes it: history keeps the reason, not the caller.
+      reason: `${requester()}: ${reason ?? `agent-team resume from checkpoint at step ${checkpoint.step}`}`,
       requestId: randomUUID(),
+      identity: this.client.options.identity ?? requester(),
     });
     return { checkpoint, runId: response.runId ?? '' };
   }
+}
+
+/** What changed between two checkpoints' states (`checkpoints diff`). */
+export interface CheckpointDiff {
+  from: { checkpointId: string; step: number; runId: string };
+  to: { checkpointId: string; step: number; runId: string };
+  /** True when `to` continues `from` (the same conversation up to `from`). */
+  sameLineage: boolean;
+  /** Messages in `to` that are not in `from` (by position), and those of `from` that `to` does not share. */
+  messagesAdded: TeamState['messages'];
+  messagesDropped: TeamState['messages'];
+  planChanged: boolean;
+  plan: { from: string | null; to: string | null };
+  phase: { from: string; to: string };
+  round: { from: number; to: number };
+  stallCount: { from: number; to: number };
+  replans: { from: number; to: number };
+  tokens: { from: number; to: number; delta: number };
+  llmCalls: { from: number; to: number; delta: number };
+}
+
+/** Compares the states of two loaded checkpoints (of the same run, the same reset chain, or any two). */
+export function diffCheckpoints(a: LoadedCheckpoint, b: LoadedCheckpoint): CheckpointDiff {
+  const same = (x: TeamState['messages'][number], y: TeamState['messages'][number]): boolean =>
+    x.kind === y.kind && x.agent === y.agent && x.round === y.round && x.content === y.content;
+  let shared = 0;
+  while (
+    shared < a.state.messages.length &&
+    shared < b.state.messages.length &&
+    same(a.state.messages[shared]!, b.state.messages[shared]!)
+  )
+    shared++;
+  const tokens = (s: TeamState): number => s.usage.promptTokens + s.usage.completionTokens;
+  const ref = (c: LoadedCheckpoint) => ({ checkpointId: c.checkpointId, step: c.step, runId: c.runId });
+  return {
+    from: ref(a),
+    to: ref(b),
+    sameLineage: a.state.task === b.state.task && shared === a.state.messages.length,
+    messagesAdded: b.state.messages.slice(shared),
+    messagesDropped: a.state.messages.slice(shared),
+    planChanged: a.state.plan !== b.state.plan,
+    plan: { from: a.state.plan, to: b.state.plan },
+    phase: { from: a.state.phase, to: b.state.phase },
+    round: { from: a.state.round, to: b.state.round },
+    stallCount: { from: a.state.stallCount, to: b.state.stallCount },
+    replans: { from: a.state.replans, to: b.state.replans },
+    tokens: { from: tokens(a.state), to: tokens(b.state), delta: tokens(b.state) - tokens(a.state) },
+    llmCalls: {
+      from: a.state.usage.llmCalls,
+      to: b.state.usage.llmCalls,
+      delta: b.state.usage.llmCalls - a.state.usage.llmCalls,
+    },
+  };
 }

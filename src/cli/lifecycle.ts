@@ -2,10 +2,13 @@
  * The checkpoint lifecycle and debugging commands: `checkpoints export|import|prune|diff`, `timeline`,
  * `history`. Each is a thin layer over src/archive.ts, src/prune.ts, src/timeline.ts and src/audit.ts.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { CheckpointDiff } from '../checkpoints';
 import { UsageError } from '../errors';
 import type * as ArchiveModule from '../archive';
 import type * as PruneModule from '../prune';
+import type * as AuditModule from '../audit';
+import type * as TimelineModule from '../timeline';
 import {
   action,
   configOption,
@@ -15,10 +18,12 @@ import {
   jsonOption,
   load,
   loadApp,
+  loadCheckpoints,
   loadReplay,
   noWorkerOption,
   offlineOption,
   openApp,
+  out,
   progress,
   report,
   type CommonOptions,
@@ -28,7 +33,36 @@ import {
 /* eslint-disable @typescript-eslint/no-require-imports */
 const loadArchive = async (): Promise<typeof ArchiveModule> => require('../archive');
 const loadPrune = async (): Promise<typeof PruneModule> => require('../prune');
+const loadAudit = async (): Promise<typeof AuditModule> => require('../audit');
+const loadTimeline = async (): Promise<typeof TimelineModule> => require('../timeline');
+
+const FORMATS = ['text', 'mermaid', 'html'] as const;
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+function diffText(d: CheckpointDiff): string {
+  const change = <T>(label: string, v: { from: T; to: T }): string =>
+    `  ${label.padEnd(12)} ${v.from === v.to ? `${String(v.from)} (unchanged)` : `${String(v.from)} → ${String(v.to)}`}`;
+  const lines = [
+    `From step ${d.from.step} (run ${d.from.runId.slice(0, 8)}) to step ${d.to.step} (run ${d.to.runId.slice(0, 8)})` +
+      (d.sameLineage ? '' : ': the second does not continue the first (their conversations part ways)'),
+    change('phase', d.phase),
+    change('round', d.round),
+    change('stalls', d.stallCount),
+    change('replans', d.replans),
+    `  ${'tokens'.padEnd(12)} ${d.tokens.from.toLocaleString('en-US')} → ${d.tokens.to.toLocaleString('en-US')} (${d.tokens.delta >= 0 ? '+' : ''}${d.tokens.delta.toLocaleString('en-US')}, ${d.llmCalls.delta >= 0 ? '+' : ''}${d.llmCalls.delta} LLM calls)`,
+    `  ${'plan'.padEnd(12)} ${d.planChanged ? 'changed' : 'unchanged'}`,
+  ];
+  if (d.planChanged && d.plan.to) lines.push(`    new plan: ${d.plan.to.replace(/\s+/g, ' ').slice(0, 200)}`);
+  if (d.messagesDropped.length) {
+    lines.push(`  messages only in the first (${d.messagesDropped.length}):`);
+    for (const m of d.messagesDropped)
+      lines.push(`    - #${m.step} ${m.agent} ${m.kind} r${m.round}: ${m.content.replace(/\s+/g, ' ').slice(0, 100)}`);
+  }
+  lines.push(`  messages added (${d.messagesAdded.length}):`);
+  for (const m of d.messagesAdded)
+    lines.push(`    + #${m.step} ${m.agent} ${m.kind} r${m.round}: ${m.content.replace(/\s+/g, ' ').slice(0, 100)}`);
+  return lines.join('\n');
+}
 
 /** Writes `text` to `path` whole or not at all (a temporary file renamed into place). */
 async function writeAtomically(path: string, text: string): Promise<void> {
@@ -61,6 +95,95 @@ function parseClosedStatuses(value: string): (typeof CLOSED)[number][] {
 }
 
 export function registerLifecycleCommands(program: Command, checkpoints: Command): void {
+  program
+    .command('timeline')
+    .description(
+      'Draw the steps of every run of a workflow (its reset chain): agent, round, duration, retries, tokens, and where ' +
+        'resets branched off; text for the terminal, mermaid for docs, html for people',
+    )
+    .argument('<workflowId>', 'the workflow')
+    .addOption(
+      new Option('--format <format>', 'text, mermaid (a gantt chart) or html (one self-contained file)')
+        .choices(FORMATS)
+        .default('text'),
+    )
+    .option('-o, --output <file>', 'write here (default: stdout)')
+    .addOption(configOption())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  agent-team timeline agent-team-20261130T061115Z-1a2b3c\n  agent-team timeline <workflowId> --format html -o timeline.html',
+    )
+    .action(
+      action(
+        async (workflowId: string, options: CommonOptions & { format: (typeof FORMATS)[number]; output?: string }) => {
+          const { auditWorkflow } = await loadAudit();
+          const { renderTimeline } = await loadTimeline();
+          const app = await openApp(options);
+          try {
+            const trail = await auditWorkflow(app.client, app.target.namespace, workflowId);
+            if (trail.runs.length === 0)
+              throw new UsageError(`no workflow "${workflowId}" in namespace "${app.target.namespace}"`);
+            const text = renderTimeline(trail, options.format);
+            if (options.output) {
+              await writeAtomically(options.output, text + '\n');
+              err(`✔ ${options.format} timeline of ${workflowId} (${trail.runs.length} run(s)) → ${options.output}`);
+            } else process.stdout.write(text + '\n');
+          } finally {
+            await app.close();
+          }
+        },
+      ),
+    );
+
+  program
+    .command('history')
+    .description(
+      "A workflow's audit trail: every step's instruction, answer, model, tokens, attempts and timestamps, and every reset " +
+        'with its reason and who asked, over all runs of its reset chain',
+    )
+    .argument('<workflowId>', 'the workflow')
+    .option('--full', 'print answers whole (default: the first 400 characters)')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (workflowId: string, options: CommonOptions & { full?: boolean }) => {
+        const { auditWorkflow, renderAudit } = await loadAudit();
+        const app = await openApp(options);
+        try {
+          const trail = await auditWorkflow(app.client, app.target.namespace, workflowId);
+          if (trail.runs.length === 0)
+            throw new UsageError(`no workflow "${workflowId}" in namespace "${app.target.namespace}"`);
+          if (options.json) json(trail);
+          else out(renderAudit(trail, { full: options.full ?? false }));
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+
+  checkpoints
+    .command('diff')
+    .description('What changed in the team state between two checkpoints: messages added, plan, stalls, rounds, tokens')
+    .argument('<from>', 'the earlier checkpoint id')
+    .argument('<to>', 'the later checkpoint id (any run: of the same reset chain, or another)')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (from: string, to: string, options: CommonOptions) => {
+        const { decodeCheckpointId, diffCheckpoints } = await loadCheckpoints();
+        decodeCheckpointId(from);
+        decodeCheckpointId(to);
+        const app = await openApp(options);
+        try {
+          const d = diffCheckpoints(await app.checkpoints.load(from), await app.checkpoints.load(to));
+          if (options.json) json(d);
+          else out(diffText(d));
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+
   checkpoints
     .command('prune')
     .description(
