@@ -12,6 +12,7 @@ import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
 import { UsageError } from './errors';
 import { CheckpointStore, checkpointsOf, resetCommand, type Checkpoint, type LoadedCheckpoint } from './checkpoints';
 import { restoreInput, type LoadedExport } from './archive';
+import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from './replay';
 import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
 import { openLlm, type LlmConnection } from './llm';
 import {
@@ -83,6 +84,20 @@ export interface RestoreOutcome extends RunOutcome {
   reusedSteps: number;
   executedSteps: number;
   savedUsage: { totalTokens: number; llmCalls: number };
+}
+
+export interface ResumeOptions extends ExecuteOptions {
+  onReset?: (checkpoint: LoadedCheckpoint, resetCommand: string) => void;
+  /** Skip the replay check (reset even onto code that cannot replay the kept history). */
+  force?: boolean;
+  /** Check against this workflows module instead of the project's (the code your workers run). */
+  workflowsPath?: string;
+  onReplayCheck?: (report: ReplayReport) => void;
+}
+
+/** `resume` refused: the workflow code cannot replay the history the reset would keep. Nothing was changed. */
+export class IncompatibleCodeError extends Error {
+  override name = 'IncompatibleCodeError';
 }
 
 let runtimeInstalled = false;
@@ -367,10 +382,20 @@ export class AgentTeamApp {
    * Resumes from a checkpoint: resets the workflow there (refusing a running workflow or an invalid id
    * before anything changes) and follows the new run. Steps up to the checkpoint are reused, not re-sent.
    */
-  async resume(
-    checkpointId: string,
-    options: ExecuteOptions & { onReset?: (checkpoint: LoadedCheckpoint, resetCommand: string) => void } = {},
-  ): Promise<ResumeOutcome> {
+  async resume(checkpointId: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
+    if (!options.force) {
+      const loaded = await this.checkpoints.load(checkpointId);
+      const report = await this.replayCheck(loaded, options.workflowsPath);
+      options.onReplayCheck?.(report);
+      if (!report.compatible) {
+        throw new IncompatibleCodeError(
+          `the workflow code does not replay the history this resume would keep (step ${loaded.step} of ${loaded.workflowId}` +
+            `${report.divergingEventId ? `: it diverges at event ${report.divergingEventId}, ${report.divergingEventType}` : ''}); ` +
+            'the new run would fail on its first workflow task. Nothing was changed. Run code compatible with this run ' +
+            '(see `agent-team replay`, and versioning with patched() in docs/design-decisions.md), or pass --force to reset anyway',
+        );
+      }
+    }
     const { checkpoint, runId } = await this.checkpoints.reset(checkpointId);
     const command = resetCommand({ namespace: this.target.namespace, ...checkpoint });
     options.onReset?.(checkpoint, command);
@@ -409,6 +434,22 @@ export class AgentTeamApp {
       executedSteps: outcome.steps.length,
       savedUsage: { totalTokens: checkpoint.usage.totalTokens, llmCalls: checkpoint.usage.llmCalls },
     };
+  }
+
+  /**
+   * Replays the part of the checkpoint's history that a reset would keep against the workflow code (the
+   * project's, or the module at `workflowsPath`): the check `resume` runs before it changes anything.
+   */
+  async replayCheck(checkpoint: Checkpoint, workflowsPath?: string): Promise<ReplayReport> {
+    installRuntime(this.log);
+    const history = await fetchRunHistory(this.client, checkpoint.workflowId, checkpoint.runId);
+    return replayHistory(
+      keptByReset(history, checkpoint.eventId),
+      `${checkpoint.workflowId} up to step ${checkpoint.step}`,
+      {
+        ...(workflowsPath ? { workflowsPath } : {}),
+      },
+    );
   }
 
   /** Closes the connection, and stops the embedded server if this app started it in-process (memory storage). */

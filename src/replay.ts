@@ -31,6 +31,11 @@ export function readHistoryFile(path: string): History {
   } catch (err) {
     throw new UsageError(`${path}: not a JSON history file (${(err as Error).message})`);
   }
+  if (json && typeof json === 'object' && 'manifest' in json && 'runs' in json) {
+    throw new UsageError(
+      `${path} is an agent-team export: \`agent-team checkpoints import ${path} --verify-only\` replays each of its runs`,
+    );
+  }
   if (!json || typeof json !== 'object' || !Array.isArray((json as { events?: unknown }).events)) {
     throw new UsageError(
       `${path}: not a history (expected {"events": [...]}, as \`temporal workflow show --output json\` writes)`,
@@ -70,6 +75,14 @@ export async function replayHistory(
       message: err.message,
     };
   }
+}
+
+/**
+ * The part of a history that a reset to the checkpoint at `eventId` (a WorkflowTaskCompleted) keeps: every
+ * event before it. The reset fails that workflow task, and the new run's code must replay the kept part.
+ */
+export function keptByReset(history: History, eventId: number): History {
+  return { events: (history.events ?? []).filter((e) => Number(e.eventId) < eventId) };
 }
 
 /** The history of a run on the server (the latest run when `runId` is not given). */

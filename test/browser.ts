@@ -24,6 +24,7 @@ export function findChromium(): string {
   const found = onPath();
   if (found) return found;
   if (process.getuid?.() === 0 && onPathOf('apt-get')) {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
     execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       stdio: 'ignore',

@@ -4,7 +4,7 @@
  * (src/app.ts), prints (JSON with --json), and closes what it opened. Exit codes: 0 success, 1 the run or
  * operation failed, 2 bad usage or configuration (nothing was started or changed).
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { validateTask } from '../config';
 import { UsageError } from '../errors';
 import { PACKAGE_VERSION, cliVersion, findTemporalCli } from '../temporal/cli-binary';
@@ -41,7 +41,7 @@ import { registerLifecycleCommands } from './lifecycle';
 /** `resume [id]` and `run --resume id`. */
 async function resume(
   checkpointId: string | undefined,
-  options: RunOptions & { workflowId?: string },
+  options: RunOptions & { workflowId?: string; force?: boolean },
 ): Promise<number> {
   const { decodeCheckpointId } = await loadCheckpoints();
   if (checkpointId !== undefined)
@@ -55,9 +55,13 @@ async function resume(
   const app = await openApp(options);
   try {
     const id = checkpointId ?? (await pickCheckpoint(app, options.workflowId));
+    if (options.force) err('! --force: resetting without checking that the workflow code replays the kept history');
     const outcome = await app.resume(id, {
       ...executeOptions(options),
       ...progress(app),
+      ...(options.force ? { force: true } : {}),
+      onReplayCheck: (r) =>
+        err(`✔ Replay check: the ${r.events} events this resume keeps replay against the current workflow code`),
       onReset: (checkpoint, command) =>
         err(
           `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
@@ -112,6 +116,12 @@ async function pickCheckpoint(app: AppModule.AgentTeamApp, workflowId?: string):
   });
 }
 
+const forceOption = (): Option =>
+  new Option(
+    '--force',
+    'resume even if the current workflow code does not replay the history kept up to the checkpoint (it is checked first)',
+  );
+
 export function buildProgram(): Command {
   const program = new Command('agent-team')
     .description(
@@ -130,6 +140,7 @@ export function buildProgram(): Command {
     .argument('[task...]', 'what the team should do (quote it, or pass the words)')
     .option('--workflow-id <id>', 'workflow id for the run (default: agent-team-<time>-<random>)')
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
+    .addOption(forceOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())
@@ -140,28 +151,32 @@ export function buildProgram(): Command {
         '  agent-team run --resume cp1_…',
     )
     .action(
-      action(async (words: string[], options: RunOptions & { workflowId?: string; resume?: string }) => {
-        if (options.resume !== undefined) {
-          if (words.length > 0) throw new UsageError('give either a task or --resume <checkpointId>, not both');
-          return resume(options.resume, options);
-        }
-        if (words.length === 0) throw new UsageError("missing required argument 'task' (or --resume <checkpointId>)");
-        const task = validateTask(words.join(' '));
-        if (options.workflowId !== undefined && !options.workflowId.trim()) {
-          throw new UsageError('--workflow-id must not be empty');
-        }
-        const app = await openApp(options);
-        try {
-          const outcome = await app.runTask(task, {
-            ...(options.workflowId ? { workflowId: options.workflowId } : {}),
-            ...executeOptions(options),
-            ...progress(app),
-          });
-          return report(outcome, options.json);
-        } finally {
-          await app.close();
-        }
-      }),
+      action(
+        async (words: string[], options: RunOptions & { workflowId?: string; resume?: string; force?: boolean }) => {
+          if (options.force && options.resume === undefined)
+            throw new UsageError('--force goes with --resume <checkpointId>');
+          if (options.resume !== undefined) {
+            if (words.length > 0) throw new UsageError('give either a task or --resume <checkpointId>, not both');
+            return resume(options.resume, options);
+          }
+          if (words.length === 0) throw new UsageError("missing required argument 'task' (or --resume <checkpointId>)");
+          const task = validateTask(words.join(' '));
+          if (options.workflowId !== undefined && !options.workflowId.trim()) {
+            throw new UsageError('--workflow-id must not be empty');
+          }
+          const app = await openApp(options);
+          try {
+            const outcome = await app.runTask(task, {
+              ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+              ...executeOptions(options),
+              ...progress(app),
+            });
+            return report(outcome, options.json);
+          } finally {
+            await app.close();
+          }
+        },
+      ),
     );
 
   program
@@ -172,6 +187,7 @@ export function buildProgram(): Command {
     )
     .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
     .option('-w, --workflow-id <id>', 'without a checkpoint id: pick among the checkpoints of this workflow only')
+    .addOption(forceOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())

@@ -4,7 +4,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RestoreOutcome, RunOutcome } from '../../src/app';
+import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src/app';
+import { parseConfig } from '../../src/config';
+import type { ReplayReport } from '../../src/replay';
 import type { ExportFile } from '../../src/archive';
 import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
 import type { OfflineLlmLogEntry } from '../../src/offline-llm/server';
@@ -293,5 +295,54 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
     const res = await cli(['checkpoints', 'prune', ...args], env);
     expect(res.stderr).toContain(message);
     expect(res.code).toBe(2);
+  });
+});
+
+describe('resume checks that the workflow code replays the history it keeps', () => {
+  let app: AgentTeamApp;
+  let outcome: RunOutcome;
+  const CHANGED = require.resolve('../fixtures/changed-workflow');
+
+  beforeAll(async () => {
+    const config = parseConfig({ temporal: { task_queue: uniqueId('tq') } });
+    app = await AgentTeamApp.open(config, { temporal: { kind: 'cluster', address: testAddress() } });
+    outcome = await app.runTask(TASK, { offline: true });
+    expect(outcome.status).toBe('COMPLETED');
+  });
+  afterAll(async () => app?.close());
+
+  it('refuses code that would not replay the kept history, naming the event, and changes nothing', async () => {
+    const at4 = outcome.checkpoints.find((c) => c.step === 4)!;
+    const checked: ReplayReport[] = [];
+    await expect(
+      app.resume(at4.checkpointId, { offline: true, workflowsPath: CHANGED, onReplayCheck: (r) => checked.push(r) }),
+    ).rejects.toThrow(
+      new IncompatibleCodeError(
+        `the workflow code does not replay the history this resume would keep (step 4 of ${outcome.workflowId}: ` +
+          'it diverges at event 5, ActivityTaskScheduled); the new run would fail on its first workflow task. ' +
+          'Nothing was changed. Run code compatible with this run (see `agent-team replay`, and versioning with ' +
+          'patched() in docs/design-decisions.md), or pass --force to reset anyway',
+      ),
+    );
+    expect(checked).toMatchObject([{ compatible: false, divergingEventId: 5 }]);
+    expect(await app.checkpoints.runsOf(outcome.workflowId)).toEqual([outcome.runId]);
+  });
+
+  it('resumes once the check passes (and `--force` skips it, saying so)', async () => {
+    const at4 = outcome.checkpoints.find((c) => c.step === 4)!;
+    const checked: ReplayReport[] = [];
+    const resumed = await app.resume(at4.checkpointId, { offline: true, onReplayCheck: (r) => checked.push(r) });
+    expect(checked).toMatchObject([{ compatible: true, events: at4.eventId - 1 }]);
+    expect(resumed).toMatchObject({ status: 'COMPLETED', reusedSteps: 4, executedSteps: 5 });
+
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${app.taskQueue}\n`);
+    const forced = await cli(['resume', at4.checkpointId, '--force', '--offline', '--config', config], env);
+    expect(forced.stderr).toContain('! --force: resetting without checking');
+    expect(forced.stderr).not.toContain('Replay check');
+    expect(forced.code).toBe(0);
+    const checkedCli = await cli(['run', '--resume', at4.checkpointId, '--offline', '--config', config], env);
+    expect(checkedCli.stderr).toContain(`✔ Replay check: the ${at4.eventId - 1} events this resume keeps replay`);
+    expect(checkedCli.code).toBe(0);
   });
 });

@@ -17,6 +17,7 @@ const FIXTURES = [
   'history-replan-retry.json',
   'history-transcript-query.json',
   'history-auto-resume.json',
+  'history-restored.json',
 ];
 /** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
 const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
