@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
 import type { RunOutcome } from '../../src/app';
+import { buildProgram } from '../../src/cli/main';
 import { freePort } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, collect, spawnCli, temporal, waitForOutput, writeConfig } from '../cli-helpers';
 import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src/checkpoints';
@@ -200,19 +202,21 @@ describe('agent-team input errors (exit 2, nothing started)', () => {
     expect(code).toBe(2);
   });
 
-  it('--help works on every command', async () => {
-    for (const args of [
-      ['--help'],
-      ['run', '--help'],
-      ['worker', '--help'],
-      ['server', '--help'],
-      ['server', 'start', '--help'],
-      ['llm-server', '--help'],
-    ]) {
-      const { code, stdout } = await cli(args, env);
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/^Usage: agent-team/);
-    }
+  it('--help works on every command (every command the program defines)', async () => {
+    const paths: string[][] = [[]];
+    const walk = (cmd: Command, prefix: string[]): void => {
+      for (const sub of cmd.commands) {
+        paths.push([...prefix, sub.name()]);
+        walk(sub, [...prefix, sub.name()]);
+      }
+    };
+    walk(buildProgram(), []);
+    expect(paths.length).toBeGreaterThan(18);
+    const results = await Promise.all(paths.map((p) => cli([...p, '--help'], env)));
+    results.forEach(({ code, stdout }, i) => {
+      expect([paths[i], code]).toEqual([paths[i], 0]);
+      expect(stdout).toMatch(new RegExp(`^Usage: agent-team${paths[i]!.map((w) => ` ${w}`).join('')}`));
+    });
   });
 });
 
