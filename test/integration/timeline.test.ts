@@ -10,7 +10,7 @@ import type { RunOutcome } from '../../src/app';
 import type { AuditTrail } from '../../src/audit';
 import type { CheckpointDiff } from '../../src/checkpoints';
 import { cleanEnv, cli, writeConfig } from '../cli-helpers';
-import { findChromium } from '../browser';
+import { CHROMIUM_ARGS, findChromium } from '../browser';
 import { testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -99,7 +99,7 @@ describe('history, timeline and diff of a reset chain', () => {
     const res = await cli(['timeline', first.workflowId, '--format', 'html', '-o', page, '--config', config], env);
     expect(res.stderr).toContain(`html timeline of ${first.workflowId} (2 run(s)) → ${page}`);
     expect(readFileSync(page, 'utf8')).not.toMatch(/<script|src="http|href="http/); // self-contained
-    const browser = await chromium.launch({ executablePath: findChromium(), args: ['--no-sandbox'] });
+    const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
     try {
       const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       await tab.goto(`file://${page}`);
