@@ -39,7 +39,20 @@ export interface ActivityDependencies {
   loadTranscript?: (workflowId: string, runId: string) => Promise<TeamMessage[]>;
 }
 
-export function createActivities(deps: ActivityDependencies) {
+/** Where a step runs: for the request headers, the timeout and cancellation. */
+export interface StepCall {
+  workflowId: string;
+  runId: string;
+  attempt: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The agents' work without Temporal: one Chat Completions call per step, its answer validated. `callAgent`
+ * wraps it in an activity; the benchmarks run the very same function in a plain loop and in LangGraph.
+ */
+export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'agents' | 'temperature'>) {
   const byName = new Map(deps.agents.map((a) => [a.name, a]));
   const members = deps.agents.filter((a) => a.name !== ORCHESTRATOR);
   const speakers = members.map((a) => a.name);
@@ -48,27 +61,8 @@ export function createActivities(deps: ActivityDependencies) {
   }
   const speakerEnum = speakers as [string, ...string[]];
 
-  async function loadTranscript(workflowId: string | undefined, runId: string | undefined): Promise<TeamMessage[]> {
-    if (!deps.loadTranscript || !workflowId || !runId) {
-      throw ApplicationFailure.nonRetryable(
-        'this worker cannot fetch the conversation: build the activities with `loadTranscript` (createAgentTeamWorker does)',
-        'MisconfiguredWorker',
-      );
-    }
-    try {
-      return await deps.loadTranscript(workflowId, runId);
-    } catch (err) {
-      throw ApplicationFailure.retryable(
-        `could not fetch the conversation of ${workflowId}: ${(err as Error).message}`,
-        'TranscriptUnavailable',
-      );
-    }
-  }
-
-  /** One agent step: one Chat Completions call. Heartbeats while waiting, so a dead worker is noticed early. */
-  async function callAgent(req: StepRequest): Promise<StepResult> {
-    const ctx = Context.current();
-    const { info } = ctx;
+  /** Throws (non-retryable) for a step naming an agent this team does not have. */
+  function check(req: StepRequest): AgentDefinition {
     const agent = byName.get(req.agent);
     if (!agent) {
       throw ApplicationFailure.nonRetryable(
@@ -76,16 +70,14 @@ export function createActivities(deps: ActivityDependencies) {
         LlmFailureType.UnknownAgent,
       );
     }
-    // Heartbeat for the whole step: fetching the conversation can wait on Temporal (after a worker crash the
-    // query waits for the server to move the run off the dead worker's sticky queue), the LLM call on the model.
-    const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
-    const beat = setInterval(() => ctx.heartbeat(), heartbeatEvery);
+    return agent;
+  }
+
+  async function run(req: StepRequest, transcript: TeamMessage[], call: StepCall): Promise<StepResult> {
+    const agent = check(req);
     let completion: OpenAI.Chat.Completions.ChatCompletion;
-    let transcript: TeamMessage[];
     let started: number;
     try {
-      transcript =
-        req.transcript ?? (await loadTranscript(info.workflowExecution?.workflowId, info.workflowExecution?.runId));
       started = Date.now();
       completion = await deps.openai.chat.completions.create(
         {
@@ -102,24 +94,21 @@ export function createActivities(deps: ActivityDependencies) {
             : {}),
         },
         {
-          // The workflow's startToCloseTimeout is the configured LLM timeout plus a 5 s margin.
-          timeout: Math.max(1_000, (info.startToCloseTimeoutMs || 65_000) - 5_000),
-          signal: ctx.cancellationSignal,
+          timeout: call.timeoutMs,
+          ...(call.signal ? { signal: call.signal } : {}),
           headers: {
             [STEP_HEADERS.agent]: req.agent,
             [STEP_HEADERS.kind]: req.kind,
-            [STEP_HEADERS.workflowId]: info.workflowExecution?.workflowId ?? '',
-            [STEP_HEADERS.runId]: info.workflowExecution?.runId ?? '',
+            [STEP_HEADERS.workflowId]: call.workflowId,
+            [STEP_HEADERS.runId]: call.runId,
             [STEP_HEADERS.round]: String(req.round),
             [STEP_HEADERS.step]: String(req.stepIndex),
-            [STEP_HEADERS.attempt]: String(info.attempt),
+            [STEP_HEADERS.attempt]: String(call.attempt),
           },
         },
       );
     } catch (err) {
       throw classifyLlmError(err, req.agent, req.round);
-    } finally {
-      clearInterval(beat);
     }
     const full = completion.choices[0]?.message?.content ?? '';
     const truncated = full.length > MAX_ANSWER_CHARS;
@@ -142,19 +131,67 @@ export function createActivities(deps: ActivityDependencies) {
       },
       latencyMs: Date.now() - started,
       ...(truncated ? { truncatedFrom: full.length } : {}),
-      attempt: info.attempt,
+      attempt: call.attempt,
     };
     if (req.kind === 'ledger') {
       try {
         result.ledger = parseLedger(content, speakerEnum);
       } catch (err) {
         throw ApplicationFailure.retryable(
-          `orchestrator (round ${req.round}) returned an invalid progress ledger (attempt ${info.attempt}): ${(err as Error).message}`,
+          `orchestrator (round ${req.round}) returned an invalid progress ledger (attempt ${call.attempt}): ${(err as Error).message}`,
           LlmFailureType.InvalidOutput,
         );
       }
     }
     return result;
+  }
+
+  return { check, run };
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  const step = createAgentStep(deps);
+
+  async function loadTranscript(workflowId: string | undefined, runId: string | undefined): Promise<TeamMessage[]> {
+    if (!deps.loadTranscript || !workflowId || !runId) {
+      throw ApplicationFailure.nonRetryable(
+        'this worker cannot fetch the conversation: build the activities with `loadTranscript` (createAgentTeamWorker does)',
+        'MisconfiguredWorker',
+      );
+    }
+    try {
+      return await deps.loadTranscript(workflowId, runId);
+    } catch (err) {
+      throw ApplicationFailure.retryable(
+        `could not fetch the conversation of ${workflowId}: ${(err as Error).message}`,
+        'TranscriptUnavailable',
+      );
+    }
+  }
+
+  /** One agent step: one Chat Completions call. Heartbeats while waiting, so a dead worker is noticed early. */
+  async function callAgent(req: StepRequest): Promise<StepResult> {
+    const ctx = Context.current();
+    const { info } = ctx;
+    // Heartbeat for the whole step: fetching the conversation can wait on Temporal (after a worker crash the
+    // query waits for the server to move the run off the dead worker's sticky queue), the LLM call on the model.
+    const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
+    const beat = setInterval(() => ctx.heartbeat(), heartbeatEvery);
+    try {
+      step.check(req);
+      const transcript =
+        req.transcript ?? (await loadTranscript(info.workflowExecution?.workflowId, info.workflowExecution?.runId));
+      return await step.run(req, transcript, {
+        workflowId: info.workflowExecution?.workflowId ?? '',
+        runId: info.workflowExecution?.runId ?? '',
+        attempt: info.attempt,
+        // The workflow's startToCloseTimeout is the configured LLM timeout plus a 5 s margin.
+        timeoutMs: Math.max(1_000, (info.startToCloseTimeoutMs || 65_000) - 5_000),
+        signal: ctx.cancellationSignal,
+      });
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   return { callAgent };
