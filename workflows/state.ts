@@ -191,19 +191,27 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
 
 /** The conversation the agents see: the plans and the members' answers (not the ledgers). */
 export function transcriptOf(state: TeamState): TeamMessage[] {
-  return state.messages.filter((m) => m.kind === 'plan' || m.kind === 'agent');
+  return state.messages.filter((m) => inTranscript(m.kind));
 }
 
-/** Folds one completed step into the state. Pure: returns a new state, never mutates. */
-export function reduce(state: TeamState, step: StepResult): TeamState {
-  const message: TeamMessage = {
-    step: state.steps,
+/** The message a completed step adds to the conversation (`stepIndex`: the step's index in the run). */
+export function messageOf(stepIndex: number, step: StepResult): TeamMessage {
+  return {
+    step: stepIndex,
     kind: step.kind,
     agent: step.agent,
     round: step.round,
     content: step.content,
     ...(step.instruction !== undefined ? { instruction: step.instruction } : {}),
   };
+}
+
+/** Whether the agents see this kind of step's output in their conversation (see {@link transcriptOf}). */
+export const inTranscript = (kind: StepKind): boolean => kind === 'plan' || kind === 'agent';
+
+/** Folds one completed step into the state. Pure: returns a new state, never mutates. */
+export function reduce(state: TeamState, step: StepResult): TeamState {
+  const message = messageOf(state.steps, step);
   const next: TeamState = {
     ...state,
     steps: state.steps + 1,
