@@ -1,0 +1,88 @@
+/**
+ * Where does a step's time go? Runs the team (model latency 0) on dev servers started with different
+ * settings and prints the median gap between consecutive model answers. `tsx bench/profile.ts`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentTeamApp, installRuntime } from '../src/app';
+import { parseConfig } from '../src/config';
+import { startOfflineLlm } from '../src/offline-llm/server';
+import { findTemporalCli } from '../src/temporal/cli-binary';
+import { freePort, temporalHealthy } from '../src/temporal/dev-server';
+import { openaiFor, runTemporal } from './systems';
+import { readFileSync } from 'node:fs';
+
+const variants: Record<string, string[]> = {
+  file: ['--db-filename', 'DB'],
+  memory: [],
+  'file+eager': ['--db-filename', 'DB', '--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  'memory+eager': ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+};
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const cli = await findTemporalCli({ install: false });
+  installRuntime(() => {});
+  for (const [name, extra] of Object.entries(variants)) {
+    if (only && !name.startsWith(only)) continue;
+    const dir = mkdtempSync(join(tmpdir(), 'prof-'));
+    const port = await freePort();
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--log-level',
+      'error',
+      ...extra.map((a) => (a === 'DB' ? join(dir, 't.db') : a)),
+    ];
+    const server = spawn(cli.path, args, { stdio: 'ignore' });
+    while (!(await temporalHealthy(`127.0.0.1:${port}`, 1000))) await new Promise((r) => setTimeout(r, 200));
+    const logPath = join(dir, 'llm.jsonl');
+    const llm = await startOfflineLlm({ logPath });
+    const app = await AgentTeamApp.open(parseConfig({ temporal: { task_queue: 'prof' } }), {
+      temporal: { kind: 'cluster', address: `127.0.0.1:${port}` },
+    });
+    const w = await app.createWorker({ openai: openaiFor(llm.baseURL), taskQueue: 'prof' });
+    const done = w.run();
+    const input = { task: 'Compare quicksort and mergesort', autoResume: { enabled: false } };
+    await runTemporal(app, input, 'prof');
+    const ids = new Set<string>();
+    const walls: number[] = [];
+    for (let i = 0; i < Number(process.env.PROFILE_RUNS ?? 8); i++) {
+      const r = await runTemporal(app, input, 'prof');
+      ids.add(r.id);
+      walls.push(r.wallMs / r.steps);
+    }
+    const byRun = new Map<string, number[]>();
+    for (const line of readFileSync(logPath, 'utf8').trim().split('\n')) {
+      const e = JSON.parse(line) as { workflowId: string; time: string };
+      if (ids.has(e.workflowId)) byRun.set(e.workflowId, [...(byRun.get(e.workflowId) ?? []), Date.parse(e.time)]);
+    }
+    const conc = Number(process.env.PROFILE_CONCURRENCY ?? 0);
+    if (conc) {
+      const t0 = performance.now();
+      const rs = await Promise.all(Array.from({ length: conc }, () => runTemporal(app, input, 'prof')));
+      const secs = (performance.now() - t0) / 1000;
+      console.log(
+        `${name.padEnd(14)} ${conc} concurrent: ${(rs.reduce((t, r) => t + r.steps, 0) / secs).toFixed(1)} steps/s`,
+      );
+    }
+    const gaps = [...byRun.values()].flatMap((t) => t.slice(1).map((x, i) => x - t[i]!)).sort((a, b) => a - b);
+    walls.sort((a, b) => a - b);
+    console.log(
+      `${name.padEnd(14)} step gap median ${gaps[Math.floor(gaps.length / 2)]} ms, p95 ${gaps[Math.floor(gaps.length * 0.95)]} ms; wall/step median ${walls[Math.floor(walls.length / 2)]!.toFixed(1)} ms`,
+    );
+    w.worker.shutdown();
+    await done;
+    await app.close();
+    await llm.close();
+    server.kill('SIGTERM');
+  }
+}
+void main();

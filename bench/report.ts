@@ -1,0 +1,134 @@
+/** Prints a benchmark result (bench/results/*.json) as plain tables. Also: `tsx bench/report.ts FILE`. */
+import { readFileSync } from 'node:fs';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = any;
+
+function table(title: string, head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  return [
+    `### ${title}`,
+    '',
+    line(head),
+    '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |',
+    ...cells.slice(1).map(line),
+    '',
+  ].join('\n');
+}
+
+const ms = (s: Json): string => (s ? `${s.median} (p95 ${s.p95}, ${s.min}–${s.max})` : 'n/a');
+const SYSTEMS = ['baseline', 'temporal', 'langgraph-sqlite', 'langgraph-memory'];
+
+export function printTables(r: Json): string {
+  const out: string[] = [
+    `Benchmark ${r.date} · ${r.mode} · ${r.repetitions} repetitions · ${r.machine.cpus} × ${r.machine.cpuModel}, ` +
+      `${r.machine.memoryGiB} GiB · Node ${r.machine.node} · Temporal CLI ${r.versions.temporalCli} · ` +
+      `SDK ${r.versions.temporalSdk} · LangGraph ${r.versions.langgraph}`,
+    '',
+  ];
+  for (const [key, o] of Object.entries<Json>(r.overhead ?? {})) {
+    out.push(
+      table(
+        `Per-step overhead over the baseline, model latency ${o.latencyMs} ms (ms; median, p95, min–max)`,
+        ['system', 'run (ms)', 'step gap (ms)', 'overhead / step (ms)', 'share of wall time'],
+        SYSTEMS.filter((s) => o.systems[s]).map((s) => {
+          const x = o.systems[s];
+          return [
+            s,
+            ms(x.runMs),
+            ms(x.stepGapMs),
+            s === 'baseline' ? '—' : ms(x.overheadPerStepMs),
+            s === 'baseline' ? '—' : `${(100 * x.overheadShareOfWall).toFixed(1)} %`,
+          ];
+        }),
+      ),
+      `temporal / langgraph-sqlite overhead ratio: ${o.ratioTemporalToLangGraphSqlite}; temporal / langgraph-memory: ${o.ratioTemporalToLangGraphMemory} (${key})`,
+      '',
+    );
+  }
+  for (const [key, row] of Object.entries<Json>(r.retryCost ?? {})) {
+    out.push(
+      table(
+        `Retry cost, ${key} (LLM calls / tokens spent to recover)`,
+        ['system', 'restart from scratch', 'resume from checkpoint', 'saving', 'resume → first new answer (ms)'],
+        SYSTEMS.map((s) => {
+          const x = row[s];
+          return [
+            s,
+            `${x.restartFromScratch.calls} / ${x.restartFromScratch.tokens}`,
+            x.resumeFromCheckpoint ? `${x.resumeFromCheckpoint.calls} / ${x.resumeFromCheckpoint.tokens}` : 'n/a',
+            x.savingPercent ? `${x.savingPercent.calls} % / ${x.savingPercent.tokens} %` : 'n/a',
+            x.resumeLatencyMs?.toFirstNewStepAnswered ?? 'n/a',
+          ];
+        }),
+      ),
+    );
+  }
+  if (r.resumeLatency) {
+    out.push(
+      table(
+        'Resume latency, this project (reset → first new step answered, ms)',
+        ['how', 'ms'],
+        [
+          ['resume (replay check, then reset)', ms(r.resumeLatency.withReplayCheckMs)],
+          ['resume --force (reset only)', ms(r.resumeLatency.forceMs)],
+        ],
+      ),
+    );
+  }
+  if (r.throughput) {
+    const rows: (string | number)[][] = [];
+    for (const [key, per] of Object.entries<Json>(r.throughput)) {
+      for (const [s, x] of Object.entries<Json>(per)) {
+        rows.push([key, s, `${x.ok}/${x.runs}`, x.wallMs, x.stepsPerSecond, ms(x.stepLatencyMs)]);
+      }
+    }
+    out.push(
+      table(
+        'Throughput, model latency 0 ms',
+        ['runs at once', 'system', 'ok', 'wall (ms)', 'steps / s', 'step latency (ms)'],
+        rows,
+      ),
+    );
+  }
+  if (r.historySize) {
+    const rows: (string | number)[][] = [];
+    for (const [key, per] of Object.entries<Json>(r.historySize)) {
+      rows.push([key, 'temporal', per.temporal.steps, per.temporal.historyBytes, per.temporal.bytesPerStep]);
+      const l = per['langgraph-sqlite'];
+      rows.push([key, 'langgraph-sqlite', l.steps, l.checkpointBytes, l.bytesPerStep]);
+    }
+    out.push(table('Stored bytes per step', ['run', 'system', 'steps', 'bytes', 'bytes / step'], rows));
+  }
+  if (r.listing) {
+    out.push(
+      table(
+        `Listing checkpoints with ${r.listing.temporal.executions} executions (ms)`,
+        ['system', 'recent (20)', 'one workflow / thread'],
+        [
+          [
+            'temporal (`checkpoints list`)',
+            ms(r.listing.temporal.recent20RunsMs),
+            ms(r.listing.temporal.oneWorkflowMs),
+          ],
+          [
+            'langgraph-sqlite (`checkpointer.list`)',
+            ms(r.listing['langgraph-sqlite'].recent20CheckpointsMs),
+            ms(r.listing['langgraph-sqlite'].oneThreadMs),
+          ],
+        ],
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+if (require.main === module) {
+  const file = process.argv[2];
+  if (!file) {
+    process.stderr.write('usage: tsx bench/report.ts bench/results/<file>.json\n');
+    process.exitCode = 2;
+  } else process.stdout.write(printTables(JSON.parse(readFileSync(file, 'utf8'))) + '\n');
+}

@@ -1,0 +1,596 @@
+/**
+ * `npm run bench [-- --quick]`: the benchmarks side by side, in one process, on this machine. See
+ * docs/benchmarks.md for what each figure means. Writes bench/results/<date>.json and prints the tables.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { AgentTeamApp, installRuntime, type HostedWorker } from '../src/app';
+import { parseConfig } from '../src/config';
+import { startOfflineLlm, type OfflineLlmLogEntry, type OfflineLlmServer } from '../src/offline-llm/server';
+import { cliVersion, findTemporalCli, PACKAGE_VERSION } from '../src/temporal/cli-binary';
+import { ensureDevServer, freePort, type DevServer } from '../src/temporal/dev-server';
+import type { TeamInput } from '../workflows/types';
+import {
+  langGraphSystem,
+  openaiFor,
+  runBaseline,
+  runTemporal,
+  SYSTEMS,
+  type RunReport,
+  type SystemName,
+} from './systems';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const QUICK = args.quick ?? false;
+const REPS = QUICK ? 5 : 10;
+const LATENCIES = [0, 200];
+const CONCURRENCY = [1, 10, 100];
+/** Executions in the namespace (threads in LangGraph's database) for the listing figure. */
+const LISTING_RUNS = QUICK ? 100 : 1000;
+/** Runs at once for the two-worker-process throughput figure. */
+const TWO_WORKER_RUNS = QUICK ? 10 : 100; // compared with the same load on one worker (concurrent<N>)
+const TASK = 'Compare quicksort and mergesort';
+const ROOT = join(__dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'agent-team-bench-'));
+const log = (line: string): void => void process.stderr.write(line + '\n');
+
+// ---------------------------------------------------------------- statistics and the offline model's log
+
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+const quantile = (xs: number[], q: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = sorted(xs);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+};
+const stats = (xs: number[]) => ({
+  median: round(quantile(xs, 0.5)),
+  p95: round(quantile(xs, 0.95)),
+  min: round(Math.min(...xs)),
+  max: round(Math.max(...xs)),
+  n: xs.length,
+});
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+interface Model {
+  server: OfflineLlmServer;
+  logPath: string;
+  entries(): OfflineLlmLogEntry[];
+}
+let models = 0;
+async function model(latencyMs: number, faults: string = ''): Promise<Model> {
+  const logPath = join(work, `llm-${models++}.jsonl`);
+  const { parseFaults } = await import('../src/offline-llm/server');
+  const server = await startOfflineLlm({ latencyMs, logPath, faults: parseFaults(faults), turns: 0 });
+  return {
+    server,
+    logPath,
+    entries: () =>
+      existsSync(logPath)
+        ? readFileSync(logPath, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as OfflineLlmLogEntry)
+        : [],
+  };
+}
+
+/** Time between consecutive model answers within each run: the model's latency plus what the system adds. */
+function stepGaps(entries: OfflineLlmLogEntry[], runIds: Set<string>): number[] {
+  const byRun = new Map<string, number[]>();
+  for (const e of entries) {
+    if (!runIds.has(e.workflowId)) continue;
+    byRun.set(e.workflowId, [...(byRun.get(e.workflowId) ?? []), Date.parse(e.time)]);
+  }
+  const gaps: number[] = [];
+  for (const times of byRun.values()) for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
+  return gaps;
+}
+
+// ---------------------------------------------------------------- the embedded Temporal server and workers
+
+let server: DevServer;
+let app: AgentTeamApp;
+const hosted: { worker: HostedWorker; done: Promise<unknown>; queue: string }[] = [];
+
+async function startTemporal(): Promise<void> {
+  server = await ensureDevServer({
+    storage: 'file',
+    dir: join(work, 'temporal'),
+    port: await freePort(),
+    uiPort: 0,
+    headless: true,
+    namespace: 'default',
+    detached: false,
+  });
+  app = await AgentTeamApp.open(parseConfig({ temporal: { task_queue: 'bench' } }), {
+    temporal: { kind: 'cluster', address: server.address },
+  });
+  installRuntime(() => {});
+}
+
+/** A worker in this process on its own task queue, talking to `baseURL`. */
+async function worker(baseURL: string): Promise<string> {
+  const queue = `bench-${hosted.length}`;
+  const w = await app.createWorker({ openai: openaiFor(baseURL), taskQueue: queue });
+  hosted.push({ worker: w, done: w.run(), queue });
+  return queue;
+}
+
+function input(extra: Partial<TeamInput> = {}): TeamInput {
+  return {
+    task: TASK,
+    llm: {
+      timeoutMs: 60_000,
+      maxAttempts: 1,
+      initialRetryMs: 100,
+      maxRetryMs: 100,
+      backoffCoefficient: 2,
+      heartbeatMs: 10_000,
+    },
+    autoResume: { enabled: false },
+    ...extra,
+  };
+}
+
+// ---------------------------------------------------------------- 1, 2: per-step overhead and share of wall time
+
+async function overhead() {
+  const out: Record<string, unknown> = {};
+  for (const latency of LATENCIES) {
+    const m = await model(latency);
+    const queue = await worker(m.server.baseURL);
+    const lgSqlite = langGraphSystem('langgraph-sqlite', m.server.baseURL, join(work, `lg-${latency}.sqlite`));
+    const lgMemory = langGraphSystem('langgraph-memory', m.server.baseURL, '');
+    const runs: Record<SystemName, RunReport[]> = {
+      baseline: [],
+      temporal: [],
+      'langgraph-sqlite': [],
+      'langgraph-memory': [],
+    };
+    const exec: Record<SystemName, () => Promise<RunReport>> = {
+      baseline: () => runBaseline(m.server.baseURL, input()),
+      temporal: () => runTemporal(app, input(), queue),
+      'langgraph-sqlite': () => lgSqlite.run(input()),
+      'langgraph-memory': () => lgMemory.run(input()),
+    };
+    // Warm-up (JIT, workflow bundle, connections), not counted; once is enough for the whole process.
+    if (latency === LATENCIES[0]) for (const s of SYSTEMS) await exec[s]();
+    // Quick mode leaves LangGraph's MemorySaver out at 200 ms (its SqliteSaver stays) to finish under 2 minutes.
+    const systems = SYSTEMS.filter((s) => !(QUICK && latency > 0 && s === 'langgraph-memory'));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const s of systems) {
+        const r = await exec[s]();
+        if (!r.ok) throw new Error(`${s} failed: ${r.error}`);
+        runs[s].push(r);
+      }
+    }
+    const entries = m.entries();
+    const perSystem: Record<string, unknown> = {};
+    const baseStepMs = runs.baseline.map((r) => r.wallMs / r.steps);
+    for (const s of systems) {
+      const gaps = stepGaps(entries, new Set(runs[s].map((r) => r.id)));
+      const stepMs = runs[s].map((r) => r.wallMs / r.steps);
+      const overheadMs = stepMs.map((x, i) => x - baseStepMs[i]!);
+      perSystem[s] = {
+        runMs: stats(runs[s].map((r) => r.wallMs)),
+        steps: runs[s][0]!.steps,
+        stepGapMs: stats(gaps),
+        overheadPerStepMs: stats(overheadMs),
+        overheadShareOfWall: round(
+          quantile(
+            runs[s].map((r, i) => (r.wallMs - runs.baseline[i]!.wallMs) / r.wallMs),
+            0.5,
+          ),
+          4,
+        ),
+      };
+    }
+    const o = (s: SystemName): number =>
+      (perSystem[s] as { overheadPerStepMs: { median: number } }).overheadPerStepMs.median;
+    out[`latency${latency}ms`] = {
+      latencyMs: latency,
+      systems: perSystem,
+      ratioTemporalToLangGraphSqlite: round(o('temporal') / o('langgraph-sqlite')),
+      ratioTemporalToLangGraphMemory: perSystem['langgraph-memory']
+        ? round(o('temporal') / o('langgraph-memory'))
+        : null,
+    };
+    await m.server.close();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- 3, 4: retry cost and resume latency
+
+/** Which agent call is step k in the offline model's script (plan, ledger, member, ledger, …, final). */
+function faultAt(k: number): string {
+  const orchestratorCalls = [0, 1, 3, 5, 7, 8];
+  const members: Record<number, string> = { 2: 'researcher:1', 4: 'coder:1', 6: 'analyst:1' };
+  if (members[k]) return `${members[k]}:fatal`;
+  return `orchestrator:${orchestratorCalls.indexOf(k) + 1}:fatal`;
+}
+
+const spent = (entries: OfflineLlmLogEntry[]) => ({
+  calls: entries.length,
+  tokens: entries.filter((e) => e.status === 200).reduce((t, e) => t + e.promptTokens + e.completionTokens, 0),
+});
+
+async function retryCost() {
+  const n = 9;
+  const out: Record<string, unknown> = {};
+  for (const k of [Math.floor(n / 2), n - 1]) {
+    const row: Record<string, unknown> = {};
+    // baseline: nothing to resume from; the only recovery is a new run from scratch
+    {
+      const m = await model(0, faultAt(k));
+      const failed = await runBaseline(m.server.baseURL, input());
+      const before = m.entries().length;
+      const again = await runBaseline(m.server.baseURL, input());
+      const recovery = spent(m.entries().slice(before));
+      row.baseline = {
+        failedAtStep: failed.steps,
+        restartFromScratch: recovery,
+        resumeFromCheckpoint: null,
+        recovered: again.ok,
+      };
+      await m.server.close();
+    }
+    // temporal: restart from scratch = a new run; resume = reset to the last checkpoint
+    {
+      const m = await model(0, faultAt(k));
+      const queue = await worker(m.server.baseURL);
+      const failed = await runTemporal(app, input(), queue);
+      const before = m.entries().length;
+      const last = (await app.checkpoints.list({ workflowId: failed.id }))[0]!;
+      const t0 = performance.now();
+      const resumeStarted = Date.now();
+      const { runId } = await app.checkpoints.reset(last.checkpointId);
+      const resetMs = performance.now() - t0;
+      await app.client.workflow.getHandle(failed.id, runId).result();
+      const resumed = m.entries().slice(before);
+      const firstStepMs = resumed[0] ? Date.parse(resumed[0].time) - resumeStarted : NaN;
+      const before2 = m.entries().length;
+      const scratch = await runTemporal(app, input(), queue);
+      row.temporal = {
+        failedAtStep: last.step,
+        resumeFromCheckpoint: spent(resumed),
+        restartFromScratch: spent(m.entries().slice(before2)),
+        recovered: scratch.ok,
+        resumeLatencyMs: { resetCall: round(resetMs), toFirstNewStepAnswered: firstStepMs },
+      };
+      await m.server.close();
+    }
+    for (const name of ['langgraph-sqlite', 'langgraph-memory'] as const) {
+      const m = await model(0, faultAt(k));
+      const lg = langGraphSystem(name, m.server.baseURL, join(work, `lg-retry-${k}.sqlite`));
+      const failed = await lg.run(input());
+      if (failed.ok) throw new Error(`${name} did not fail at step ${k}`);
+      const before = m.entries().length;
+      const resumeStarted = Date.now();
+      const resumed = await lg.resume(failed.id);
+      const resumedEntries = m.entries().slice(before);
+      const before2 = m.entries().length;
+      await lg.run(input());
+      row[name] = {
+        failedAtStep: k,
+        resumeFromCheckpoint: spent(resumedEntries),
+        restartFromScratch: spent(m.entries().slice(before2)),
+        recovered: resumed.ok,
+        resumeLatencyMs: {
+          toFirstNewStepAnswered: resumedEntries[0] ? Date.parse(resumedEntries[0].time) - resumeStarted : NaN,
+        },
+      };
+      await m.server.close();
+    }
+    for (const v of Object.values(row) as {
+      restartFromScratch: { calls: number; tokens: number };
+      resumeFromCheckpoint: { calls: number; tokens: number } | null;
+      savingPercent?: unknown;
+    }[]) {
+      if (v.resumeFromCheckpoint) {
+        v.savingPercent = {
+          calls: round(100 * (1 - v.resumeFromCheckpoint.calls / v.restartFromScratch.calls), 1),
+          tokens: round(100 * (1 - v.resumeFromCheckpoint.tokens / v.restartFromScratch.tokens), 1),
+        };
+      }
+    }
+    out[`failAtStep${k}of${n}`] = row;
+  }
+  return out;
+}
+
+/** Resume latency as a user sees it: `resume` with its replay check, and with --force. */
+async function resumeLatency() {
+  const m = await model(0, faultAt(8));
+  const queue = await worker(m.server.baseURL);
+  const measure = async (force: boolean) => {
+    const samples: number[] = [];
+    for (let i = 0; i < (QUICK ? 3 : 5); i++) {
+      // The first run fails at its last step; later ones complete (the fault is used up): either way the
+      // measurement is the same, a reset to the run's last checkpoint until the next step is answered.
+      const failed = await runTemporal(app, input(), queue);
+      const last = (await app.checkpoints.list({ workflowId: failed.id })).find((c) => c.step === 8)!;
+      const before = m.entries().length;
+      const t0 = Date.now();
+      if (!force) await app.replayCheck(last);
+      await app.checkpoints.reset(last.checkpointId);
+      for (let j = 0; j < 200 && m.entries().length === before; j++) await new Promise((r) => setTimeout(r, 5));
+      const first = m.entries()[before];
+      if (first) samples.push(Date.parse(first.time) - t0);
+    }
+    return stats(samples);
+  };
+  const result = { withReplayCheckMs: await measure(false), forceMs: await measure(true) };
+  await m.server.close();
+  return result;
+}
+
+// ---------------------------------------------------------------- 5: throughput
+
+async function throughput() {
+  const out: Record<string, unknown> = {};
+  const m = await model(0);
+  const queue = await worker(m.server.baseURL);
+  const lg = langGraphSystem('langgraph-sqlite', m.server.baseURL, join(work, 'lg-throughput.sqlite'));
+  const lgm = langGraphSystem('langgraph-memory', m.server.baseURL, '');
+  const measure = async (runOne: () => Promise<RunReport>, c: number) => {
+    const t0 = performance.now();
+    const reports = await Promise.all(Array.from({ length: c }, runOne));
+    const wall = performance.now() - t0;
+    const steps = reports.reduce((t, r) => t + r.steps, 0);
+    const gaps = stepGaps(m.entries(), new Set(reports.map((r) => r.id)));
+    return {
+      runs: c,
+      ok: reports.filter((r) => r.ok).length,
+      wallMs: round(wall),
+      stepsPerSecond: round(steps / (wall / 1000), 1),
+      stepLatencyMs: stats(gaps),
+    };
+  };
+  for (const c of CONCURRENCY) {
+    log(`  throughput: ${c} concurrent runs`);
+    out[`concurrent${c}`] = {
+      baseline: await measure(() => runBaseline(m.server.baseURL, input()), c),
+      temporal: await measure(() => runTemporal(app, input(), queue), c),
+      'langgraph-sqlite': await measure(() => lg.run(input()), c),
+      // (quick: MemorySaver at the highest load is left out to stay under 2 minutes)
+      ...(QUICK && c === CONCURRENCY[CONCURRENCY.length - 1]
+        ? {}
+        : { 'langgraph-memory': await measure(() => lgm.run(input()), c) }),
+    };
+  }
+  // A second worker process on the same task queue (compare with concurrent<N> above: one worker process).
+  const config = join(work, 'worker2.yaml');
+  writeFileSync(config, `temporal:\n  task_queue: ${queue}\n`);
+  const second: ChildProcess = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', join(ROOT, 'src/cli/main.ts'), 'worker', '--config', config],
+    {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        OPENAI_BASE_URL: m.server.baseURL,
+        OPENAI_API_KEY: 'offline',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    second.stderr?.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('Worker polling')) resolve();
+    });
+    second.on('exit', () => reject(new Error(`second worker exited: ${seen}`)));
+  });
+  const c = TWO_WORKER_RUNS;
+  out[`concurrent${c}TwoWorkerProcesses`] = { temporal: await measure(() => runTemporal(app, input(), queue), c) };
+  second.removeAllListeners('exit');
+  second.kill('SIGTERM');
+  await new Promise((r) => second.once('exit', r));
+  await m.server.close();
+  return out;
+}
+
+// ---------------------------------------------------------------- 6: history bytes per step
+
+async function historySize() {
+  const out: Record<string, unknown> = {};
+  // The model keeps the task open (turns), so each run goes to max_rounds: 2 steps per round. Bytes do not
+  // depend on timing, so the systems and sizes run at the same time.
+  const turnsModel = await startOfflineLlm({ turns: 100_000 });
+  const queue = await worker(turnsModel.baseURL);
+  const db = join(work, 'lg-history.sqlite');
+  const lg = langGraphSystem('langgraph-sqlite', turnsModel.baseURL, db);
+  await Promise.all(
+    [10, 150].map(async (rounds) => {
+      const run = input({ maxRounds: rounds, maxStalls: 1000 });
+      const [t, l] = await Promise.all([runTemporal(app, run, queue), lg.run(run)]);
+      const info = await app.client.workflow.getHandle(t.id).describe();
+      const bytes = Number(info.raw.workflowExecutionInfo?.historySizeBytes ?? 0);
+      const sqlite = new Database(db, { readonly: true });
+      const row = sqlite
+        .prepare(
+          `SELECT (SELECT COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) FROM checkpoints WHERE thread_id = ?) +
+                  (SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes WHERE thread_id = ?) AS bytes`,
+        )
+        .get(l.id, l.id) as { bytes: number };
+      sqlite.close();
+      out[`rounds${rounds}`] = {
+        temporal: { steps: t.steps, historyBytes: bytes, bytesPerStep: Math.round(bytes / t.steps) },
+        'langgraph-sqlite': {
+          steps: l.steps,
+          checkpointBytes: row.bytes,
+          bytesPerStep: Math.round(row.bytes / l.steps),
+        },
+      };
+    }),
+  );
+  await turnsModel.close();
+  return { rounds10: out.rounds10, rounds150: out.rounds150 };
+}
+
+// ---------------------------------------------------------------- 7: listing with 1,000 executions
+
+async function listing() {
+  const m = await model(0);
+  // Executions without a worker: they stay open with a short history, as many as asked.
+  const queue = `bench-idle-${Date.now()}`;
+  const ids: string[] = [];
+  const db = join(work, 'lg-listing.sqlite');
+  const lg = langGraphSystem('langgraph-sqlite', m.server.baseURL, db);
+  // Seeding is not measured: both stores fill at the same time.
+  const seedTemporal = async (): Promise<void> => {
+    for (let i = 0; i < LISTING_RUNS; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, LISTING_RUNS - i) }, async (_, j) => {
+          const id = `bench-list-${i + j}-${Date.now().toString(36)}`;
+          await app.client.workflow.start('agentTeamWorkflow', { taskQueue: queue, workflowId: id, args: [input()] });
+          ids.push(id);
+        }),
+      );
+    }
+  };
+  const seedLangGraph = async (): Promise<void> => {
+    for (let i = 0; i < LISTING_RUNS; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, LISTING_RUNS - i) }, () => lg.run(input())));
+    }
+  };
+  await Promise.all([seedTemporal(), seedLangGraph()]);
+  // Visibility catches up with the starts.
+  for (let i = 0; i < 100; i++) {
+    const { count } = await app.client.workflow.count(`TaskQueue = "${queue}"`);
+    if (count >= LISTING_RUNS) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const time = async (f: () => Promise<unknown>) => {
+    const samples: number[] = [];
+    for (let i = 0; i < (QUICK ? 3 : 5); i++) {
+      const t0 = performance.now();
+      await f();
+      samples.push(performance.now() - t0);
+    }
+    return stats(samples);
+  };
+  const temporal = {
+    executions: LISTING_RUNS,
+    recent20RunsMs: await time(() => app.checkpoints.list({ limit: 20 })),
+    oneWorkflowMs: await time(() => app.checkpoints.list({ workflowId: ids[0]! })),
+  };
+  // LangGraph: the same number of threads, each with a completed run's checkpoints.
+  const threads: string[] = [];
+  const sqlite = new Database(db, { readonly: true });
+  for (const r of sqlite.prepare('SELECT DISTINCT thread_id FROM checkpoints LIMIT 1').all() as { thread_id: string }[])
+    threads.push(r.thread_id);
+  sqlite.close();
+  const all = async (it: AsyncIterable<unknown>, limit?: number) => {
+    let n = 0;
+    for await (const _ of it) if (++n === limit) break;
+    return n;
+  };
+  const langgraph = {
+    threads: LISTING_RUNS,
+    recent20CheckpointsMs: await time(() => all(lg.checkpointer.list({}, { limit: 20 }))),
+    oneThreadMs: await time(() => all(lg.checkpointer.list({ configurable: { thread_id: threads[0]! } }))),
+  };
+  for (let i = 0; i < ids.length; i += 50) {
+    await Promise.all(
+      ids.slice(i, i + 50).map((id) =>
+        app.client.workflow
+          .getHandle(id)
+          .terminate('bench done')
+          .catch(() => {}),
+      ),
+    );
+  }
+  await m.server.close();
+  return { temporal, 'langgraph-sqlite': langgraph };
+}
+
+// ---------------------------------------------------------------- main
+
+/** A package's version, from its package.json (found the way Node resolves it from here). */
+function versionOf(pkg: string): string {
+  let dir = dirname(require.resolve(pkg));
+  while (
+    !existsSync(join(dir, 'package.json')) ||
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== pkg
+  ) {
+    const up = dirname(dir);
+    if (up === dir) return '?';
+    dir = up;
+  }
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version as string;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`bench: ${QUICK ? 'quick' : 'full'} (${REPS} repetitions), work dir ${work}`);
+  await startTemporal();
+  const temporalCli = await findTemporalCli({ install: false })
+    .then((c) => cliVersion(c.path))
+    .catch(() => null);
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      memoryGiB: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: process.platform,
+    },
+    versions: {
+      project: PACKAGE_VERSION,
+      temporalCli,
+      temporalSdk: versionOf('@temporalio/worker'),
+      langgraph: versionOf('@langchain/langgraph'),
+    },
+    repetitions: REPS,
+    task: TASK,
+  };
+  const sections: Record<string, number> = {};
+  const section = async <T>(n: number, name: string, label: string, body: () => Promise<T>): Promise<T> => {
+    log(`${n}/6 ${label} …`);
+    const t0 = Date.now();
+    const value = await body();
+    sections[name] = Math.round((Date.now() - t0) / 100) / 10;
+    return value;
+  };
+  try {
+    results.overhead = await section(1, 'overhead', 'per-step overhead (model latency 0 and 200 ms)', overhead);
+    results.retryCost = await section(2, 'retryCost', 'retry cost', retryCost);
+    results.resumeLatency = await section(3, 'resumeLatency', 'resume latency', resumeLatency);
+    results.throughput = await section(4, 'throughput', 'throughput', throughput);
+    results.historySize = await section(5, 'historySize', 'history size', historySize);
+    results.listing = await section(6, 'listing', `listing with ${LISTING_RUNS} executions`, listing);
+    results.sectionSeconds = sections;
+  } finally {
+    for (const h of hosted) h.worker.worker.shutdown();
+    await Promise.allSettled(hosted.map((h) => h.done));
+    await app?.close();
+    await server?.stop();
+  }
+  results.durationSeconds = Math.round((Date.now() - started) / 1000);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(
+    dir,
+    `${new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '')}${QUICK ? '-quick' : ''}.json`,
+  );
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  const { printTables } = await import('./report');
+  process.stdout.write(printTables(results) + '\n');
+  log(`wrote ${file} (${results.durationSeconds} s)`);
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  log(`bench failed: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});
