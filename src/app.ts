@@ -12,6 +12,7 @@ import { teamInputFor, validateTask, type AgentTeamConfig } from './config';
 import { UsageError } from './errors';
 import { CheckpointStore, checkpointsOf, resetCommand, type Checkpoint, type LoadedCheckpoint } from './checkpoints';
 import { restoreInput, type LoadedExport } from './archive';
+import { dataConverterFromEnv } from './codec';
 import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from './replay';
 import { followRun, type HistoryReader, type RecordedStep, type RunStatus } from './history';
 import { openLlm, type LlmConnection } from './llm';
@@ -238,7 +239,9 @@ export class AgentTeamApp {
       ...(options.temporal ? { choice: options.temporal } : {}),
     });
     try {
-      const client = await connectClient(target);
+      // Encryption at rest (AGENT_TEAM_ENCRYPTION_KEY…): the same codec for this client and its workers.
+      const dataConverter = dataConverterFromEnv();
+      const client = await connectClient(target, dataConverter);
       if (options.startServer !== false) {
         // Retention is housekeeping: a failure to read or set it must not stop the command.
         await applyRetention(
@@ -291,6 +294,9 @@ export class AgentTeamApp {
         taskQueue: options.taskQueue ?? this.taskQueue,
         agents: this.config.team,
         openai: llm.openai,
+        ...(this.client.options.dataConverter.payloadCodecs?.length
+          ? { dataConverter: { payloadCodecs: this.client.options.dataConverter.payloadCodecs } }
+          : {}),
         temperature: this.config.llm.temperature,
         ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}),
       });

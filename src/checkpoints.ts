@@ -14,6 +14,7 @@ import type { Client } from '@temporalio/client';
 import Long from 'long';
 import { initialState, reduce, type TeamState } from '../workflows/state';
 import type { StepKind, StepResult, TokenUsage } from '../workflows/types';
+import { DecryptionError } from './codec';
 import { UsageError } from './errors';
 import { readRun, type RunHistory, type RunStatus } from './history';
 
@@ -275,6 +276,7 @@ export class CheckpointStore {
     try {
       ({ run } = await readRun(this.client, ref.workflowId, ref.runId));
     } catch (err) {
+      if (err instanceof DecryptionError) throw err;
       throw new InvalidCheckpointError(
         checkpointId,
         `no run ${ref.runId} of workflow "${ref.workflowId}" here (${(err as Error).message})`,

@@ -11,6 +11,7 @@ import {
   decodeOptionalSinglePayload,
 } from '@temporalio/common/lib/internal-non-workflow';
 import type { StepResult, TeamInput } from '../workflows/types';
+import { explainDecodeError } from './codec';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -85,6 +86,14 @@ export class HistoryReader {
 
   /** Adds one event; returns the step it completed, if any. */
   async add(event: HistoryEvent): Promise<RecordedStep | null> {
+    try {
+      return await this.fold(event);
+    } catch (err) {
+      throw explainDecodeError(err);
+    }
+  }
+
+  private async fold(event: HistoryEvent): Promise<RecordedStep | null> {
     const converter = this.client.options.loadedDataConverter;
     const id = toNumber(event.eventId);
     this.run.events.push(event);

@@ -8,6 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { dataConverterFromEnv } from './codec';
 import { UsageError } from './errors';
 import { workflowBundle } from './worker';
 
@@ -62,7 +63,9 @@ export async function replayHistory(
     : await workflowBundle();
   const events = history.events?.length ?? 0;
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history);
+    // Encrypted runs replay with the same codec their workers use (AGENT_TEAM_ENCRYPTION_KEY…).
+    const dataConverter = dataConverterFromEnv();
+    await Worker.runReplayHistory({ workflowBundle: bundle, ...(dataConverter ? { dataConverter } : {}) }, history);
     return { source, events, compatible: true };
   } catch (err) {
     if (!(err instanceof DeterminismViolationError)) throw err;

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync,
 import { join } from 'node:path';
 import { bundleWorkflowCode, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities, type AgentDefinition } from '../activities';
 import { transcriptQuery } from '../workflows/agent-team';
 import { PACKAGE_ROOT } from './temporal/cli-binary';
@@ -54,6 +55,8 @@ export interface AgentTeamWorkerOptions {
   temperature?: number;
   /** Defaults to the cached bundle of ./workflows. */
   workflowBundle?: { codePath: string };
+  /** The payload codec(s) of every client of these runs (encryption at rest), when configured. */
+  dataConverter?: DataConverter;
   /** Passed through to Worker.create (tuning, interceptors…). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -64,6 +67,7 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activities: createActivities({
       openai: options.openai,
       agents: options.agents,

@@ -429,6 +429,56 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('codec-server')
+    .description(
+      'Serve /encode and /decode for the Temporal Web UI and CLI, so they show encrypted payloads decoded ' +
+        '(uses the key from AGENT_TEAM_ENCRYPTION_KEY or AGENT_TEAM_ENCRYPTION_KEY_FILE)',
+    )
+    .option(
+      '--port <port>',
+      'port to listen on',
+      (v) => {
+        const port = Number(v);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new InvalidArgumentError('expected a port number 0-65535');
+        return port;
+      },
+      8888,
+    )
+    .option(
+      '--ui-origin <url>',
+      'the Web UI origin allowed by CORS (default: the embedded UI, http://127.0.0.1:<ui_port>)',
+    )
+    .option('--token <token>', 'require `Authorization: Bearer <token>` (default: $AGENT_TEAM_CODEC_TOKEN)')
+    .addOption(configOption())
+    .addHelpText(
+      'after',
+      '\nThen: temporal workflow show -w <id> --codec-endpoint http://127.0.0.1:8888\n' +
+        '  and in the Web UI: Settings → Codec Server → http://127.0.0.1:8888',
+    )
+    .action(
+      action(async (options: CommonOptions & { port: number; uiOrigin?: string; token?: string }) => {
+        const config = load(options);
+        const { encryptionKeysFromEnv } = await import('../codec');
+        const { startCodecServer } = await import('../codec-server');
+        const keys = encryptionKeysFromEnv();
+        if (!keys)
+          throw new UsageError('no key: set AGENT_TEAM_ENCRYPTION_KEY (or AGENT_TEAM_ENCRYPTION_KEY_FILE) first');
+        const token = options.token ?? process.env.AGENT_TEAM_CODEC_TOKEN;
+        const uiOrigin = options.uiOrigin ?? `http://127.0.0.1:${config.temporal.ui_port}`;
+        const server = await startCodecServer({ keys, port: options.port, uiOrigin, ...(token ? { token } : {}) });
+        err(
+          `Codec server on ${server.url} (key id "${keys.current}", CORS for ${uiOrigin}${token ? ', bearer token required' : ''}); Ctrl-C to stop`,
+        );
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await server.close();
+      }),
+    );
+
+  program
     .command('llm-server')
     .description('Run the offline OpenAI-compatible model server on its own (for workers in other processes)')
     .option(

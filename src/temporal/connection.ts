@@ -4,6 +4,7 @@
  * exactly like the `temporal` CLI reads them. When they name no address, the embedded dev server is used
  * (and started when needed).
  */
+import type { DataConverter } from '@temporalio/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -152,10 +153,10 @@ function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableE
 }
 
 /** A client for the target; fails with a clear message after 10 s instead of hanging. */
-export async function connectClient(target: TemporalTarget): Promise<Client> {
+export async function connectClient(target: TemporalTarget, dataConverter?: DataConverter): Promise<Client> {
   try {
     const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: connectTimeoutMs() });
-    return new Client({ connection, namespace: target.namespace });
+    return new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) });
   } catch (err) {
     throw unreachable(target, err);
   }
