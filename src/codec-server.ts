@@ -23,6 +23,8 @@ export interface CodecServerOptions {
 
 export interface CodecServer {
   url: string;
+  /** Requests answered so far, per endpoint. */
+  served: { encode: number; decode: number };
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ const toJson = (p: Payload): JsonPayload => ({
 
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const codec = new AesGcmCodec(options.keys);
+  const served = { encode: 0, decode: 0 };
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -79,7 +82,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
           const body = JSON.parse(raw) as { payloads?: JsonPayload[] };
           if (!Array.isArray(body.payloads)) throw new Error('expected {"payloads": [...]}');
           const payloads = body.payloads.map(fromJson);
-          const out = path.endsWith('/encode') ? await codec.encode(payloads) : await codec.decode(payloads);
+          const encode = path.endsWith('/encode');
+          const out = encode ? await codec.encode(payloads) : await codec.decode(payloads);
+          served[encode ? 'encode' : 'decode'] += 1;
           send(res, 200, { payloads: out.map(toJson) });
         } catch (err) {
           send(res, 400, { error: (err as Error).message });
@@ -94,6 +99,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    served,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

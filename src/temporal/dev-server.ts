@@ -23,6 +23,8 @@ export interface DevServerOptions {
   namespace: string;
   /** Run without the Web UI (tests). @default false */
   headless?: boolean;
+  /** The Web UI decodes payloads through this codec server (`agent-team codec-server`). */
+  uiCodecEndpoint?: string;
   /** Keep running after this process exits (the CLI). @default true */
   detached?: boolean;
   /** How long to wait for the server to become healthy. @default 30000 */
@@ -181,6 +183,7 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
   if (dbPath) args.push('--db-filename', dbPath);
   if (uiUrl) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
+  if (uiUrl && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
 
   const detached = options.detached ?? true;
   const logPath = logFile(options.dir);

@@ -1,0 +1,100 @@
+/**
+ * The Temporal Web UI, in headless Chromium (Debian's, driven by playwright-core): a completed run's page
+ * shows the workflow, its steps' summaries (agent · round) and its result; with encryption on, the UI shows
+ * the payloads decoded through `agent-team codec-server`. Screenshots are kept in test-artifacts/.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { RunOutcome } from '../../src/app';
+import { encryptionKeysFromEnv } from '../../src/codec';
+import { startCodecServer, type CodecServer } from '../../src/codec-server';
+import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
+import { CHROMIUM_ARGS, findChromium } from '../browser';
+import { cleanEnv, cli, writeConfig } from '../cli-helpers';
+import { uniqueId } from '../helpers';
+
+const TASK = 'Compare quicksort and mergesort';
+const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
+
+describe('the Temporal Web UI in a real browser', () => {
+  let server: DevServer;
+  let codec: CodecServer;
+  let browser: Browser;
+  const key = randomBytes(32).toString('base64');
+
+  beforeAll(async () => {
+    const uiPort = await freePort();
+    const uiOrigin = `http://127.0.0.1:${uiPort}`;
+    const keys = encryptionKeysFromEnv({ AGENT_TEAM_ENCRYPTION_KEY: key })!;
+    codec = await startCodecServer({ keys, port: 0, uiOrigin });
+    server = await ensureDevServer({
+      storage: 'memory',
+      dir: join(dir(), uniqueId('webui')),
+      port: await freePort(),
+      uiPort,
+      namespace: 'default',
+      detached: false,
+      uiCodecEndpoint: codec.url,
+    });
+    browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await codec?.close();
+  });
+
+  async function runOn(extra: Record<string, string> = {}): Promise<RunOutcome> {
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('tq')}\n`);
+    const res = await cli(
+      ['run', TASK, '--offline', '--json', '--config', config],
+      cleanEnv({ TEMPORAL_ADDRESS: server.address, ...extra }),
+    );
+    expect(res.code).toBe(0);
+    return JSON.parse(res.stdout) as RunOutcome;
+  }
+
+  async function open(run: RunOutcome): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${run.workflowId}/${run.runId}/history`);
+    await page.getByText(run.workflowId).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByText(/^completed$/i)
+      .first()
+      .waitFor();
+    return page;
+  }
+
+  it('shows the run, each step as "agent · round …" and the result', async () => {
+    const run = await runOn();
+    const page = await open(run);
+    for (const summary of [
+      'orchestrator · round 0 · plan',
+      'orchestrator · round 1 · progress ledger',
+      'researcher · round 1',
+      'coder · round 2',
+      'analyst · round 3',
+      'orchestrator · round 4 · final answer',
+    ]) {
+      await page.getByText(summary).first().waitFor({ timeout: 15_000 });
+    }
+    await page.getByText('Final answer on').first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-run.png'), fullPage: true });
+  });
+
+  it('with encryption on, shows the payloads decoded through the codec server', async () => {
+    const run = await runOn({ AGENT_TEAM_ENCRYPTION_KEY: key });
+    const before = codec.served.decode;
+    const page = await open(run);
+    // Decoded in the browser via the codec server: the input's task and the answer are readable.
+    await page.getByText(`"task": "${TASK}"`).first().waitFor({ timeout: 30_000 });
+    await page.getByText('Final answer on').first().waitFor();
+    expect(await page.getByText('binary/encrypted').count()).toBe(0);
+    expect(codec.served.decode).toBeGreaterThan(before); // the browser asked the codec server
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-codec.png'), fullPage: true });
+  });
+});
