@@ -244,7 +244,15 @@ export class CheckpointStore {
    * Checkpoints newest first: of every run of `workflowId`, or of the most recent runs of the team's
    * workflow type. `status` keeps runs in those states (e.g. ['FAILED']); `limit` bounds the number of runs.
    */
-  async list(options: { workflowId?: string; status?: RunStatus[]; limit?: number } = {}): Promise<Checkpoint[]> {
+  async list(
+    options: {
+      workflowId?: string;
+      status?: RunStatus[];
+      limit?: number;
+      /** Called for each run skipped because it is encrypted with a key this client lacks. */
+      onUndecryptable?: (workflowId: string, runId: string, err: DecryptionError) => void;
+    } = {},
+  ): Promise<Checkpoint[]> {
     const limit = options.limit ?? 20;
     let runs: { workflowId: string; runId: string }[];
     if (options.workflowId) {
@@ -260,7 +268,15 @@ export class CheckpointStore {
     let taken = 0;
     for (const { workflowId, runId } of runs) {
       if (taken >= limit) break;
-      const { run } = await readRun(this.client, workflowId, runId);
+      let run: RunHistory;
+      try {
+        ({ run } = await readRun(this.client, workflowId, runId));
+      } catch (err) {
+        // One encrypted run must not hide the others: skip it, and say so.
+        if (!(err instanceof DecryptionError) || options.workflowId) throw err;
+        options.onUndecryptable?.(workflowId, runId, err);
+        continue;
+      }
       if (options.status && !options.status.includes(run.status)) continue;
       taken += 1;
       out.push(...checkpointsOf(run, this.namespace).reverse());

@@ -282,13 +282,19 @@ export function buildProgram(): Command {
       action(async (options: CommonOptions & { workflowId?: string; status?: RunStatus[]; limit?: number }) => {
         const app = await openApp(options);
         try {
+          let skipped = 0;
           const list = await app.checkpoints.list({
+            onUndecryptable: () => void skipped++,
             ...(options.workflowId ? { workflowId: options.workflowId } : {}),
             ...(options.status ? { status: options.status } : {}),
             ...(options.limit ? { limit: options.limit } : {}),
           });
           if (options.json) json(list);
           else err(list.length ? checkpointTable(list) : 'No checkpoints (no matching runs).');
+          if (skipped)
+            err(
+              `note: ${skipped} encrypted run(s) skipped: set AGENT_TEAM_ENCRYPTION_KEY (or _KEY_FILE) to list them too`,
+            );
         } finally {
           await app.close();
         }

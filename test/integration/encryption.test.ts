@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { RunOutcome } from '../../src/app';
 import { startCodecServer, type CodecServer } from '../../src/codec-server';
 import { encryptionKeysFromEnv } from '../../src/codec';
+import { parseFaults, startOfflineLlm } from '../../src/offline-llm/server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
 
@@ -179,5 +180,76 @@ describe('encryption at rest (AGENT_TEAM_ENCRYPTION_KEY)', () => {
       });
       expect(await ok.json()).toEqual({ payloads: [] });
     });
+  });
+});
+
+describe('secrets: the LLM and Temporal API keys appear nowhere', () => {
+  it('not in history, memo, search attributes, the audit trail, exports or any output', async () => {
+    const llmKey = `sk-test-${randomBytes(12).toString('hex')}`;
+    const temporalKey = `tk-test-${randomBytes(12).toString('hex')}`;
+    const llm = await startOfflineLlm({ faults: parseFaults('analyst:1:fatal') });
+    try {
+      const config = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('tq')}\n`);
+      const env = cleanEnv({
+        TEMPORAL_ADDRESS: testAddress(),
+        TEMPORAL_API_KEY: temporalKey,
+        TEMPORAL_TLS: 'false', // the dev server has no TLS; the key is still sent with every call
+        OPENAI_API_KEY: llmKey,
+        OPENAI_BASE_URL: llm.baseURL,
+        AGENT_TEAM_LOG_LEVEL: 'DEBUG',
+      });
+      const outputs: string[] = [];
+      const run = await cli(['run', TASK, '--json', '--config', config], env);
+      outputs.push(run.stdout, run.stderr);
+      expect(run.code).toBe(1); // the analyst's call fails (HTTP 400): error paths are scanned too
+      const failed = JSON.parse(run.stdout) as RunOutcome;
+      const last = failed.checkpoints.at(-1)!.checkpointId;
+      const resumed = await cli(['resume', last, '--json', '--config', config], env);
+      outputs.push(resumed.stdout, resumed.stderr);
+      expect(resumed.code).toBe(0);
+      for (const args of [
+        ['history', failed.workflowId, '--json', '--full'],
+        ['timeline', failed.workflowId, '--format', 'html'],
+        ['checkpoints', 'show', last, '--json'],
+        ['checkpoints', 'export', failed.workflowId, '--all-runs'],
+      ]) {
+        const r = await cli([...args, '--config', config], env);
+        expect([args[0], r.code]).toEqual([args[0], 0]);
+        outputs.push(r.stdout, r.stderr);
+      }
+      for (const runId of [failed.runId, (JSON.parse(resumed.stdout) as RunOutcome).runId]) {
+        const shown = await temporal([
+          'workflow',
+          'show',
+          '--address',
+          testAddress(),
+          '-w',
+          failed.workflowId,
+          '-r',
+          runId,
+          '-o',
+          'json',
+        ]);
+        const described = await temporal([
+          'workflow',
+          'describe',
+          '--address',
+          testAddress(),
+          '-w',
+          failed.workflowId,
+          '-r',
+          runId,
+          '-o',
+          'json',
+        ]);
+        outputs.push(plaintextOf(shown.stdout), plaintextOf(described.stdout));
+      }
+      const everything = outputs.join('\n');
+      expect(everything).toContain(failed.workflowId); // the scan covers real output
+      expect(everything).not.toContain(llmKey);
+      expect(everything).not.toContain(temporalKey);
+    } finally {
+      await llm.close();
+    }
   });
 });
