@@ -298,7 +298,14 @@ export class AgentTeamApp {
           ? { dataConverter: { payloadCodecs: this.client.options.dataConverter.payloadCodecs } }
           : {}),
         temperature: this.config.llm.temperature,
-        ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}),
+        workerOptions: {
+          maxConcurrentActivityTaskExecutions: this.config.worker.max_concurrent_steps,
+          ...(this.config.worker.max_steps_per_second > 0
+            ? { maxTaskQueueActivitiesPerSecond: this.config.worker.max_steps_per_second }
+            : {}),
+          shutdownGraceTime: this.config.worker.shutdown_grace_ms,
+          ...options.workerOptions,
+        },
       });
     } catch (err) {
       await Promise.all([llm.close(), connection.close()]);

@@ -61,6 +61,16 @@ export const configSchema = z.strictObject({
       temperature: z.number().min(0).max(2).default(0),
     })
     .prefault({}),
+  worker: z
+    .strictObject({
+      /** Agent steps one worker process runs at once (each is one LLM call). */
+      max_concurrent_steps: int(1).default(100),
+      /** LLM calls per second started across all workers of the task queue (the server enforces it); 0: no limit. */
+      max_steps_per_second: z.number().min(0).default(0),
+      /** On SIGTERM/SIGINT: how long in-flight steps may finish before they are handed back to other workers. */
+      shutdown_grace_ms: int(0).default(30_000),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       namespace: z.string().min(1).default('default'),
