@@ -10,7 +10,12 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { AgentTeamApp, installRuntime, type HostedWorker } from '../src/app';
 import { parseConfig } from '../src/config';
-import { startOfflineLlm, type OfflineLlmLogEntry, type OfflineLlmServer } from '../src/offline-llm/server';
+import {
+  readOfflineLlmLog,
+  startOfflineLlm,
+  type OfflineLlmLogEntry,
+  type OfflineLlmServer,
+} from '../src/offline-llm/server';
 import { cliVersion, findTemporalCli, PACKAGE_VERSION } from '../src/temporal/cli-binary';
 import { ensureDevServer, freePort, type DevServer } from '../src/temporal/dev-server';
 import type { TeamInput } from '../workflows/types';
@@ -68,14 +73,7 @@ async function model(latencyMs: number, faults: string = ''): Promise<Model> {
   return {
     server,
     logPath,
-    entries: () =>
-      existsSync(logPath)
-        ? readFileSync(logPath, 'utf8')
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as OfflineLlmLogEntry)
-        : [],
+    entries: () => readOfflineLlmLog(logPath),
   };
 }
 

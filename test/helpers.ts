@@ -1,12 +1,13 @@
 /** Test helpers: a worker with the offline model on a unique task queue of the shared test server. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { DEFAULT_AGENTS, type AgentDefinition } from '../activities/agents';
 import {
+  readOfflineLlmLog,
   startOfflineLlm,
   type OfflineLlmLogEntry,
   type OfflineLlmOptions,
@@ -85,14 +86,7 @@ export async function startTestTeam(
     worker,
     taskQueue,
     logPath,
-    requests: () =>
-      existsSync(logPath)
-        ? readFileSync(logPath, 'utf8')
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as OfflineLlmLogEntry)
-        : [],
+    requests: () => readOfflineLlmLog(logPath),
     run: async (input, workflowId = uniqueId('wf')) => {
       const result = await client.workflow.execute('agentTeamWorkflow', { taskQueue, workflowId, args: [input] });
       return { workflowId, result: result as TeamResult };

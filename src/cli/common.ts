@@ -135,3 +135,21 @@ export const executeOptions = (options: RunOptions): AppModule.ExecuteOptions =>
   worker: options.worker,
   ...(options.offline ? { offline: true } : {}),
 });
+
+/** `--port <port>`, validated as 0-65535. */
+export const portOption = (fallback: number): Option =>
+  new Option('--port <port>', 'port to listen on')
+    .argParser((v) => {
+      const port = Number(v);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new InvalidArgumentError('expected a port number 0-65535');
+      return port;
+    })
+    .default(fallback);
+
+/** Resolves on the first SIGINT or SIGTERM (servers that run until stopped). */
+export const untilStopped = (): Promise<void> =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });

@@ -4,7 +4,7 @@
  * (src/app.ts), prints (JSON with --json), and closes what it opened. Exit codes: 0 success, 1 the run or
  * operation failed, 2 bad usage or configuration (nothing was started or changed).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { validateTask } from '../config';
 import { UsageError } from '../errors';
 import { PACKAGE_VERSION, cliVersion, findTemporalCli } from '../temporal/cli-binary';
@@ -28,12 +28,14 @@ import {
   out,
   parsePositiveInt,
   parseStatuses,
+  portOption,
   progress,
   report,
   RUN_STATUSES,
   type CommonOptions,
   type RunOptions,
   type RunStatus,
+  untilStopped,
 } from './common';
 import { checkpointDetails, checkpointTable } from './format';
 import type * as AppModule from '../app';
@@ -440,17 +442,7 @@ export function buildProgram(): Command {
       'Serve /encode and /decode for the Temporal Web UI and CLI, so they show encrypted payloads decoded ' +
         '(uses the key from AGENT_TEAM_ENCRYPTION_KEY or AGENT_TEAM_ENCRYPTION_KEY_FILE)',
     )
-    .option(
-      '--port <port>',
-      'port to listen on',
-      (v) => {
-        const port = Number(v);
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new InvalidArgumentError('expected a port number 0-65535');
-        return port;
-      },
-      8888,
-    )
+    .addOption(portOption(8888))
     .option(
       '--ui-origin <url>',
       'the Web UI origin allowed by CORS (default: the embedded UI, http://127.0.0.1:<ui_port>)',
@@ -476,10 +468,7 @@ export function buildProgram(): Command {
         err(
           `Codec server on ${server.url} (key id "${keys.current}", CORS for ${uiOrigin}${token ? ', bearer token required' : ''}); Ctrl-C to stop`,
         );
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        await untilStopped();
         await server.close();
       }),
     );
@@ -487,17 +476,7 @@ export function buildProgram(): Command {
   program
     .command('llm-server')
     .description('Run the offline OpenAI-compatible model server on its own (for workers in other processes)')
-    .option(
-      '--port <port>',
-      'port to listen on',
-      (v) => {
-        const port = Number(v);
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new InvalidArgumentError('expected a port number 0-65535');
-        return port;
-      },
-      8787,
-    )
+    .addOption(portOption(8787))
     .addHelpText(
       'after',
       '\nEnvironment: OFFLINE_LLM_LOG, OFFLINE_LLM_FAULTS, OFFLINE_LLM_LATENCY_MS, OFFLINE_LLM_ANSWER_CHARS (see README).',
@@ -507,10 +486,7 @@ export function buildProgram(): Command {
         const { offlineLlmOptionsFromEnv, startOfflineLlm } = await loadOfflineLlm();
         const server = await startOfflineLlm({ ...offlineLlmOptionsFromEnv(), port: options.port });
         err(`Offline model listening: OPENAI_BASE_URL=${server.baseURL} (Ctrl-C to stop)`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
+        await untilStopped();
         await server.close();
       }),
     );
@@ -519,6 +495,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // `agent-team … | head`: a reader that stops early is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

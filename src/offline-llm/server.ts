@@ -11,7 +11,7 @@
  *   ratelimit  HTTP 429 with Retry-After: 1      hang       no answer until the client gives up
  *   stall      a ledger that reports no progress (a loop)  malformed  a ledger that is not JSON
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -85,6 +85,15 @@ export interface OfflineLlmLogEntry {
   fault: FaultKind | null;
   promptTokens: number;
   completionTokens: number;
+}
+
+/** Reads a request log written with `logPath` (empty when nothing was logged yet). */
+export function readOfflineLlmLog(path: string): OfflineLlmLogEntry[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as OfflineLlmLogEntry);
 }
 
 /** Parses `agent:n:kind[,agent:n:kind…]`; throws a ConfigError naming the bad entry. */

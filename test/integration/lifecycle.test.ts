@@ -9,18 +9,13 @@ import { parseConfig } from '../../src/config';
 import type { ReplayReport } from '../../src/replay';
 import type { ExportFile } from '../../src/archive';
 import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
-import type { OfflineLlmLogEntry } from '../../src/offline-llm/server';
+import { readOfflineLlmLog } from '../../src/offline-llm/server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
-const requestsIn = (path: string): OfflineLlmLogEntry[] =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as OfflineLlmLogEntry);
+const requestsIn = readOfflineLlmLog;
 
 describe('checkpoints export / import', () => {
   let fresh: DevServer;

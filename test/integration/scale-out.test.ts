@@ -6,11 +6,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { parseConfig, teamInputFor } from '../../src/config';
-import { startOfflineLlm, type OfflineLlmLogEntry } from '../../src/offline-llm/server';
+import { readOfflineLlmLog, startOfflineLlm } from '../../src/offline-llm/server';
 import { cleanEnv, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
 
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
 
@@ -46,8 +45,7 @@ it('3 workers, 30 runs, one SIGTERMed and one SIGKILLed mid-way: all runs comple
       ),
     );
     // Mid-way: once a third of the steps are done.
-    const answered = (): number =>
-      existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean).length : 0;
+    const answered = (): number => readOfflineLlmLog(logPath).length;
     while (answered() < 90) await new Promise((r) => setTimeout(r, 100));
     workers[0]!.kill('SIGTERM');
     workers[1]!.kill('SIGKILL');
@@ -58,10 +56,7 @@ it('3 workers, 30 runs, one SIGTERMed and one SIGKILLed mid-way: all runs comple
     expect(graceful.code).toBe(0);
     expect((await exits[1]!).code).toBeNull(); // killed
     // Every step was answered at least once; the killed worker's in-flight steps were retried.
-    const log = readFileSync(logPath, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as OfflineLlmLogEntry);
+    const log = readOfflineLlmLog(logPath);
     const steps = new Set(log.filter((e) => e.status === 200).map((e) => `${e.workflowId}/${e.step}`));
     expect(steps.size).toBe(270);
   } finally {
