@@ -443,6 +443,7 @@ export function buildProgram(): Command {
         '(uses the key from AGENT_TEAM_ENCRYPTION_KEY or AGENT_TEAM_ENCRYPTION_KEY_FILE)',
     )
     .addOption(portOption(8888))
+    .option('--host <host>', 'address to listen on (0.0.0.0 in a container)', '127.0.0.1')
     .option(
       '--ui-origin <url>',
       'the Web UI origin allowed by CORS (default: the embedded UI, http://127.0.0.1:<ui_port>)',
@@ -455,7 +456,7 @@ export function buildProgram(): Command {
         '  and in the Web UI: Settings → Codec Server → http://127.0.0.1:8888',
     )
     .action(
-      action(async (options: CommonOptions & { port: number; uiOrigin?: string; token?: string }) => {
+      action(async (options: CommonOptions & { port: number; host: string; uiOrigin?: string; token?: string }) => {
         const config = load(options);
         const { encryptionKeysFromEnv } = await import('../codec');
         const { startCodecServer } = await import('../codec-server');
@@ -464,7 +465,13 @@ export function buildProgram(): Command {
           throw new UsageError('no key: set AGENT_TEAM_ENCRYPTION_KEY (or AGENT_TEAM_ENCRYPTION_KEY_FILE) first');
         const token = options.token ?? process.env.AGENT_TEAM_CODEC_TOKEN;
         const uiOrigin = options.uiOrigin ?? `http://127.0.0.1:${config.temporal.ui_port}`;
-        const server = await startCodecServer({ keys, port: options.port, uiOrigin, ...(token ? { token } : {}) });
+        const server = await startCodecServer({
+          keys,
+          port: options.port,
+          host: options.host,
+          uiOrigin,
+          ...(token ? { token } : {}),
+        });
         err(
           `Codec server on ${server.url} (key id "${keys.current}", CORS for ${uiOrigin}${token ? ', bearer token required' : ''}); Ctrl-C to stop`,
         );
