@@ -214,6 +214,15 @@ export function createActivities(deps: ActivityDependencies) {
         signal: ctx.cancellationSignal,
       });
       remember(key, req.stepIndex + 1, result.kind === 'final' ? null : next(transcript, req.stepIndex, result));
+      ctx.log.info('Agent step completed', {
+        agent: req.agent,
+        round: req.round,
+        kind: req.kind,
+        step: req.stepIndex,
+        promptTokens: result.usage.promptTokens,
+        completionTokens: result.usage.completionTokens,
+        latencyMs: result.latencyMs,
+      });
       return result;
     } finally {
       clearInterval(beat);

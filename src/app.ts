@@ -113,10 +113,31 @@ export function installRuntime(log: (line: string) => void): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.AGENT_TEAM_LOG_LEVEL?.toUpperCase() ?? 'WARN') as 'WARN';
+  const json = process.env.AGENT_TEAM_LOG_FORMAT === 'json';
+  const metrics = process.env.AGENT_TEAM_METRICS_ADDRESS;
   try {
     Runtime.install({
-      logger: new DefaultLogger(level, ({ level: lvl, message, meta }) => {
+      logger: new DefaultLogger(level, ({ level: lvl, message, meta, timestampNanos }) => {
         const error = meta?.error as Error | undefined;
+        if (json) {
+          // One object per line: the SDK's context (workflowId, runId, activityType, attempt, …) and ours
+          // (agent, round, kind, tokens) as fields, for a log shipper.
+          const fields = Object.fromEntries(
+            Object.entries(meta ?? {}).filter(
+              ([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v),
+            ),
+          );
+          process.stderr.write(
+            JSON.stringify({
+              time: new Date(Number(timestampNanos / 1_000_000n)).toISOString(),
+              level: lvl,
+              message,
+              ...fields,
+              ...(error ? { error: error.message } : {}),
+            }) + '\n',
+          );
+          return;
+        }
         const attempt = typeof meta?.attempt === 'number' ? ` (attempt ${meta.attempt})` : '';
         const mark = message === 'Activity failed' ? '↻' : lvl.toLowerCase() + ':';
         log(`  ${mark} ${message}${attempt}${error ? `: ${error.message}` : ''}`);
@@ -125,6 +146,9 @@ export function installRuntime(log: (line: string) => void): void {
       // stdout only ever carries results (`--json` stays parseable).
       telemetryOptions: {
         logging: { filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }), forward: {} },
+        // AGENT_TEAM_METRICS_ADDRESS=127.0.0.1:9464: the SDK's metrics (task latencies, slots, polls, activity
+        // outcomes) for Prometheus at http://<address>/metrics.
+        ...(metrics ? { metrics: { prometheus: { bindAddress: metrics } } } : {}),
       },
     });
   } catch {

@@ -25,7 +25,15 @@ export const loadConnection = async (): Promise<typeof ConnectionModule> => requ
 export const loadOfflineLlm = async (): Promise<typeof OfflineLlmModule> => require('../offline-llm/server');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export const err = (line: string): void => void process.stderr.write(line + '\n');
+/**
+ * A line on stderr (progress, notes, errors). With AGENT_TEAM_LOG_FORMAT=json every stderr line is one JSON
+ * object instead, like the SDK's logs, so a log shipper reads a worker's output whole.
+ */
+export const err = (line: string, level: 'INFO' | 'ERROR' = 'INFO'): void => {
+  if (process.env.AGENT_TEAM_LOG_FORMAT === 'json') {
+    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, message: line.trim() }) + '\n');
+  } else process.stderr.write(line + '\n');
+};
 export const out = (text: string): void => void process.stdout.write(text + '\n');
 export const json = (value: unknown): void => out(JSON.stringify(value, null, 2));
 
@@ -59,7 +67,7 @@ export function action<A extends unknown[]>(
       process.exitCode = code ?? 0;
     } catch (e) {
       const error = e as Error;
-      err(`agent-team: ${error instanceof UsageError ? '' : 'error: '}${error.message}`);
+      err(`agent-team: ${error instanceof UsageError ? '' : 'error: '}${error.message}`, 'ERROR');
       if (process.env.AGENT_TEAM_DEBUG && error.stack) err(error.stack);
       process.exitCode = error instanceof UsageError ? 2 : 1;
     }
