@@ -14,6 +14,7 @@ import {
   type OfflineLlmServer,
 } from '../src/offline-llm/server';
 import { createAgentTeamWorker } from '../src/worker';
+import { ensureDevServer, freePort, type DevServer, type DevServerOptions } from '../src/temporal/dev-server';
 import type { TeamInput, TeamResult } from '../workflows/types';
 
 export const testAddress = (): string => required('AGENT_TEAM_TEST_ADDRESS');
@@ -99,4 +100,21 @@ export async function startTestTeam(
     },
   };
   return team;
+}
+
+/**
+ * A dev server of the test's own (in memory, free port, no UI unless `uiPort` is given), for tests that
+ * must not share the global one: they delete runs, need another namespace, or open the Web UI.
+ */
+export async function ownServer(name: string, options: Partial<DevServerOptions> = {}): Promise<DevServer> {
+  return ensureDevServer({
+    storage: 'memory',
+    dir: join(required('AGENT_TEAM_TEST_DIR'), uniqueId(name)),
+    port: await freePort(),
+    uiPort: 0,
+    headless: options.uiPort === undefined,
+    namespace: 'default',
+    detached: false,
+    ...options,
+  });
 }

@@ -6,24 +6,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunOutcome } from '../../src/app';
-import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
+import type { DevServer } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
-import { uniqueId } from '../helpers';
+import { ownServer, uniqueId } from '../helpers';
 
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
 
 describe('a cluster with its own namespace', () => {
   let cluster: DevServer;
   beforeAll(async () => {
-    cluster = await ensureDevServer({
-      storage: 'memory',
-      dir: join(dir(), uniqueId('cluster')),
-      port: await freePort(),
-      uiPort: 0,
-      headless: true,
-      namespace: 'agents',
-      detached: false,
-    });
+    cluster = await ownServer('cluster', { namespace: 'agents' });
   });
   afterAll(async () => cluster?.stop());
 

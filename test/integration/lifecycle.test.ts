@@ -8,10 +8,10 @@ import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutco
 import { parseConfig } from '../../src/config';
 import type { ReplayReport } from '../../src/replay';
 import type { ExportFile } from '../../src/archive';
-import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
+import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/offline-llm/server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
-import { testAddress, uniqueId } from '../helpers';
+import { ownServer, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -29,15 +29,7 @@ describe('checkpoints export / import', () => {
 
   beforeAll(async () => {
     // A second, empty server: the import's destination.
-    fresh = await ensureDevServer({
-      storage: 'memory',
-      dir: join(dir(), uniqueId('fresh')),
-      port: await freePort(),
-      uiPort: 0,
-      headless: true,
-      namespace: 'default',
-      detached: false,
-    });
+    fresh = await ownServer('fresh');
     // A run that fails at the coder's first call (HTTP 400, not retried), after 4 completed steps.
     const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_FAULTS: 'coder:1:fatal' });
     const run = await cli(['run', TASK, '--offline', '--json', '--config', config()], env);
@@ -210,15 +202,7 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
   };
 
   beforeAll(async () => {
-    server = await ensureDevServer({
-      storage: 'memory',
-      dir: join(dir(), uniqueId('prune')),
-      port: await freePort(),
-      uiPort: 0,
-      headless: true,
-      namespace: 'default',
-      detached: false,
-    });
+    server = await ownServer('prune');
     env = cleanEnv({ TEMPORAL_ADDRESS: server.address });
   });
   afterAll(async () => server?.stop());
@@ -279,7 +263,7 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
     });
     // Temporal deletes asynchronously (within seconds to a minute): wait until each deleted run is gone.
     for (const r of [failed, old, recent]) expect(await exists(r.workflowId, r.runId, true)).toBe(false);
-  });
+  }, 180_000); // Temporal deletes in the background: up to a minute on a busy machine
 
   it.each([
     [['--older-than', '30 days'], '"30 days" is not an age'],

@@ -10,10 +10,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunOutcome } from '../../src/app';
 import { encryptionKeysFromEnv } from '../../src/codec';
 import { startCodecServer, type CodecServer } from '../../src/codec-server';
-import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
+import { freePort, type DevServer } from '../../src/temporal/dev-server';
 import { CHROMIUM_ARGS, findChromium } from '../browser';
 import { cleanEnv, cli, writeConfig } from '../cli-helpers';
-import { uniqueId } from '../helpers';
+import { ownServer, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -30,15 +30,7 @@ describe('the Temporal Web UI in a real browser', () => {
     const uiOrigin = `http://127.0.0.1:${uiPort}`;
     const keys = encryptionKeysFromEnv({ AGENT_TEAM_ENCRYPTION_KEY: key })!;
     codec = await startCodecServer({ keys, port: 0, uiOrigin });
-    server = await ensureDevServer({
-      storage: 'memory',
-      dir: join(dir(), uniqueId('webui')),
-      port: await freePort(),
-      uiPort,
-      namespace: 'default',
-      detached: false,
-      uiCodecEndpoint: codec.url,
-    });
+    server = await ownServer('webui', { uiPort, uiCodecEndpoint: codec.url });
     browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
