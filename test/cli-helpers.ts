@@ -51,6 +51,20 @@ export async function temporal(args: string[], env: NodeJS.ProcessEnv = cleanEnv
   return collect(spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+/**
+ * `temporal workflow show|describe -o json` of a run (the latest one without `runId`), as the Temporal CLI
+ * prints it: raw payloads, nothing decoded by this project.
+ */
+export async function temporalJson(
+  command: 'show' | 'describe',
+  address: string,
+  workflowId: string,
+  runId?: string,
+): Promise<string> {
+  const args = ['workflow', command, '--address', address, '-w', workflowId, ...(runId ? ['-r', runId] : [])];
+  return (await temporal([...args, '-o', 'json'])).stdout;
+}
+
 /** Writes a config file into a fresh folder; returns its path. */
 export function writeConfig(dir: string, yaml: string): string {
   const folder = mkdtempSync(join(dir, 'cfg-'));

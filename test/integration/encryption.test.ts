@@ -10,7 +10,7 @@ import type { RunOutcome } from '../../src/app';
 import { startCodecServer, type CodecServer } from '../../src/codec-server';
 import { encryptionKeysFromEnv } from '../../src/codec';
 import { parseFaults, startOfflineLlm } from '../../src/offline-llm/server';
-import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
+import { cleanEnv, cli, temporal, temporalJson, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -49,8 +49,7 @@ describe('encryption at rest (AGENT_TEAM_ENCRYPTION_KEY)', () => {
     const run = await cli(['run', TASK, '--offline', '--json', '--config', config], env);
     expect(run.code).toBe(0);
     outcome = JSON.parse(run.stdout) as RunOutcome;
-    raw = (await temporal(['workflow', 'show', '--address', testAddress(), '-w', outcome.workflowId, '-o', 'json']))
-      .stdout;
+    raw = await temporalJson('show', testAddress(), outcome.workflowId);
   });
 
   it('the server stores no plaintext of the task or of any answer; the CLI reads it all', async () => {
@@ -64,9 +63,7 @@ describe('encryption at rest (AGENT_TEAM_ENCRYPTION_KEY)', () => {
       cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
     );
     const plainRun = JSON.parse(plain.stdout) as RunOutcome;
-    const plainRaw = (
-      await temporal(['workflow', 'show', '--address', testAddress(), '-w', plainRun.workflowId, '-o', 'json'])
-    ).stdout;
+    const plainRaw = await temporalJson('show', testAddress(), plainRun.workflowId);
     for (const secret of SECRETS) expect(plaintextOf(plainRaw)).toContain(secret);
 
     const at4 = outcome.checkpoints.find((c) => c.step === 4)!;
@@ -115,20 +112,7 @@ describe('encryption at rest (AGENT_TEAM_ENCRYPTION_KEY)', () => {
     expect(resumed.code).toBe(0);
     const r = JSON.parse(resumed.stdout) as RunOutcome;
     expect(r).toMatchObject({ status: 'COMPLETED', executedSteps: 5 });
-    const history = (
-      await temporal([
-        'workflow',
-        'show',
-        '--address',
-        testAddress(),
-        '-w',
-        outcome.workflowId,
-        '-r',
-        r.runId,
-        '-o',
-        'json',
-      ])
-    ).stdout;
+    const history = await temporalJson('show', testAddress(), outcome.workflowId, r.runId);
     expect(plaintextOf(history)).toContain('k2'); // new payloads name the new key id
     for (const secret of SECRETS) expect(plaintextOf(history)).not.toContain(secret);
   });
@@ -218,31 +202,9 @@ describe('secrets: the LLM and Temporal API keys appear nowhere', () => {
         outputs.push(r.stdout, r.stderr);
       }
       for (const runId of [failed.runId, (JSON.parse(resumed.stdout) as RunOutcome).runId]) {
-        const shown = await temporal([
-          'workflow',
-          'show',
-          '--address',
-          testAddress(),
-          '-w',
-          failed.workflowId,
-          '-r',
-          runId,
-          '-o',
-          'json',
-        ]);
-        const described = await temporal([
-          'workflow',
-          'describe',
-          '--address',
-          testAddress(),
-          '-w',
-          failed.workflowId,
-          '-r',
-          runId,
-          '-o',
-          'json',
-        ]);
-        outputs.push(plaintextOf(shown.stdout), plaintextOf(described.stdout));
+        const shown = await temporalJson('show', testAddress(), failed.workflowId, runId);
+        const described = await temporalJson('describe', testAddress(), failed.workflowId, runId);
+        outputs.push(plaintextOf(shown), plaintextOf(described));
       }
       const everything = outputs.join('\n');
       expect(everything).toContain(failed.workflowId); // the scan covers real output

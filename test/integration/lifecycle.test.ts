@@ -10,7 +10,7 @@ import type { ReplayReport } from '../../src/replay';
 import type { ExportFile } from '../../src/archive';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/offline-llm/server';
-import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
+import { cleanEnv, cli, temporal, temporalJson, writeConfig } from '../cli-helpers';
 import { ownServer, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -55,17 +55,8 @@ describe('checkpoints export / import', () => {
     });
     expect(file.manifest.checkpoints.map((c) => c.step)).toEqual([0, 1, 2, 3, 4]);
     expect(file.manifest.checkpoints.map((c) => c.checkpointId)).toEqual(failed.checkpoints.map((c) => c.checkpointId));
-    const shown = await temporal([
-      'workflow',
-      'show',
-      '--address',
-      testAddress(),
-      '-w',
-      failed.workflowId,
-      '-o',
-      'json',
-    ]);
-    expect(file.runs[0]!.history).toEqual(JSON.parse(shown.stdout));
+    const shown = await temporalJson('show', testAddress(), failed.workflowId);
+    expect(file.runs[0]!.history).toEqual(JSON.parse(shown));
   });
 
   it('import --restore latest on a fresh server completes the run without re-sending the earlier steps', async () => {
