@@ -420,8 +420,8 @@ export class AgentTeamApp {
    * before anything changes) and follows the new run. Steps up to the checkpoint are reused, not re-sent.
    */
   async resume(checkpointId: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
+    const loaded = await this.checkpoints.load(checkpointId);
     if (!options.force) {
-      const loaded = await this.checkpoints.load(checkpointId);
       const report = await this.replayCheck(loaded, options.workflowsPath);
       options.onReplayCheck?.(report);
       if (!report.compatible) {
@@ -433,7 +433,7 @@ export class AgentTeamApp {
         );
       }
     }
-    const { checkpoint, runId } = await this.checkpoints.reset(checkpointId);
+    const { checkpoint, runId } = await this.checkpoints.reset(loaded);
     const command = resetCommand({ namespace: this.target.namespace, ...checkpoint });
     options.onReset?.(checkpoint, command);
     const outcome = await this.execute(checkpoint.workflowId, runId, {

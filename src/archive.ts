@@ -213,12 +213,8 @@ export function readExportFile(path: string): LoadedExport {
   }
   // The raw object, not zod's output: zod rebuilds objects with its schema's key order, and the checksum is
   // over the file's own order.
+  // (Its format is EXPORT_FORMAT: any other was refused above, a missing one by the schema.)
   const file = raw as ExportFile;
-  if (file.manifest.format !== EXPORT_FORMAT) {
-    throw new UsageError(
-      `${path}: format "${file.manifest.format}" is not supported (this version reads ${EXPORT_FORMAT})`,
-    );
-  }
   const actual = checksumOf(file.manifest, file.runs);
   if (actual !== file.checksum) {
     throw new UsageError(

@@ -315,10 +315,14 @@ export class CheckpointStore {
 
   /**
    * Resets the workflow to the checkpoint: a new run that keeps every step up to it. Refuses (before
-   * changing anything) when the workflow is running, since a reset would terminate it.
+   * changing anything) when the workflow is running, since a reset would terminate it. Takes an id, or a
+   * checkpoint the caller already loaded (so its history is not read twice).
    */
-  async reset(checkpointId: string, reason?: string): Promise<{ checkpoint: LoadedCheckpoint; runId: string }> {
-    const checkpoint = await this.load(checkpointId);
+  async reset(
+    target: string | LoadedCheckpoint,
+    reason?: string,
+  ): Promise<{ checkpoint: LoadedCheckpoint; runId: string }> {
+    const checkpoint = typeof target === 'string' ? await this.load(target) : target;
     const current = await this.client.workflow.getHandle(checkpoint.workflowId).describe();
     if (current.status.name === 'RUNNING') {
       throw new RunStillRunningError(
