@@ -202,9 +202,14 @@ export function createActivities(deps: ActivityDependencies) {
       const runId = info.workflowExecution?.runId;
       const key = `${workflowId}\n${runId}`;
       const cached = transcripts.get(key);
+      // Nothing precedes a run's first step (a restored run's steps number on from its seed), so step 0 never asks.
       const transcript =
         req.transcript ??
-        (cached && cached.beforeStep === req.stepIndex ? cached.transcript : await loadTranscript(workflowId, runId));
+        (req.stepIndex === 0
+          ? []
+          : cached && cached.beforeStep === req.stepIndex
+            ? cached.transcript
+            : await loadTranscript(workflowId, runId));
       const result = await step.run(req, transcript, {
         workflowId: info.workflowExecution?.workflowId ?? '',
         runId: info.workflowExecution?.runId ?? '',

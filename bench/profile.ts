@@ -6,20 +6,48 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkerOptions } from '@temporalio/worker';
 import { AgentTeamApp, installRuntime } from '../src/app';
 import { parseConfig } from '../src/config';
 import { startOfflineLlm } from '../src/offline-llm/server';
 import { findTemporalCli } from '../src/temporal/cli-binary';
-import { freePort, temporalHealthy } from '../src/temporal/dev-server';
+import { devServerDynamicConfigArgs, freePort, temporalHealthy } from '../src/temporal/dev-server';
+import { eventGaps, formatGaps } from './event-gaps';
 import { openaiFor, runTemporal } from './systems';
 import { readFileSync } from 'node:fs';
 
+const tuned = devServerDynamicConfigArgs();
 const variants: Record<string, string[]> = {
-  file: ['--db-filename', 'DB'],
-  memory: [],
-  'file+eager': ['--db-filename', 'DB', '--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
-  'memory+eager': ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  'file, stock': ['--db-filename', 'DB'],
+  file: ['--db-filename', 'DB', ...tuned],
+  memory: tuned,
+  'file+wal': ['--db-filename', 'DB', ...tuned, '--sqlite-pragma', 'journal_mode=wal'],
+  'file+wal+normal': [
+    '--db-filename',
+    'DB',
+    ...tuned,
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+  ],
+  'file+eager': ['--db-filename', 'DB', ...tuned, '--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
 };
+
+/** CPU time (user + system) the process has used, from /proc (Linux). */
+function serverCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** SERVER_ENV="GOGC=400 GOMAXPROCS=2": environment for the dev server process. */
+const serverEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    (process.env.SERVER_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -41,24 +69,34 @@ async function main(): Promise<void> {
       'error',
       ...extra.map((a) => (a === 'DB' ? join(dir, 't.db') : a)),
     ];
-    const server = spawn(cli.path, args, { stdio: 'ignore' });
+    const server = spawn(cli.path, args, { stdio: 'ignore', env: { ...process.env, ...serverEnv() } });
     while (!(await temporalHealthy(`127.0.0.1:${port}`, 1000))) await new Promise((r) => setTimeout(r, 200));
     const logPath = join(dir, 'llm.jsonl');
-    const llm = await startOfflineLlm({ logPath });
+    const llm = await startOfflineLlm({ logPath, latencyMs: Number(process.env.LATENCY ?? 0) });
     const app = await AgentTeamApp.open(parseConfig({ temporal: { task_queue: 'prof' } }), {
       temporal: { kind: 'cluster', address: `127.0.0.1:${port}` },
     });
-    const w = await app.createWorker({ openai: openaiFor(llm.baseURL), taskQueue: 'prof' });
+    // WORKER_OPTS='{"debugMode":true}': Worker.create options to try.
+    const workerOptions = JSON.parse(process.env.WORKER_OPTS ?? '{}') as Partial<WorkerOptions>;
+    const w = await app.createWorker({ openai: openaiFor(llm.baseURL), taskQueue: 'prof', workerOptions });
     const done = w.run();
     const input = { task: 'Compare quicksort and mergesort', autoResume: { enabled: false } };
     await runTemporal(app, input, 'prof');
     const ids = new Set<string>();
     const walls: number[] = [];
+    const cpu0 = { server: serverCpuMs(server.pid!), node: process.cpuUsage() };
     for (let i = 0; i < Number(process.env.PROFILE_RUNS ?? 8); i++) {
       const r = await runTemporal(app, input, 'prof');
       ids.add(r.id);
       walls.push(r.wallMs / r.steps);
     }
+    const cpuServer = serverCpuMs(server.pid!) - cpu0.server;
+    const cpuNode = process.cpuUsage(cpu0.node);
+    const steps = walls.length * 9;
+    if (process.env.DETAIL)
+      console.log(
+        `${name.padEnd(14)} CPU per step: server ${(cpuServer / steps).toFixed(1)} ms, this process ${((cpuNode.user + cpuNode.system) / 1000 / steps).toFixed(1)} ms`,
+      );
     const byRun = new Map<string, number[]>();
     for (const line of readFileSync(logPath, 'utf8').trim().split('\n')) {
       const e = JSON.parse(line) as { workflowId: string; time: string };
@@ -72,6 +110,10 @@ async function main(): Promise<void> {
       console.log(
         `${name.padEnd(14)} ${conc} concurrent: ${(rs.reduce((t, r) => t + r.steps, 0) / secs).toFixed(1)} steps/s`,
       );
+    }
+    if (process.env.DETAIL) {
+      const histories = await Promise.all([...ids].map((id) => app.client.workflow.getHandle(id).fetchHistory()));
+      console.log(`${name.padEnd(14)} ${formatGaps(eventGaps(histories))}`);
     }
     const gaps = [...byRun.values()].flatMap((t) => t.slice(1).map((x, i) => x - t[i]!)).sort((a, b) => a - b);
     walls.sort((a, b) => a - b);

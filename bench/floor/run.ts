@@ -1,6 +1,7 @@
 /**
  * The floor of one activity per step on this machine: a workflow of 20 no-op activities in sequence, with a few
  * worker option variants, printing ms per step and (DETAIL=1) the mean time between history event types.
+ * The server gets the project's dynamic config (src/temporal/dev-server.ts) unless STOCK=1.
  * SERVER_ARGS adds dev server flags, e.g. "--dynamic-config-value matching.numTaskqueueReadPartitions=1".
  * `tsx bench/floor/run.ts`. See docs/benchmarks.md, "Making it fast".
  */
@@ -14,8 +15,9 @@ import {
   bundleWorkflowCode,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { eventGaps, formatGaps } from '../event-gaps';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
-import { freePort, temporalHealthy } from '../../src/temporal/dev-server';
+import { devServerDynamicConfigArgs, freePort, temporalHealthy } from '../../src/temporal/dev-server';
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const cli = await findTemporalCli({ install: false });
@@ -30,6 +32,7 @@ async function main() {
       '--headless',
       '--log-level',
       'error',
+      ...(process.env.STOCK ? [] : devServerDynamicConfigArgs()),
       ...(process.env.SERVER_ARGS ? process.env.SERVER_ARGS.split(' ') : []),
     ],
     { stdio: 'ignore' },
@@ -66,22 +69,8 @@ async function main() {
       await client.workflow.execute('trivial', { taskQueue: tq, workflowId: wid, args: [20] });
       res.push((performance.now() - t0) / 20);
       const h = await client.workflow.getHandle(wid).fetchHistory();
-      const sums: Record<string, number[]> = {};
-      const ev = h.events ?? [];
-      for (let i = 1; i < ev.length; i++) {
-        const t = (e: (typeof ev)[number]) => Number(e.eventTime?.seconds) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-        const key = `${ev[i - 1]!.eventType}->${ev[i]!.eventType}`;
-        (sums[key] ??= []).push(t(ev[i]!) - t(ev[i - 1]!));
-      }
       if (process.env.DETAIL)
-        console.log(
-          name,
-          k,
-          (performance.now() - t0) / 20,
-          Object.entries(sums)
-            .map(([k2, v]) => `${k2}: ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(1)}`)
-            .join(' | '),
-        );
+        console.log(name, k, ((performance.now() - t0) / 20).toFixed(1), formatGaps(eventGaps([h])));
     }
     res.sort((a, b) => a - b);
     console.log(`${name.padEnd(12)} ${res.map((x) => x.toFixed(1)).join(' ')} ms/step`);

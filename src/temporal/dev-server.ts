@@ -55,6 +55,30 @@ export interface DevServerRecord {
   startedAt: string;
 }
 
+/**
+ * Dynamic config the embedded server starts with. Temporal's history service loads new transfer and visibility
+ * tasks at most `…MaxPollRPS` times a second per shard (default 20). The dev server has a single shard, so every
+ * step of a run waited for the next 50 ms slot before its workflow task reached the worker: about 35 ms of each
+ * step's overhead (docs/benchmarks.md, "Making it fast"). Loading only happens when tasks are written, so a
+ * higher cap costs nothing when idle.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+};
+
+/**
+ * SQLite pragmas for file storage. Write-ahead logging: a commit appends to temporal.db-wal instead of
+ * rewriting pages through a rollback journal, still fsynced on every commit (`synchronous` stays FULL, so a
+ * step Temporal acknowledged survives a power cut). About 8 ms of server CPU less per step on this machine.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal'];
+
+/** `--dynamic-config-value` flags for {@link DEV_SERVER_DYNAMIC_CONFIG}. */
+export const devServerDynamicConfigArgs = (): string[] =>
+  Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
+
 export const pidFile = (dir: string): string => join(dir, 'temporal-server.pid');
 export const logFile = (dir: string): string => join(dir, 'temporal-server.log');
 
@@ -179,8 +203,9 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     options.namespace,
     '--log-level',
     'warn',
+    ...devServerDynamicConfigArgs(),
   ];
-  if (dbPath) args.push('--db-filename', dbPath);
+  if (dbPath) args.push('--db-filename', dbPath, ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]));
   if (uiUrl) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (uiUrl && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);

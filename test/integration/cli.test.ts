@@ -3,7 +3,7 @@
  * cluster" through TEMPORAL_ADDRESS) and, in the last block, its own embedded server.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -240,6 +240,8 @@ describe('the embedded server', () => {
       expect(run.stderr).toContain(`Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows/`);
       expect(run.code).toBe(0);
       const { workflowId } = JSON.parse(run.stdout) as RunOutcome;
+      // Write-ahead logging (src/temporal/dev-server.ts): commits go to temporal.db-wal while the server runs.
+      expect(existsSync(`${storage}/temporal.db-wal`)).toBe(true);
 
       const status = await cli(['server', 'status', '--json', '--config', config], env);
       expect(status.code).toBe(0);
