@@ -1,0 +1,3 @@
+module durable-agent-team/bench/go-symbolize
+
+go 1.21
