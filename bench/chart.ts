@@ -1,6 +1,6 @@
 /**
  * Draws two SVG charts from a benchmark result: per-step overhead over the baseline (per system, at each
- * model latency) and stored bytes per step as a run grows (10 vs 150 rounds).
+ * model latency, with the platform's floor beside it) and stored bytes per step as a run grows (10 vs 150 rounds).
  * `tsx bench/chart.ts bench/results/<file>.json docs/` writes docs/bench-overhead.svg and docs/bench-bytes.svg.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ const COLORS: Record<string, string> = {
   temporal: '#5b6ee1',
   'langgraph-sqlite': '#2f9e77',
   'langgraph-memory': '#d9822b',
+  'floor (no-op steps)': '#b8bfe8',
 };
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
@@ -82,6 +83,7 @@ export function charts(r: Json): { overhead: string; bytes: string } {
   const overheadBars: Bar[] = [];
   for (const o of Object.values<Json>(r.overhead)) {
     for (const s of ['temporal', 'langgraph-sqlite', 'langgraph-memory']) {
+      if (!o.systems[s]) continue; // quick mode leaves MemorySaver out at 200 ms
       const v = o.systems[s].overheadPerStepMs.median;
       overheadBars.push({
         group: `model latency ${o.latencyMs} ms`,
@@ -90,6 +92,16 @@ export function charts(r: Json): { overhead: string; bytes: string } {
         label: `${v.toFixed(1)} ms`,
       });
     }
+  }
+  // What a step of nothing costs on the same server and SDK: the floor under the temporal bar.
+  if (r.floor) {
+    const v = r.floor.perStepMs.median;
+    overheadBars.push({
+      group: 'model latency 0 ms',
+      series: 'floor (no-op steps)',
+      value: v,
+      label: `${v.toFixed(1)} ms`,
+    });
   }
   const bytesBars: Bar[] = [];
   for (const [key, per] of Object.entries<Json>(r.historySize)) {

@@ -48,6 +48,15 @@ export function printTables(r: Json): string {
       '',
     );
   }
+  if (r.floor) {
+    out.push(
+      table(
+        "The platform's floor: " + r.floor.what,
+        ['steps', 'run (ms)', 'per step (ms)'],
+        [[r.floor.steps, ms(r.floor.runMs), ms(r.floor.perStepMs)]],
+      ),
+    );
+  }
   for (const [key, row] of Object.entries<Json>(r.retryCost ?? {})) {
     out.push(
       table(

@@ -203,6 +203,50 @@ async function overhead() {
   return out;
 }
 
+// ---------------------------------------------------------------- the platform's floor
+
+/**
+ * The same server and SDK with nothing to do: a workflow of 9 no-op activities in sequence (bench/floor/), one
+ * activity and one workflow task per step like the team. Its time per step is what any Temporal step costs on
+ * this machine, the reference for the team's overhead.
+ */
+async function floor() {
+  const { NativeConnection, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const connection = await NativeConnection.connect({ address: server.address });
+  const taskQueue = 'bench-floor';
+  const w = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflow'), logger: quiet }),
+    activities: { noop: async (i: number) => i },
+  });
+  const done = w.run();
+  try {
+    const steps = 9;
+    const runMs: number[] = [];
+    for (let rep = 0; rep <= REPS; rep++) {
+      const t0 = performance.now();
+      await app.client.workflow.execute('trivial', {
+        taskQueue,
+        workflowId: `floor-${rep}-${Date.now()}`,
+        args: [steps],
+      });
+      if (rep > 0) runMs.push(performance.now() - t0); // the first run warms up
+    }
+    return {
+      what: `a workflow of ${steps} no-op activities on the same server and SDK`,
+      steps,
+      runMs: stats(runMs),
+      perStepMs: stats(runMs.map((x) => x / steps)),
+    };
+  } finally {
+    w.shutdown();
+    await done;
+    await connection.close();
+  }
+}
+
 // ---------------------------------------------------------------- 3, 4: retry cost and resume latency
 
 /** Which agent call is step k in the offline model's script (plan, ledger, member, ledger, …, final). */
@@ -554,7 +598,7 @@ async function main(): Promise<void> {
   };
   const sections: Record<string, number> = {};
   const section = async <T>(n: number, name: string, label: string, body: () => Promise<T>): Promise<T> => {
-    log(`${n}/6 ${label} …`);
+    log(`${n}/7 ${label} …`);
     const t0 = Date.now();
     const value = await body();
     sections[name] = Math.round((Date.now() - t0) / 100) / 10;
@@ -562,11 +606,12 @@ async function main(): Promise<void> {
   };
   try {
     results.overhead = await section(1, 'overhead', 'per-step overhead (model latency 0 and 200 ms)', overhead);
-    results.retryCost = await section(2, 'retryCost', 'retry cost', retryCost);
-    results.resumeLatency = await section(3, 'resumeLatency', 'resume latency', resumeLatency);
-    results.throughput = await section(4, 'throughput', 'throughput', throughput);
-    results.historySize = await section(5, 'historySize', 'history size', historySize);
-    results.listing = await section(6, 'listing', `listing with ${LISTING_RUNS} executions`, listing);
+    results.floor = await section(2, 'floor', "the platform's floor (no-op activities)", floor);
+    results.retryCost = await section(3, 'retryCost', 'retry cost', retryCost);
+    results.resumeLatency = await section(4, 'resumeLatency', 'resume latency', resumeLatency);
+    results.throughput = await section(5, 'throughput', 'throughput', throughput);
+    results.historySize = await section(6, 'historySize', 'history size', historySize);
+    results.listing = await section(7, 'listing', `listing with ${LISTING_RUNS} executions`, listing);
     results.sectionSeconds = sections;
   } finally {
     for (const h of hosted) h.worker.worker.shutdown();
