@@ -53,6 +53,8 @@ export interface DevServerRecord {
   storage: 'file' | 'memory';
   dbPath: string | null;
   startedAt: string;
+  /** The tuning it was started with ({@link DEV_SERVER_TUNING}); absent for servers started before it existed. */
+  tuning?: string;
 }
 
 /**
@@ -78,6 +80,9 @@ export const DEV_SERVER_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal']
 /** `--dynamic-config-value` flags for {@link DEV_SERVER_DYNAMIC_CONFIG}. */
 export const devServerDynamicConfigArgs = (): string[] =>
   Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
+
+/** The server flags this version adds, as recorded in the pid file: a reused server with other flags is told about. */
+export const DEV_SERVER_TUNING = [...devServerDynamicConfigArgs(), ...DEV_SERVER_SQLITE_PRAGMAS].join(' ');
 
 export const pidFile = (dir: string): string => join(dir, 'temporal-server.pid');
 export const logFile = (dir: string): string => join(dir, 'temporal-server.log');
@@ -168,6 +173,16 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
 
   if (await temporalHealthy(address)) {
     const record = readRecord(options.dir);
+    if (record && record.address === address && alive(record.pid) && record.tuning !== DEV_SERVER_TUNING) {
+      log(
+        `The embedded server at ${address} (pid ${record.pid}) was started by an earlier version, without the ` +
+          'settings that make each step faster (docs/benchmarks.md). Restart it with `agent-team server stop` ' +
+          'when no run is in progress; ' +
+          (record.dbPath
+            ? `its history stays in ${record.dbPath}.`
+            : 'it keeps history in memory only, so its runs are gone after the stop.'),
+      );
+    }
     return {
       address,
       uiUrl: record?.uiUrl ?? uiUrl,
@@ -251,6 +266,7 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
       storage: options.storage,
       dbPath,
       startedAt: new Date().toISOString(),
+      tuning: DEV_SERVER_TUNING,
     };
     writeFileSync(pidFile(options.dir), JSON.stringify(record, null, 2) + '\n');
     return { address, uiUrl, namespace: options.namespace, pid, reused: false, stop: noop };

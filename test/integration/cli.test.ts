@@ -3,7 +3,7 @@
  * cluster" through TEMPORAL_ADDRESS) and, in the last block, its own embedded server.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -257,6 +257,16 @@ describe('the embedded server', () => {
       expect(JSON.parse(restarted.stdout)).toMatchObject({ reused: false, address: `127.0.0.1:${port}` });
       const again = await cli(['server', 'start', '--json', '--config', config], env);
       expect(JSON.parse(again.stdout)).toMatchObject({ reused: true });
+      expect(again.stderr).not.toContain('earlier version');
+      // A server an earlier version started (its pid file records no tuning) is reused, with a hint to restart it.
+      const recordPath = join(storage, 'temporal-server.pid');
+      const { tuning, ...older } = JSON.parse(readFileSync(recordPath, 'utf8')) as Record<string, unknown>;
+      expect(tuning).toContain('history.transferProcessorMaxPollRPS=1000');
+      writeFileSync(recordPath, JSON.stringify(older));
+      const old = await cli(['server', 'start', '--json', '--config', config], env);
+      expect(JSON.parse(old.stdout)).toMatchObject({ reused: true });
+      expect(old.stderr).toContain(`was started by an earlier version`);
+      expect(old.stderr).toContain(`its history stays in ${storage}/temporal.db`);
       const described = await temporal(['workflow', 'describe', '--address', `127.0.0.1:${port}`, '-w', workflowId]);
       expect(described.stdout).toMatch(/Status\s+COMPLETED/);
       // checkpointing.cleanup_after_days is the namespace's retention: applied to the embedded server.
