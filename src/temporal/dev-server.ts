@@ -73,7 +73,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
 /**
  * SQLite pragmas for file storage. Write-ahead logging: a commit appends to temporal.db-wal instead of
  * rewriting pages through a rollback journal, still fsynced on every commit (`synchronous` stays FULL, so a
- * step Temporal acknowledged survives a power cut). About 8 ms of server CPU less per step on this machine.
+ * step Temporal acknowledged survives a power cut). In the profile, 34 → 26 ms per step
+ * and 20 → 17 ms of server CPU per step on this machine.
  */
 export const DEV_SERVER_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal'];
 
