@@ -1,5 +1,21 @@
-/** Where a run's time goes by history event: the mean ms between each pair of consecutive event types. */
+/**
+ * Where a run's time goes: the gaps between a run's model answers (from the offline model's request log) and
+ * the mean ms between each pair of consecutive history event types.
+ */
 import type { temporal } from '@temporalio/proto';
+import type { OfflineLlmLogEntry } from '../src/offline-llm/server';
+
+/** Time between consecutive model answers within each run: the model's latency plus what the system adds. */
+export function stepGaps(entries: OfflineLlmLogEntry[], runIds: Set<string>): number[] {
+  const byRun = new Map<string, number[]>();
+  for (const e of entries) {
+    if (!runIds.has(e.workflowId)) continue;
+    byRun.set(e.workflowId, [...(byRun.get(e.workflowId) ?? []), Date.parse(e.time)]);
+  }
+  const gaps: number[] = [];
+  for (const times of byRun.values()) for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
+  return gaps;
+}
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 

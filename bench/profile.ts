@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import { AgentTeamApp, installRuntime } from '../src/app';
 import { parseConfig } from '../src/config';
-import { startOfflineLlm } from '../src/offline-llm/server';
+import { readOfflineLlmLog, startOfflineLlm } from '../src/offline-llm/server';
 import { findTemporalCli } from '../src/temporal/cli-binary';
 import { devServerDynamicConfigArgs, freePort, temporalHealthy } from '../src/temporal/dev-server';
-import { eventGaps, formatGaps } from './event-gaps';
+import { eventGaps, formatGaps, stepGaps } from './event-gaps';
 import { openaiFor, runTemporal } from './systems';
 import { readFileSync } from 'node:fs';
 
@@ -84,24 +84,20 @@ async function main(): Promise<void> {
     await runTemporal(app, input, 'prof');
     const ids = new Set<string>();
     const walls: number[] = [];
+    let steps = 0;
     const cpu0 = { server: serverCpuMs(server.pid!), node: process.cpuUsage() };
     for (let i = 0; i < Number(process.env.PROFILE_RUNS ?? 8); i++) {
       const r = await runTemporal(app, input, 'prof');
       ids.add(r.id);
       walls.push(r.wallMs / r.steps);
+      steps += r.steps;
     }
     const cpuServer = serverCpuMs(server.pid!) - cpu0.server;
     const cpuNode = process.cpuUsage(cpu0.node);
-    const steps = walls.length * 9;
     if (process.env.DETAIL)
       console.log(
         `${name.padEnd(14)} CPU per step: server ${(cpuServer / steps).toFixed(1)} ms, this process ${((cpuNode.user + cpuNode.system) / 1000 / steps).toFixed(1)} ms`,
       );
-    const byRun = new Map<string, number[]>();
-    for (const line of readFileSync(logPath, 'utf8').trim().split('\n')) {
-      const e = JSON.parse(line) as { workflowId: string; time: string };
-      if (ids.has(e.workflowId)) byRun.set(e.workflowId, [...(byRun.get(e.workflowId) ?? []), Date.parse(e.time)]);
-    }
     const conc = Number(process.env.PROFILE_CONCURRENCY ?? 0);
     if (conc) {
       const t0 = performance.now();
@@ -115,7 +111,7 @@ async function main(): Promise<void> {
       const histories = await Promise.all([...ids].map((id) => app.client.workflow.getHandle(id).fetchHistory()));
       console.log(`${name.padEnd(14)} ${formatGaps(eventGaps(histories))}`);
     }
-    const gaps = [...byRun.values()].flatMap((t) => t.slice(1).map((x, i) => x - t[i]!)).sort((a, b) => a - b);
+    const gaps = stepGaps(readOfflineLlmLog(logPath), ids).sort((a, b) => a - b);
     walls.sort((a, b) => a - b);
     console.log(
       `${name.padEnd(14)} step gap median ${gaps[Math.floor(gaps.length / 2)]} ms, p95 ${gaps[Math.floor(gaps.length * 0.95)]} ms; wall/step median ${walls[Math.floor(walls.length / 2)]!.toFixed(1)} ms`,

@@ -28,6 +28,7 @@ import {
   type RunReport,
   type SystemName,
 } from './systems';
+import { stepGaps } from './event-gaps';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = args.quick ?? false;
@@ -75,18 +76,6 @@ async function model(latencyMs: number, faults: string = ''): Promise<Model> {
     logPath,
     entries: () => readOfflineLlmLog(logPath),
   };
-}
-
-/** Time between consecutive model answers within each run: the model's latency plus what the system adds. */
-function stepGaps(entries: OfflineLlmLogEntry[], runIds: Set<string>): number[] {
-  const byRun = new Map<string, number[]>();
-  for (const e of entries) {
-    if (!runIds.has(e.workflowId)) continue;
-    byRun.set(e.workflowId, [...(byRun.get(e.workflowId) ?? []), Date.parse(e.time)]);
-  }
-  const gaps: number[] = [];
-  for (const times of byRun.values()) for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
-  return gaps;
 }
 
 // ---------------------------------------------------------------- the embedded Temporal server and workers
@@ -211,16 +200,11 @@ async function overhead() {
  * this machine, the reference for the team's overhead.
  */
 async function floor() {
-  const { NativeConnection, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
-  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const { NativeConnection } = await import('@temporalio/worker');
+  const { createFloorWorker } = await import('./floor/worker');
   const connection = await NativeConnection.connect({ address: server.address });
   const taskQueue = 'bench-floor';
-  const w = await Worker.create({
-    connection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflow'), logger: quiet }),
-    activities: { noop: async (i: number) => i },
-  });
+  const w = await createFloorWorker(connection, taskQueue);
   const done = w.run();
   try {
     const steps = 9;

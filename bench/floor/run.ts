@@ -7,14 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import {
-  NativeConnection,
-  Worker,
-  Runtime,
-  DefaultLogger,
-  bundleWorkflowCode,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
+import { createFloorWorker } from './worker';
 import { eventGaps, formatGaps } from '../event-gaps';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import { devServerDynamicConfigArgs, freePort, temporalHealthy } from '../../src/temporal/dev-server';
@@ -38,10 +32,6 @@ async function main() {
     { stdio: 'ignore' },
   );
   while (!(await temporalHealthy(`127.0.0.1:${port}`, 1000))) await new Promise((r) => setTimeout(r, 200));
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflow'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
   const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${port}` }) });
   const variants: Record<string, Partial<WorkerOptions>> = {
     default: {},
@@ -54,13 +44,7 @@ async function main() {
   for (const [name, opts] of Object.entries(variants)) {
     const connection = await NativeConnection.connect({ address: `127.0.0.1:${port}` });
     const tq = `t-${name}`;
-    const worker = await Worker.create({
-      connection,
-      taskQueue: tq,
-      workflowBundle: bundle,
-      activities: { noop: async (i: number) => i },
-      ...opts,
-    });
+    const worker = await createFloorWorker(connection, tq, opts);
     const done = worker.run();
     const res: number[] = [];
     for (let k = 0; k < 4; k++) {
