@@ -8,13 +8,15 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# Caches (the workflow bundle) in a folder of the image's own; by default they go to ~/.cache.
+ENV AGENT_TEAM_CACHE_DIR=/app/.cache
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/config ./config
-# Bundle the workflow code at build time (into .cache/), so a worker starts polling at once.
+# Bundle the workflow code at build time (into $AGENT_TEAM_CACHE_DIR), so a worker starts polling at once.
 RUN node -e "require('./dist/src/worker').workflowBundle().then(() => process.exit(0))" && chown -R node /app/.cache
 USER node
 # Healthy while the process can reach its Temporal frontend.

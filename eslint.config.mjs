@@ -1,7 +1,7 @@
 // Lint rules that catch the mistakes that hurt a Temporal app most: a forgotten await on an activity or
 // workflow API, and I/O (Node builtins) sneaking into deterministic workflow code.
 import tseslint from 'typescript-eslint';
-import { builtinModules } from 'node:module';
+import { workflowDeterminism } from './eslint.determinism.mjs';
 
 export default tseslint.config(
   {
@@ -11,6 +11,7 @@ export default tseslint.config(
       'node_modules/**',
       '.temporal/**',
       '.cache/**',
+      'test-artifacts/**',
       '.scratch/**',
       'checkpoints/**',
       'bin/**',
@@ -28,24 +29,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
-            name,
-            message: 'Workflow code must be deterministic: do I/O in an activity instead.',
-          })),
-          patterns: [
-            {
-              group: ['../src/*', '../activities/*', 'openai'],
-              message: 'Workflows may only import deterministic code.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  workflowDeterminism,
 );

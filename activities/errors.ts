@@ -21,6 +21,8 @@ export const LlmFailureType = {
   InvalidOutput: 'LlmInvalidOutput',
   /** Non-retryable: the workflow asked for an agent the worker does not have. */
   UnknownAgent: 'UnknownAgent',
+  /** Non-retryable: nothing listens at a local endpoint (connection refused on a loopback address). */
+  Unreachable: 'LlmEndpointUnreachable',
 } as const;
 
 const RETRYABLE_STATUS = new Set([408, 409, 429]);
@@ -45,11 +47,43 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Turns whatever the `openai` client threw into the ApplicationFailure Temporal should see. */
-export function classifyLlmError(err: unknown, agent: string, round: number): ApplicationFailure {
+/** The system error under a failed connection (`ECONNREFUSED` and its address), if any. */
+function socketError(err: unknown): { code: string; address?: string; port?: number } | undefined {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const { code, address, port } = e as { code?: unknown; address?: unknown; port?: unknown };
+    if (typeof code === 'string' && code.startsWith('E')) {
+      return {
+        code,
+        ...(typeof address === 'string' ? { address } : {}),
+        ...(typeof port === 'number' ? { port } : {}),
+      };
+    }
+  }
+  return undefined;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * Turns whatever the `openai` client threw into the ApplicationFailure Temporal should see. `baseURL` names the
+ * endpoint in messages. A refused connection to a loopback address means nothing listens there: a configuration
+ * problem that no retry fixes, so it fails at once; any other connection failure is retried.
+ */
+export function classifyLlmError(err: unknown, agent: string, round: number, baseURL?: string): ApplicationFailure {
   const where = `${agent} (round ${round})`;
   if (err instanceof APIConnectionTimeoutError) {
     return ApplicationFailure.retryable(`${where}: the LLM call timed out`, LlmFailureType.Timeout);
+  }
+  const socket = err instanceof APIConnectionError ? socketError(err) : undefined;
+  if (socket?.code === 'ECONNREFUSED' && socket.address && LOOPBACK.test(socket.address)) {
+    return ApplicationFailure.create({
+      message:
+        `${where}: nothing listens at ${baseURL ?? `${socket.address}:${socket.port ?? '?'}`} (connection refused): ` +
+        'check OPENAI_BASE_URL, then resume from the last checkpoint',
+      type: LlmFailureType.Unreachable,
+      nonRetryable: true,
+      details: [{ agent, round }],
+    });
   }
   if (err instanceof APIConnectionError) {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';

@@ -4,151 +4,13 @@
  * points elsewhere. There is one activity, `callAgent`: every agent is data plus this call.
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
-import type OpenAI from 'openai';
 import { inTranscript, messageOf } from '../workflows/state';
-import { MAX_ANSWER_CHARS, type StepRequest, type StepResult, type TeamMessage } from '../workflows/types';
-import { ORCHESTRATOR, type AgentDefinition } from './agents';
-import { LlmFailureType, classifyLlmError } from './errors';
-import { ledgerJsonSchema, parseLedger } from './ledger';
-import { buildMessages } from './prompts';
+import type { StepRequest, StepResult, TeamMessage } from '../workflows/types';
+import { createAgentStep, type ActivityDependencies } from './agent-step';
 
-export { DEFAULT_AGENTS, ORCHESTRATOR, type AgentDefinition } from './agents';
+export { createAgentStep, STEP_HEADERS, type ActivityDependencies, type StepCall, type StepEvent } from './agent-step';
+export { ORCHESTRATOR, type AgentDefinition } from './agents';
 export { LlmFailureType, classifyLlmError, retryAfterMs } from './errors';
-
-/** Request headers that tell an OpenAI-compatible server (and its logs) which step a call belongs to. */
-export const STEP_HEADERS = {
-  agent: 'x-agent-team-agent',
-  kind: 'x-agent-team-kind',
-  workflowId: 'x-agent-team-workflow-id',
-  runId: 'x-agent-team-run-id',
-  round: 'x-agent-team-round',
-  step: 'x-agent-team-step',
-  attempt: 'x-agent-team-attempt',
-} as const;
-
-export interface ActivityDependencies {
-  /** The OpenAI client. Build it with `maxRetries: 0`: Temporal owns retries, so each attempt is visible. */
-  openai: OpenAI;
-  /** The team: must include the orchestrator. */
-  agents: readonly AgentDefinition[];
-  /** Sampling temperature for every call. @default 0 */
-  temperature?: number;
-  /**
-   * Fetches a run's conversation so far (the worker asks the workflow with the `transcript` query). Needed
-   * for every step whose input does not carry the transcript, which is every step of current runs.
-   */
-  loadTranscript?: (workflowId: string, runId: string) => Promise<TeamMessage[]>;
-}
-
-/** Where a step runs: for the request headers, the timeout and cancellation. */
-export interface StepCall {
-  workflowId: string;
-  runId: string;
-  attempt: number;
-  timeoutMs: number;
-  signal?: AbortSignal;
-}
-
-/**
- * The agents' work without Temporal: one Chat Completions call per step, its answer validated. `callAgent`
- * wraps it in an activity; the benchmarks run the very same function in a plain loop and in LangGraph.
- */
-export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'agents' | 'temperature'>) {
-  const byName = new Map(deps.agents.map((a) => [a.name, a]));
-  const members = deps.agents.filter((a) => a.name !== ORCHESTRATOR);
-  const speakers = members.map((a) => a.name);
-  if (!byName.has(ORCHESTRATOR) || speakers.length === 0) {
-    throw new Error(`the team needs an "${ORCHESTRATOR}" and at least one other agent`);
-  }
-  const speakerEnum = speakers as [string, ...string[]];
-
-  /** Throws (non-retryable) for a step naming an agent this team does not have. */
-  function check(req: StepRequest): AgentDefinition {
-    const agent = byName.get(req.agent);
-    if (!agent) {
-      throw ApplicationFailure.nonRetryable(
-        `round ${req.round}: no agent named "${req.agent}" on this worker (it has: ${[...byName.keys()].join(', ')})`,
-        LlmFailureType.UnknownAgent,
-      );
-    }
-    return agent;
-  }
-
-  async function run(req: StepRequest, transcript: TeamMessage[], call: StepCall): Promise<StepResult> {
-    const agent = check(req);
-    let completion: OpenAI.Chat.Completions.ChatCompletion;
-    let started: number;
-    try {
-      started = Date.now();
-      completion = await deps.openai.chat.completions.create(
-        {
-          model: agent.model,
-          temperature: deps.temperature ?? 0,
-          messages: buildMessages(req, transcript, agent, members),
-          ...(req.kind === 'ledger'
-            ? {
-                response_format: {
-                  type: 'json_schema' as const,
-                  json_schema: { name: 'progress_ledger', strict: true, schema: ledgerJsonSchema(speakerEnum) },
-                },
-              }
-            : {}),
-        },
-        {
-          timeout: call.timeoutMs,
-          ...(call.signal ? { signal: call.signal } : {}),
-          headers: {
-            [STEP_HEADERS.agent]: req.agent,
-            [STEP_HEADERS.kind]: req.kind,
-            [STEP_HEADERS.workflowId]: call.workflowId,
-            [STEP_HEADERS.runId]: call.runId,
-            [STEP_HEADERS.round]: String(req.round),
-            [STEP_HEADERS.step]: String(req.stepIndex),
-            [STEP_HEADERS.attempt]: String(call.attempt),
-          },
-        },
-      );
-    } catch (err) {
-      throw classifyLlmError(err, req.agent, req.round);
-    }
-    const full = completion.choices[0]?.message?.content ?? '';
-    const truncated = full.length > MAX_ANSWER_CHARS;
-    const content = truncated
-      ? `${full.slice(0, MAX_ANSWER_CHARS)}\n[answer cut at ${MAX_ANSWER_CHARS} of ${full.length} characters]`
-      : full;
-    const result: StepResult = {
-      kind: req.kind,
-      agent: req.agent,
-      round: req.round,
-      stepIndex: req.stepIndex,
-      ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
-      ...(req.replan ? { replan: true } : {}),
-      ...(req.cutShort !== undefined ? { cutShort: req.cutShort } : {}),
-      content,
-      model: completion.model,
-      usage: {
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-      },
-      latencyMs: Date.now() - started,
-      ...(truncated ? { truncatedFrom: full.length } : {}),
-      attempt: call.attempt,
-    };
-    if (req.kind === 'ledger') {
-      try {
-        result.ledger = parseLedger(content, speakerEnum);
-      } catch (err) {
-        throw ApplicationFailure.retryable(
-          `orchestrator (round ${req.round}) returned an invalid progress ledger (attempt ${call.attempt}): ${(err as Error).message}`,
-          LlmFailureType.InvalidOutput,
-        );
-      }
-    }
-    return result;
-  }
-
-  return { check, run };
-}
 
 export function createActivities(deps: ActivityDependencies) {
   const step = createAgentStep(deps);
@@ -164,7 +26,7 @@ export function createActivities(deps: ActivityDependencies) {
       return await deps.loadTranscript(workflowId, runId);
     } catch (err) {
       throw ApplicationFailure.retryable(
-        `could not fetch the conversation of ${workflowId}: ${(err as Error).message}`,
+        `could not fetch the conversation of ${workflowId}: ${err instanceof Error ? err.message : String(err)}`,
         'TranscriptUnavailable',
       );
     }
@@ -197,7 +59,7 @@ export function createActivities(deps: ActivityDependencies) {
     const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
     const beat = setInterval(() => ctx.heartbeat(), heartbeatEvery);
     try {
-      step.check(req);
+      step.resolve(req);
       const workflowId = info.workflowExecution?.workflowId;
       const runId = info.workflowExecution?.runId;
       const key = `${workflowId}\n${runId}`;
@@ -219,11 +81,12 @@ export function createActivities(deps: ActivityDependencies) {
         signal: ctx.cancellationSignal,
       });
       remember(key, req.stepIndex + 1, result.kind === 'final' ? null : next(transcript, req.stepIndex, result));
+      deps.onStep?.({ workflowId: workflowId ?? '', runId: runId ?? '', result });
       ctx.log.info('Agent step completed', {
         agent: req.agent,
         round: req.round,
         kind: req.kind,
-        step: req.stepIndex,
+        step: req.stepIndex + 1,
         promptTokens: result.usage.promptTokens,
         completionTokens: result.usage.completionTokens,
         latencyMs: result.latencyMs,

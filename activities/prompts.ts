@@ -4,9 +4,10 @@
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { StepRequest, TeamMessage } from '../workflows/types';
-import type { AgentDefinition } from './agents';
 
-function roster(team: readonly AgentDefinition[]): string {
+type Member = { name: string; description: string };
+
+function roster(team: readonly Member[]): string {
   return team.map((a) => `- ${a.name}: ${a.description}`).join('\n');
 }
 
@@ -18,14 +19,14 @@ function conversation(transcript: readonly TeamMessage[]): ChatCompletionMessage
   }));
 }
 
-/** Builds the messages for one step; `members` are the agents the orchestrator may direct. */
+/** Builds the messages for one step; `prompt` is the speaker's system prompt, `members` whom the orchestrator may direct. */
 export function buildMessages(
   req: StepRequest,
   transcript: readonly TeamMessage[],
-  agent: AgentDefinition,
-  members: readonly AgentDefinition[],
+  prompt: string,
+  members: readonly Member[],
 ): ChatCompletionMessageParam[] {
-  const system: ChatCompletionMessageParam = { role: 'system', content: agent.prompt };
+  const system: ChatCompletionMessageParam = { role: 'system', content: prompt };
   const task: ChatCompletionMessageParam = { role: 'user', content: `The task:\n${req.task}` };
   switch (req.kind) {
     case 'plan':

@@ -3,7 +3,7 @@
  * the mean ms between each pair of consecutive history event types.
  */
 import type { temporal } from '@temporalio/proto';
-import type { OfflineLlmLogEntry } from '../src/offline-llm/server';
+import type { OfflineLlmLogEntry } from '../src/llm/offline-server';
 
 /** Time between consecutive model answers within each run: the model's latency plus what the system adds. */
 export function stepGaps(entries: OfflineLlmLogEntry[], runIds: Set<string>): number[] {

@@ -8,16 +8,20 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { AgentTeamApp, installRuntime, type HostedWorker } from '../src/app';
+import { AgentTeamApp } from '../src/client/app';
+import type { HostedWorker } from '../src/client/hosted-worker';
+import { installRuntime } from '../src/temporal/runtime';
 import { parseConfig } from '../src/config';
 import {
   readOfflineLlmLog,
   startOfflineLlm,
   type OfflineLlmLogEntry,
   type OfflineLlmServer,
-} from '../src/offline-llm/server';
-import { cliVersion, findTemporalCli, PACKAGE_VERSION } from '../src/temporal/cli-binary';
+} from '../src/llm/offline-server';
+import { cliVersion, findTemporalCli } from '../src/temporal/cli-binary';
+import { PACKAGE_VERSION } from '../src/shared/package';
 import { ensureDevServer, freePort, type DevServer } from '../src/temporal/dev-server';
+import { agentTeamWorkflow } from '../workflows';
 import type { TeamInput } from '../workflows/types';
 import {
   langGraphSystem,
@@ -476,7 +480,7 @@ async function listing() {
       await Promise.all(
         Array.from({ length: Math.min(50, LISTING_RUNS - i) }, async (_, j) => {
           const id = `bench-list-${i + j}-${Date.now().toString(36)}`;
-          await app.client.workflow.start('agentTeamWorkflow', { taskQueue: queue, workflowId: id, args: [input()] });
+          await app.client.workflow.start(agentTeamWorkflow, { taskQueue: queue, workflowId: id, args: [input()] });
           ids.push(id);
         }),
       );

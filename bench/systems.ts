@@ -12,9 +12,10 @@ import OpenAI from 'openai';
 import { Annotation, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { createAgentStep } from '../activities';
-import { DEFAULT_AGENTS } from '../activities/agents';
-import type { AgentTeamApp } from '../src/app';
+import { defaultTeam } from '../src/config';
+import type { AgentTeamApp } from '../src/client/app';
 import { initialState, nextAction, reduce, requestFor, transcriptOf, type TeamState } from '../workflows/state';
+import { agentTeamWorkflow } from '../workflows';
 import type { TeamInput } from '../workflows/types';
 
 export const SYSTEMS = ['baseline', 'temporal', 'langgraph-sqlite', 'langgraph-memory'] as const;
@@ -34,7 +35,7 @@ const newId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-
 
 /** The agents' step, outside any framework. */
 function stepper(baseURL: string) {
-  return createAgentStep({ openai: openaiFor(baseURL), agents: DEFAULT_AGENTS });
+  return createAgentStep({ openai: openaiFor(baseURL), agents: defaultTeam() });
 }
 
 /** Baseline: no durability at all. */
@@ -78,7 +79,7 @@ export function langGraphTeam(baseURL: string, checkpointer: BaseCheckpointSaver
     });
     return { team: reduce(s.team, result) };
   };
-  const agents = DEFAULT_AGENTS.map((a) => a.name);
+  const agents = defaultTeam().map((a) => a.name);
   const graph = new StateGraph(Team);
   for (const agent of agents) graph.addNode(agent, node(agent));
   const targets = [...agents, END];
@@ -130,7 +131,7 @@ export function langGraphSystem(
 export async function runTemporal(app: AgentTeamApp, input: TeamInput, taskQueue?: string): Promise<RunReport> {
   const id = newId('temporal');
   const t0 = performance.now();
-  const handle = await app.client.workflow.start('agentTeamWorkflow', {
+  const handle = await app.client.workflow.start(agentTeamWorkflow, {
     taskQueue: taskQueue ?? app.taskQueue,
     workflowId: id,
     args: [input],

@@ -17,7 +17,7 @@ import {
   researcher,
   startOfflineLlm,
 } from '../src';
-import { parseFaults } from '../src/offline-llm/server';
+import { parseFaults } from '../src/llm/offline-server';
 
 async function main(): Promise<void> {
   // An OpenAI-compatible endpoint whose first coder call fails with HTTP 400 (a non-retryable error).

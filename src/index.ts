@@ -1,6 +1,7 @@
 /**
  * durable-agent-team: a team of LLM agents as a durable Temporal workflow, with checkpoints in the shape of
- * the OPT-02 spec. See README.md and src/library.ts.
+ * the OPT-02 spec (`listCheckpoints`, `loadCheckpoint`, `run(input, { checkpointId })`). See README.md and
+ * src/library.ts.
  */
 export {
   WorkflowBuilder,
@@ -17,30 +18,25 @@ export {
   type RunOptions,
   type TeamSettingsInput,
 } from './library';
+export { AgentTeamApp, newWorkflowId, type ExecuteOptions, type ResumeOptions } from './client/app';
+export type { RunOutcome, ResumeOutcome, RestoreOutcome, StepSummary, RunError } from './client/outcome';
+export { CheckpointStore, type ListOptions, type RunCheckpoints } from './checkpoints/store';
 export {
-  AgentTeamApp,
-  WORKFLOW_TYPE,
-  type RunOutcome,
-  type ResumeOutcome,
-  type StepSummary,
-  type RunError,
-} from './app';
-export {
-  CheckpointStore,
-  InvalidCheckpointError,
-  RunStillRunningError,
   encodeCheckpointId,
   decodeCheckpointId,
+  parseCheckpointId,
+  shortCheckpointId,
   resetCommand,
-  type Checkpoint,
-  type LoadedCheckpoint,
   type CheckpointRef,
-  type ResetOrigin,
-} from './checkpoints';
-export { loadConfig, parseConfig, type AgentTeamConfig } from './config';
-export { UsageError, ConfigError, DevServerError, TemporalCliNotFoundError, TemporalUnreachableError } from './errors';
+  type ShortCheckpointRef,
+} from './checkpoints/ids';
+export type { Checkpoint, LoadedCheckpoint, ResetOrigin, RestoreOrigin } from './checkpoints/derive';
+export { loadConfig, parseConfig, configSchema, type AgentTeamConfig } from './config';
+export { WORKFLOW_TYPE, RUN_STATUSES, type RunStatus } from './shared/constants';
+export * from './shared/errors';
 export { createAgentTeamWorker, workflowBundle } from './worker';
-export { startOfflineLlm, type OfflineLlmServer, type OfflineLlmOptions } from './offline-llm/server';
+export { startOfflineLlm, type OfflineLlmServer, type OfflineLlmOptions } from './llm/offline-server';
 export { createActivities, type AgentDefinition } from '../activities';
+export { agentTeamWorkflow } from '../workflows';
 export type { TeamState } from '../workflows/state';
-export type { TeamInput, TeamResult, StepResult, ProgressLedger } from '../workflows/types';
+export type { TeamInput, TeamResult, StepResult, ProgressLedger, TeamDefinition, AgentSpec } from '../workflows/types';

@@ -16,23 +16,24 @@
  * checkpoints are Temporal history.
  */
 import type OpenAI from 'openai';
-import { DEFAULT_AGENTS, ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
 import type { TeamInput } from '../workflows/types';
-import { AgentTeamApp, type ExecuteOptions, type ResumeOutcome, type RunOutcome } from './app';
-import type { Checkpoint, LoadedCheckpoint } from './checkpoints';
-import { parseConfig, type RawConfig } from './config';
-import { ConfigError } from './errors';
-import type { RunStatus } from './history';
+import { ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
+import type { Checkpoint, LoadedCheckpoint } from './checkpoints/derive';
+import { AgentTeamApp, type ExecuteOptions } from './client/app';
+import type { ResumeOutcome, RunOutcome } from './client/outcome';
+import { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, parseConfig, type RawConfig } from './config';
+import type { RunStatus } from './shared/constants';
+import { ConfigError } from './shared/errors';
 import type { TemporalChoice } from './temporal/connection';
 import { freePort } from './temporal/dev-server';
 
+const member = (name: keyof typeof DEFAULT_TEAM): AgentDefinition => ({ name, ...DEFAULT_TEAM[name] });
+
 /** The default team members, ready for `addAgent`. */
-export const [orchestrator, researcher, coder, analyst] = DEFAULT_AGENTS as [
-  AgentDefinition,
-  AgentDefinition,
-  AgentDefinition,
-  AgentDefinition,
-];
+export const orchestrator = member('orchestrator');
+export const researcher = member('researcher');
+export const coder = member('coder');
+export const analyst = member('analyst');
 
 /** Where checkpoints (Temporal history) live. */
 export interface CheckpointStorage {
@@ -60,14 +61,15 @@ export class FileCheckpointStorage implements CheckpointStorage {
   ) {}
 
   async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
+    const { temporal } = configDefaults();
     return {
       choice: { kind: 'embedded', detached: true },
       config: {
         workflow: { checkpointing: { storage_type: 'file', storage_path: this.dir } } as RawConfig['workflow'],
         temporal: {
-          port: this.options.port ?? 7233,
-          ui_port: this.options.uiPort ?? 8233,
-          namespace: this.options.namespace ?? 'default',
+          port: this.options.port ?? temporal.port,
+          ui_port: this.options.uiPort ?? temporal.ui_port,
+          namespace: this.options.namespace ?? temporal.namespace,
         } as RawConfig['temporal'],
       },
     };
@@ -94,7 +96,7 @@ export class InMemoryCheckpointStorage implements CheckpointStorage {
         temporal: {
           port: this.options.port ?? (await freePort()),
           ui_port: this.options.uiPort ?? (await freePort()),
-          namespace: this.options.namespace ?? 'default',
+          namespace: this.options.namespace ?? configDefaults().temporal.namespace,
         } as RawConfig['temporal'],
       },
     };
@@ -122,6 +124,14 @@ export interface RunOptions {
   workflowId?: string;
   /** Called for each completed step; `reused` marks steps kept from the checkpoint. */
   onStep?: ExecuteOptions['onStep'];
+  /**
+   * Host a worker in this process. A new run then gets a task queue of its own, served by this process alone
+   * with this workflow's LLM client; `false` starts it on the shared queue that `agent-team worker` serves.
+   * @default true
+   */
+  worker?: boolean;
+  /** Aborting it detaches: `run` rejects with a DetachedError and the run goes on in Temporal. */
+  signal?: AbortSignal;
 }
 
 /** Team settings that `WorkflowBuilder.withSettings` accepts (the same as config/workflow.yaml's). */
@@ -154,7 +164,7 @@ export class WorkflowBuilder {
     this.agents.push({
       name: agentName,
       description: agent.description,
-      model: agent.model ?? 'gpt-4o-mini',
+      model: agent.model ?? DEFAULT_MODEL,
       prompt: agent.prompt ?? `You are the team's ${agentName}. ${agent.description}`,
     });
     return this;
@@ -229,6 +239,8 @@ export class CheckpointedWorkflow {
       ...(this.llm.offline !== undefined ? { offline: this.llm.offline } : {}),
       ...(this.llm.openai ? { openai: this.llm.openai } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
+      ...(options.worker !== undefined ? { worker: options.worker } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     };
   }
 

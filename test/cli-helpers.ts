@@ -16,7 +16,8 @@ export interface Result {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OPENAI_|TEMPORAL_(?!CLI_PATH)|OFFLINE_LLM_|AGENT_TEAM_CONFIG)/.test(k)) env[k] = v;
+    // npm_*: the CLI words its hints after how it was started (npm start, npx); tests start it directly.
+    if (!/^(OPENAI_|TEMPORAL_(?!CLI_PATH)|OFFLINE_LLM_|AGENT_TEAM_CONFIG|npm_)/.test(k)) env[k] = v;
   }
   // A config file the Temporal CLI might read must not leak in either.
   env.TEMPORAL_CONFIG_FILE = join(ROOT, 'test', 'fixtures', 'no-temporal-profile.toml');

@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
-import { DEFAULT_AGENTS, type AgentDefinition } from '../activities/agents';
+import type { AgentDefinition } from '../activities/agents';
+import { defaultTeam } from '../src/config';
 import {
   readOfflineLlmLog,
   startOfflineLlm,
   type OfflineLlmLogEntry,
   type OfflineLlmOptions,
   type OfflineLlmServer,
-} from '../src/offline-llm/server';
+} from '../src/llm/offline-server';
 import { createAgentTeamWorker } from '../src/worker';
 import { ensureDevServer, freePort, type DevServer, type DevServerOptions } from '../src/temporal/dev-server';
 import type { TeamInput, TeamResult } from '../workflows/types';
@@ -75,7 +76,7 @@ export async function startTestTeam(
     client,
     namespace: 'default',
     taskQueue,
-    agents: options.agents ?? DEFAULT_AGENTS,
+    agents: options.agents ?? defaultTeam(),
     openai: new OpenAI({ baseURL: llm.baseURL, apiKey: 'test', maxRetries: 0 }),
     workflowBundle: testBundle(),
   });

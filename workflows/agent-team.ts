@@ -12,6 +12,7 @@ import {
   ApplicationFailure,
   TimeoutFailure,
   defineQuery,
+  isCancellation,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -44,8 +45,20 @@ export const transcriptQuery = defineQuery<TeamMessage[]>('transcript');
 /** The patch id guarding automatic resumes (see `patched` in the Temporal docs on versioning). */
 export const AUTO_RESUME_PATCH = 'auto-resume-on-failure';
 
+/** The patch id guarding the record a cancelled run leaves of where it stopped. */
+export const RECORD_STOP_PATCH = 'record-where-cancelled';
+
+/** Where a cancelled run stopped, as its memo (`stoppedAt`) records it. */
+export interface StopRecord {
+  /** Steps completed: checkpoint @<step> is the last one, from which `resume` continues. */
+  step: number;
+  round: number;
+  reason: 'cancelled';
+}
+
 /** One automatic resume, as the run's memo lists it. */
 export interface AutoResumeRecord {
+  /** The step that failed (its number, from 1). */
   step: number;
   agent: string;
   round: number;
@@ -63,9 +76,9 @@ function canClear(err: unknown): boolean {
 }
 
 function failureMessage(err: unknown): string {
-  let leaf = err as Error;
-  while (leaf.cause instanceof Error) leaf = leaf.cause;
-  return leaf.message.replace(/\s+/g, ' ').slice(0, 160);
+  let leaf = err;
+  while (leaf instanceof Error && leaf.cause instanceof Error) leaf = leaf.cause;
+  return (leaf instanceof Error ? leaf.message : String(leaf)).replace(/\s+/g, ' ').slice(0, 160);
 }
 
 export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
@@ -92,39 +105,59 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     },
   });
 
-  const { autoResume } = state.settings;
-  const autoResumes: AutoResumeRecord[] = [];
-  for (let action = nextAction(state); action; action = nextAction(state)) {
-    setCurrentDetails(
-      `**Round ${action.round}/${state.settings.maxRounds}** · stalls ${state.stallCount}/${state.settings.maxStalls} · ` +
-        `next: ${stepSummary(action)}`,
-    );
-    let result: StepResult | undefined;
-    for (let resumes = 0; !result; resumes++) {
-      try {
-        result = await callAgent.executeWithOptions({ summary: stepSummary(action) }, [requestFor(state, action)]);
-      } catch (err) {
-        // Runs recorded before auto-resume existed fail here as they did (the patch marker is absent).
-        if (!autoResume.enabled || resumes >= autoResume.maxAttempts || !canClear(err) || !patched(AUTO_RESUME_PATCH)) {
-          throw err;
+  try {
+    const { autoResume } = state.settings;
+    const autoResumes: AutoResumeRecord[] = [];
+    for (let action = nextAction(state); action; action = nextAction(state)) {
+      const request = requestFor(state, action);
+      setCurrentDetails(
+        `**Round ${action.round}/${state.settings.maxRounds}** · stalls ${state.stallCount}/${state.settings.maxStalls} · ` +
+          `next: ${stepSummary(request)}`,
+      );
+      let result: StepResult | undefined;
+      for (let resumes = 0; !result; resumes++) {
+        try {
+          result = await callAgent.executeWithOptions({ summary: stepSummary(request) }, [request]);
+        } catch (err) {
+          // Runs recorded before auto-resume existed fail here as they did (the patch marker is absent).
+          if (
+            !autoResume.enabled ||
+            resumes >= autoResume.maxAttempts ||
+            !canClear(err) ||
+            !patched(AUTO_RESUME_PATCH)
+          ) {
+            throw err;
+          }
+          const delayMs = Math.min(autoResume.initialDelayMs * 2 ** resumes, autoResume.maxDelayMs);
+          const cause = failureMessage(err);
+          const note = `auto-resume ${resumes + 1}/${autoResume.maxAttempts} · step ${request.stepIndex + 1} · ${action.agent} · round ${action.round} · in ${delayMs} ms after: ${cause}`;
+          autoResumes.push({
+            step: request.stepIndex + 1,
+            agent: action.agent,
+            round: action.round,
+            attempt: resumes + 1,
+            delayMs,
+            cause,
+          });
+          upsertMemo({ autoResumes });
+          setCurrentDetails(`**Waiting to resume** · ${note}`);
+          await sleep(delayMs, { summary: note.slice(0, 200) });
         }
-        const delayMs = Math.min(autoResume.initialDelayMs * 2 ** resumes, autoResume.maxDelayMs);
-        const cause = failureMessage(err);
-        const note = `auto-resume ${resumes + 1}/${autoResume.maxAttempts} · ${action.agent} · round ${action.round} · in ${delayMs} ms after: ${cause}`;
-        autoResumes.push({
-          step: state.steps,
-          agent: action.agent,
-          round: action.round,
-          attempt: resumes + 1,
-          delayMs,
-          cause,
-        });
-        upsertMemo({ autoResumes });
-        setCurrentDetails(`**Waiting to resume** · ${note}`);
-        await sleep(delayMs, { summary: note.slice(0, 200) });
       }
+      state = reduce(state, result);
     }
-    state = reduce(state, result);
+  } catch (err) {
+    // A cancel request (`agent-team cancel`, `temporal workflow cancel`, the Web UI): say where the run stopped,
+    // so its last checkpoint is found at a glance; the run then ends CANCELED. Runs recorded before this
+    // existed replay as they ran (the patch marker is absent).
+    if (isCancellation(err) && patched(RECORD_STOP_PATCH)) {
+      const stoppedAt: StopRecord = { step: state.steps, round: state.round, reason: 'cancelled' };
+      upsertMemo({ stoppedAt });
+      setCurrentDetails(
+        `**Cancelled** after step ${state.steps}: resume from its last checkpoint (@${state.steps}) with \`agent-team resume\``,
+      );
+    }
+    throw err;
   }
   setCurrentDetails(
     `Done after ${state.round} rounds, ${state.steps} steps${state.cutShort ? ' (cut short by max_rounds)' : ''}`,

@@ -16,6 +16,7 @@ import {
   type TeamResult,
   type TeamSettings,
   type ProgressLedger,
+  type TeamDefinition,
   type TokenUsage,
 } from './types';
 
@@ -95,8 +96,36 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
       initialDelayMs: positiveInt(autoResume.initialDelayMs, 'autoResume.initialDelayMs', 1),
       maxDelayMs: positiveInt(autoResume.maxDelayMs, 'autoResume.maxDelayMs', 1),
     },
+    team: input.team === undefined ? null : checkTeam(input.team),
   };
   return { task, settings };
+}
+
+/** The orchestrator: every team has one; it plans, judges progress and writes the final answer. */
+export const ORCHESTRATOR = 'orchestrator';
+
+function checkTeam(team: TeamDefinition): TeamDefinition {
+  if (team === null || typeof team !== 'object' || !Array.isArray(team.agents)) {
+    throw new InvalidTeamInput('team must be an object like {"agents": [...], "temperature": 0}');
+  }
+  const names = new Set<string>();
+  team.agents.forEach((a, i) => {
+    for (const field of ['name', 'description', 'model', 'prompt'] as const) {
+      if (!a || typeof a[field] !== 'string' || !a[field]) {
+        throw new InvalidTeamInput(`team.agents[${i}].${field} must be a non-empty string`);
+      }
+    }
+    if (names.has(a.name)) throw new InvalidTeamInput(`team.agents: "${a.name}" appears twice`);
+    names.add(a.name);
+  });
+  if (!names.has(ORCHESTRATOR)) throw new InvalidTeamInput(`team.agents: the team needs an "${ORCHESTRATOR}"`);
+  if (names.size < 2) throw new InvalidTeamInput('team.agents: the team needs a member besides the orchestrator');
+  if (typeof team.temperature !== 'number' || !(team.temperature >= 0 && team.temperature <= 2)) {
+    throw new InvalidTeamInput(
+      `team.temperature must be a number from 0 to 2, got ${JSON.stringify(team.temperature)}`,
+    );
+  }
+  return team;
 }
 
 const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final'];
@@ -127,7 +156,7 @@ export function initialState(input: TeamInput): TeamState {
     try {
       state = reduce(state, step);
     } catch (err) {
-      throw new InvalidTeamInput(`restore.steps[${i}]: ${(err as Error).message}`);
+      throw new InvalidTeamInput(`restore.steps[${i}]: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
   return state;
@@ -186,7 +215,17 @@ export function nextAction(state: TeamState): NextAction | null {
  * quadratically with the conversation.
  */
 export function requestFor(state: TeamState, action: NextAction): StepRequest {
-  return { ...action, stepIndex: state.steps, task: state.task, plan: state.plan };
+  const request: StepRequest = { ...action, stepIndex: state.steps, task: state.task, plan: state.plan };
+  const team = state.settings.team;
+  if (!team) return request;
+  const speaker = team.agents.find((a) => a.name === action.agent);
+  if (speaker) request.speaker = { model: speaker.model, prompt: speaker.prompt, temperature: team.temperature };
+  if (action.kind === 'plan' || action.kind === 'ledger') {
+    request.members = team.agents
+      .filter((a) => a.name !== ORCHESTRATOR)
+      .map((a) => ({ name: a.name, description: a.description }));
+  }
+  return request;
 }
 
 /** The conversation the agents see: the plans and the members' answers (not the ledgers). */
@@ -194,10 +233,10 @@ export function transcriptOf(state: TeamState): TeamMessage[] {
   return state.messages.filter((m) => inTranscript(m.kind));
 }
 
-/** The message a completed step adds to the conversation (`stepIndex`: the step's index in the run). */
+/** The message a completed step adds to the conversation (`stepIndex`: the step's 0-based index in the run). */
 export function messageOf(stepIndex: number, step: StepResult): TeamMessage {
   return {
-    step: stepIndex,
+    step: stepIndex + 1,
     kind: step.kind,
     agent: step.agent,
     round: step.round,
@@ -261,17 +300,17 @@ export function resultOf(state: TeamState): TeamResult {
   };
 }
 
-/** A one-line summary of a step, for the Temporal Web UI's timeline and the CLI. */
-export function stepSummary(action: Pick<NextAction, 'kind' | 'agent' | 'round' | 'instruction' | 'replan'>): string {
-  const what =
-    action.kind === 'plan'
-      ? action.replan
-        ? 'replan'
-        : 'plan'
-      : action.kind === 'ledger'
-        ? 'progress ledger'
-        : action.kind === 'final'
-          ? 'final answer'
-          : (action.instruction ?? '').replace(/\s+/g, ' ').slice(0, 60);
-  return `${action.agent} · round ${action.round} · ${what}`;
+/** The name of a step's kind, as every command and the Web UI print it (a replan is a `plan` step). */
+export const kindLabel = (s: { kind: StepKind; replan?: boolean }): string =>
+  s.kind === 'plan' && s.replan ? 'replan' : s.kind;
+
+/**
+ * A one-line summary of a step, for the Temporal Web UI's timeline: `step 3 · researcher · round 1 · <instruction>`.
+ * Step numbers count from 1 (`stepIndex` + 1), as every command prints them; checkpoint N is the state after step N.
+ */
+export function stepSummary(
+  step: Pick<StepRequest, 'kind' | 'agent' | 'round' | 'instruction' | 'replan' | 'stepIndex'>,
+): string {
+  const what = step.kind === 'agent' ? (step.instruction ?? '').replace(/\s+/g, ' ').slice(0, 60) : kindLabel(step);
+  return `step ${step.stepIndex + 1} · ${step.agent} · round ${step.round} · ${what}`;
 }

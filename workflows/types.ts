@@ -3,6 +3,9 @@
  * Everything here is plain JSON: it travels through Temporal payloads and is what history records.
  */
 
+/** The workflow type name: what `temporal workflow start --type` and visibility queries name. */
+export const WORKFLOW_TYPE = 'agentTeamWorkflow';
+
 /** Tokens spent by one LLM call, or summed over many. */
 export interface TokenUsage {
   promptTokens: number;
@@ -36,12 +39,35 @@ export interface AutoResumeSettings {
   maxDelayMs: number;
 }
 
+/** One member of a team, as a run records it. */
+export interface AgentSpec {
+  name: string;
+  /** What the agent is good at: the orchestrator reads it to pick the next speaker. */
+  description: string;
+  model: string;
+  /** Its system prompt. */
+  prompt: string;
+}
+
+/**
+ * Who the team is: recorded in the run's input, so whichever worker executes a step uses this run's agents,
+ * models and prompts, and a reset or a restore keeps them.
+ */
+export interface TeamDefinition {
+  /** The members; one of them is the orchestrator. */
+  agents: AgentSpec[];
+  /** Sampling temperature of every call. */
+  temperature: number;
+}
+
 /** The resolved limits of one run. Recorded in the run's input, so every checkpoint knows them. */
 export interface TeamSettings {
   maxRounds: number;
   maxStalls: number;
   llm: LlmCallSettings;
   autoResume: AutoResumeSettings;
+  /** The run's team; null for a run started without one (the worker's configured team serves it). */
+  team: TeamDefinition | null;
 }
 
 /**
@@ -56,6 +82,8 @@ export interface TeamInput {
   maxStalls?: number;
   llm?: Partial<LlmCallSettings>;
   autoResume?: Partial<AutoResumeSettings>;
+  /** The team (`agent-team run` always records it); without it, the worker's configured team serves the run. */
+  team?: TeamDefinition;
   /**
    * Start from a checkpoint of another run instead of from scratch (`checkpoints import --restore`): its
    * steps are folded into the initial state with the same reducer, so they are not executed (or paid) again.
@@ -74,8 +102,12 @@ export interface RestoreSeed {
   steps: StepResult[];
 }
 
-/** The built-in defaults: the same numbers as the shipped config/workflow.yaml. */
-export const DEFAULT_SETTINGS: TeamSettings = {
+/**
+ * The workflow's defaults for fields an input leaves out (`temporal workflow start --input '{"task":"…"}'`).
+ * They must equal the configuration schema's defaults (src/config/schema.ts), which a unit test checks; the
+ * workflow cannot import the schema (it runs in Temporal's deterministic sandbox).
+ */
+export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team'> = {
   maxRounds: 10,
   maxStalls: 3,
   llm: {
@@ -127,7 +159,7 @@ export type StepKind = 'plan' | 'ledger' | 'agent' | 'final';
 
 /** One entry of the team's conversation, as kept in the state. */
 export interface TeamMessage {
-  /** Index of the step that produced it (0-based, in execution order). */
+  /** The number of the step that produced it (1 = the first step, the plan), as every command prints it. */
   step: number;
   kind: StepKind;
   agent: string;
@@ -158,6 +190,17 @@ export interface StepRequest {
   replan?: boolean;
   /** `final` steps: true when max_rounds cut the run short. */
   cutShort?: boolean;
+  /** The speaking agent, from the run's team (absent for runs without one: the worker's team serves them). */
+  speaker?: SpeakerSpec;
+  /** `plan` and `ledger` steps of runs with a team: the members the orchestrator may direct. */
+  members?: { name: string; description: string }[];
+}
+
+/** What a step needs to know of its speaker. */
+export interface SpeakerSpec {
+  model: string;
+  prompt: string;
+  temperature: number;
 }
 
 /** What one agent step returns; history records it, and the state is folded from these. */

@@ -4,25 +4,34 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type AgentTeamConfig } from '../config';
-import { UsageError } from '../errors';
-import { checkpointTable, outcomeLine, stepLine } from './format';
-import type * as AppModule from '../app';
-import type * as CheckpointsModule from '../checkpoints';
-import type * as ConnectionModule from '../temporal/connection';
-import type * as ReplayModule from '../replay';
+import { RUN_STATUSES, WORKFLOW_TYPE, type RunStatus } from '../shared/constants';
+import { AgentTeamError, DetachedError, InterruptedError, UsageError, errorMessage } from '../shared/errors';
+import { cliCommand } from '../shared/invocation';
+import type * as AppModule from '../client/app';
+import type * as EnvironmentModule from '../config/environment';
+import type * as OutcomeModule from '../client/outcome';
+import type * as ArchiveModule from '../checkpoints/archive';
+import type * as PruneModule from '../checkpoints/prune';
+import type * as ReplayModule from '../history/replay';
 import type * as DevServerModule from '../temporal/dev-server';
-import type * as OfflineLlmModule from '../offline-llm/server';
+import type * as ConnectionModule from '../temporal/connection';
+import type * as OfflineLlmModule from '../llm/offline-server';
+import { checkpointTable, outcomeLine, stepLine } from '../render/text';
+
+export { RUN_STATUSES, type RunStatus } from '../shared/constants';
 
 // The Temporal SDK and the openai client take ~1 s to load: commands require them when they run, so that
 // --help and usage errors answer at once. Plain require (not import()) behaves the same under tsx, jest and
 // the compiled dist/.
 /* eslint-disable @typescript-eslint/no-require-imports */
-export const loadApp = async (): Promise<typeof AppModule> => require('../app');
+export const loadApp = async (): Promise<typeof AppModule> => require('../client/app');
+export const loadEnvironment = async (): Promise<typeof EnvironmentModule> => require('../config/environment');
+export const loadArchive = async (): Promise<typeof ArchiveModule> => require('../checkpoints/archive');
+export const loadPrune = async (): Promise<typeof PruneModule> => require('../checkpoints/prune');
+export const loadReplay = async (): Promise<typeof ReplayModule> => require('../history/replay');
 export const loadDevServer = async (): Promise<typeof DevServerModule> => require('../temporal/dev-server');
-export const loadCheckpoints = async (): Promise<typeof CheckpointsModule> => require('../checkpoints');
-export const loadReplay = async (): Promise<typeof ReplayModule> => require('../replay');
 export const loadConnection = async (): Promise<typeof ConnectionModule> => require('../temporal/connection');
-export const loadOfflineLlm = async (): Promise<typeof OfflineLlmModule> => require('../offline-llm/server');
+export const loadOfflineLlm = async (): Promise<typeof OfflineLlmModule> => require('../llm/offline-server');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
@@ -42,6 +51,11 @@ export interface CommonOptions {
   json?: boolean;
 }
 
+export interface RunOptions extends CommonOptions {
+  offline?: boolean;
+  worker: boolean;
+}
+
 export const configOption = (): Option =>
   new Option('-c, --config <path>', 'configuration file (default: $AGENT_TEAM_CONFIG, else ./config/workflow.yaml)');
 export const jsonOption = (): Option => new Option('--json', 'print one JSON object on stdout (for scripts)');
@@ -57,7 +71,10 @@ export function load(options: CommonOptions): AgentTeamConfig {
   return loadConfig(options.config);
 }
 
-/** Runs a command body, mapping errors to messages and exit codes. */
+/**
+ * Runs a command body, mapping errors to messages and exit codes (2: usage, nothing changed; 1: failed; 130:
+ * interrupted by Ctrl-C, which detaches from a run and says how to continue it).
+ */
 export function action<A extends unknown[]>(
   body: (...args: A) => Promise<number | void>,
 ): (...args: A) => Promise<void> {
@@ -66,29 +83,62 @@ export function action<A extends unknown[]>(
       const code = await body(...args);
       process.exitCode = code ?? 0;
     } catch (e) {
-      const error = e as Error;
-      err(`agent-team: ${error instanceof UsageError ? '' : 'error: '}${error.message}`, 'ERROR');
-      if (process.env.AGENT_TEAM_DEBUG && error.stack) err(error.stack);
-      process.exitCode = error instanceof UsageError ? 2 : 1;
+      if (e instanceof DetachedError) {
+        err(detachedMessage(e));
+        process.exitCode = 130;
+        return;
+      }
+      if (e instanceof InterruptedError) {
+        err(`⏹ ${e.message}`);
+        process.exitCode = 130;
+        return;
+      }
+      // Ctrl-C at a prompt (the resume picker): leave quietly.
+      if (e instanceof Error && e.name === 'ExitPromptError') {
+        process.exitCode = 130;
+        return;
+      }
+      err(`agent-team: ${e instanceof UsageError ? '' : 'error: '}${errorMessage(e)}`, 'ERROR');
+      if (process.env.AGENT_TEAM_DEBUG && e instanceof Error && e.stack) err(e.stack);
+      process.exitCode = e instanceof AgentTeamError ? e.exitCode : 1;
     }
   };
 }
 
-export interface RunOptions extends CommonOptions {
-  offline?: boolean;
-  worker: boolean;
+/** What Ctrl-C during `run`, `resume` or `follow` prints: the run goes on, and the command that continues it. */
+export function detachedMessage(e: DetachedError): string {
+  const cli = cliCommand();
+  const ownQueue = e.taskQueue !== null && e.taskQueue.endsWith(`/${e.workflowId}`);
+  return (
+    `⏸ Detached from ${e.workflowId} (run ${e.runId}). The run goes on durably in Temporal: no completed step is lost ` +
+    'or paid again.\n' +
+    (ownQueue
+      ? `  No worker executes its steps now. Continue it (a worker for it, and its steps as they complete):\n    ${cli} follow ${e.workflowId}`
+      : `  The workers of task queue "${e.taskQueue ?? '?'}" go on with it. Watch it again with:\n    ${cli} follow ${e.workflowId}`) +
+    `\n  Or stop it: ${cli} cancel ${e.workflowId}`
+  );
 }
 
-export const RUN_STATUSES = [
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELED',
-  'TERMINATED',
-  'TIMED_OUT',
-  'CONTINUED_AS_NEW',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+/**
+ * Runs `body` with a signal that the first Ctrl-C aborts: the command detaches from its run (a step in flight
+ * finishes, within worker.shutdown_grace_ms) and exits 130; a second Ctrl-C leaves at once.
+ */
+export async function detachable<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const now = (): void => process.exit(130);
+  const first = (): void => {
+    err('\n⏸ Ctrl-C: detaching; a step in flight is let finish so it is not paid twice (Ctrl-C again to leave now)');
+    process.once('SIGINT', now);
+    controller.abort();
+  };
+  process.once('SIGINT', first);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.removeListener('SIGINT', first);
+    process.removeListener('SIGINT', now);
+  }
+}
 
 export function parseStatuses(value: string): RunStatus[] {
   return value.split(',').map((raw) => {
@@ -106,33 +156,47 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-export async function openApp(options: CommonOptions): Promise<AppModule.AgentTeamApp> {
-  const config = load(options);
+/**
+ * Opens the client module (the embedded server starts if needed), runs `body`, and closes it. A command that
+ * read the configuration already passes it, so it is read once.
+ */
+export async function withApp<T>(
+  options: CommonOptions | AgentTeamConfig,
+  body: (app: AppModule.AgentTeamApp) => Promise<T>,
+): Promise<T> {
+  const config = 'storageDir' in options ? options : load(options);
   const { AgentTeamApp } = await loadApp();
-  return AgentTeamApp.open(config, { log: err });
+  const app = await AgentTeamApp.open(config, { log: err });
+  try {
+    return await body(app);
+  } finally {
+    await app.close();
+  }
 }
 
-/** What `run` and `resume` show while a run executes. */
+/** What `run`, `resume` and `follow` show while a run executes. */
 export function progress(
   app: AppModule.AgentTeamApp,
-): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep' | 'onAutoResume'> {
+): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting'> {
   return {
-    onStarted: (workflowId, runId) => {
+    onStarted: (workflowId, runId, taskQueue) => {
       err(
-        `▶ agentTeamWorkflow ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}`,
+        `▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}, ` +
+          `task queue ${taskQueue}`,
       );
       const ui = app.webUiUrl(workflowId, runId);
       if (ui) err(`  Web UI: ${ui}`);
     },
-    onStep: (step, reused) => err(stepLine(step) + (reused ? '  (reused from the checkpoint)' : '')),
+    onHosting: (taskQueue, why) => err(`  A worker here serves task queue "${taskQueue}": ${why}`),
+    onStep: (step, reused) => err(stepLine(step.result) + (reused ? '  (reused from the checkpoint)' : '')),
     onAutoResume: (note) => err(`  ↻ ${note}`),
   };
 }
 
 /** The closing report on stderr, and the answer (or JSON) on stdout. Returns the exit code. */
-export function report(outcome: AppModule.RunOutcome, asJson: boolean | undefined): number {
+export function report(outcome: OutcomeModule.RunOutcome, asJson: boolean | undefined): number {
   if (outcome.checkpoints.length > 0)
-    err(checkpointTable([...outcome.checkpoints].reverse(), 'Checkpoints of this run'));
+    err(checkpointTable([...outcome.checkpoints].reverse(), { title: 'Checkpoints of this run' }));
   err(outcomeLine(outcome));
   if (asJson) json(outcome);
   else if (outcome.result) out(outcome.result.answer);
@@ -143,6 +207,22 @@ export const executeOptions = (options: RunOptions): AppModule.ExecuteOptions =>
   worker: options.worker,
   ...(options.offline ? { offline: true } : {}),
 });
+
+/**
+ * Checks the configuration and the environment a run will use (OPENAI_*, OFFLINE_LLM_*, encryption keys, log
+ * settings) before anything starts or connects: a bad value is a usage error (exit 2).
+ */
+export async function preflight(
+  options: CommonOptions & { offline?: boolean; worker?: boolean },
+): Promise<AgentTeamConfig> {
+  const config = load(options);
+  const { checkEnvironment } = await loadEnvironment();
+  checkEnvironment(process.env, {
+    offline: options.offline ?? false,
+    ...(options.worker === false ? { llm: false } : {}),
+  });
+  return config;
+}
 
 /** `--port <port>`, validated as 0-65535. */
 export const portOption = (fallback: number): Option =>
@@ -161,3 +241,20 @@ export const untilStopped = (): Promise<void> =>
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+
+/** Writes `text` to `path` whole or not at all (a temporary file renamed into place). */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const { renameSync, writeFileSync, unlinkSync } = await import('node:fs');
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was written
+    }
+    throw new UsageError(`cannot write ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+}

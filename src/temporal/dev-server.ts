@@ -4,11 +4,12 @@
  * commands (list, resume) see the same history; a server already listening on the port is reused.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cliCommand } from '../shared/invocation';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { DevServerError } from '../errors';
+import { DevServerError } from '../shared/errors';
 import { findTemporalCli } from './cli-binary';
 
 export interface DevServerOptions {
@@ -177,7 +178,7 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     if (record && record.address === address && alive(record.pid) && record.tuning !== DEV_SERVER_TUNING) {
       log(
         `The embedded server at ${address} (pid ${record.pid}) was started by an earlier version, without the ` +
-          'settings that make each step faster (docs/benchmarks.md). Restart it with `agent-team server stop` ' +
+          `settings that make each step faster (docs/benchmarks.md). Restart it with \`${cliCommand()} server stop\` ` +
           'when no run is in progress; ' +
           (record.dbPath
             ? `its history stays in ${record.dbPath}.`

@@ -4,7 +4,7 @@
  * made with the Temporal CLI itself.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import { summarize } from '../../src/app';
+import { summarize } from '../../src/client/outcome';
 import {
   CheckpointStore,
   InvalidCheckpointError,
@@ -12,9 +12,9 @@ import {
   decodeCheckpointId,
   encodeCheckpointId,
   type Checkpoint,
-} from '../../src/checkpoints';
-import { followRun } from '../../src/history';
-import { parseFaults } from '../../src/offline-llm/server';
+} from '../../src';
+import { followRun } from '../../src/history/reader';
+import { parseFaults } from '../../src/llm/offline-server';
 import { stateQuery } from '../../workflows';
 import type { TeamResult } from '../../workflows/types';
 import { temporal } from '../cli-helpers';
@@ -64,7 +64,7 @@ describe('checkpoints', () => {
         const loaded = await store.load(c.checkpointId);
         expect(loaded.state.steps).toBe(c.step);
         expect(loaded.state.usage.llmCalls).toBe(c.usage.llmCalls);
-        expect(loaded.state.messages.map((m) => m.step)).toEqual([...Array(c.step).keys()]);
+        expect(loaded.state.messages.map((m) => m.step)).toEqual([...Array(c.step).keys()].map((i) => i + 1));
       }
       const last = await store.load(newest(list).checkpointId);
       const live = await t.client.workflow.getHandle(workflowId).query(stateQuery);
@@ -95,10 +95,10 @@ describe('checkpoints', () => {
       expect(outcome.status).toBe('COMPLETED');
 
       const completedBefore = failedRequests.filter((r) => r.status === 200).map((r) => r.step);
-      expect(completedBefore).toEqual([0, 1, 2, 3]);
+      expect(completedBefore).toEqual([1, 2, 3, 4]);
       const sentAfter = fixed.requests();
       expect(sentAfter.every((r) => r.runId === runId)).toBe(true);
-      expect(sentAfter.map((r) => r.step)).toEqual([4, 5, 6, 7, 8]); // exactly the failed step, then the rest
+      expect(sentAfter.map((r) => r.step)).toEqual([5, 6, 7, 8, 9]); // exactly the failed step, then the rest
       // The final state equals a clean run's.
       expect(outcome.result).toEqual(clean.result);
       expect(outcome.usage.llmCalls).toBe(9);
@@ -124,7 +124,7 @@ describe('checkpoints', () => {
           .requests()
           .slice(before)
           .map((r) => r.step),
-      ).toEqual([2, 3, 4, 5, 6, 7, 8]);
+      ).toEqual([3, 4, 5, 6, 7, 8, 9]);
 
       const secondList = (await store.list({ workflowId })).filter((c) => c.runId === second.runId);
       const atStep6 = secondList.find((c) => c.step === 6)!;
@@ -136,7 +136,7 @@ describe('checkpoints', () => {
           .requests()
           .slice(mid)
           .map((r) => r.step),
-      ).toEqual([6, 7, 8]);
+      ).toEqual([7, 8, 9]);
 
       const all = await store.list({ workflowId });
       const runs = [...new Set(all.map((c) => c.runId))];
@@ -160,9 +160,13 @@ describe('checkpoints', () => {
       const [latest] = await store.list({ workflowId });
       const ref = decodeCheckpointId(latest!.checkpointId);
       const cases: [string, RegExp][] = [
-        ['not-a-checkpoint', /not a checkpoint id \(they start with "cp1_"/],
-        ['cp1_!!!', /garbled: it has characters a checkpoint id never has/],
-        [latest!.checkpointId.slice(0, 20), /garbled: it does not decode to a workflow, run and event/],
+        ['not-a-checkpoint', /not a checkpoint id: give the full id \(cp2_…\) or <workflowId>@<step>/],
+        ['cp2_!!!', /garbled: it has characters a checkpoint id never has/],
+        ['cp1_bm9wZQ', /an id of an earlier version, which carries no checksum/],
+        [latest!.checkpointId.slice(0, 20), /damaged: its checksum does not match/],
+        [`${workflowId}@99`, /has no checkpoint after step 99/],
+        [`${workflowId}@1~ffffffff`, /no run of ".*" starts with "ffffffff"/],
+        ['no-such-workflow@1', /no workflow "no-such-workflow" in namespace "default"/],
         [
           encodeCheckpointId({ ...ref, namespace: 'elsewhere' }),
           /belongs to namespace "elsewhere", but this client is connected to "default"/,

@@ -8,12 +8,12 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { RunOutcome } from '../../src/app';
+import type { RunOutcome } from '../../src';
 import { buildProgram } from '../../src/cli/main';
 import { freePort } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, collect, spawnCli, temporal, waitForOutput, writeConfig } from '../cli-helpers';
-import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src/checkpoints';
-import { parseFaults } from '../../src/offline-llm/server';
+import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src';
+import { parseFaults } from '../../src/llm/offline-server';
 import { FAST_LLM, startTestTeam, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -57,7 +57,7 @@ describe('agent-team run against a configured cluster', () => {
     expect(new Set(outcome.steps.map((s) => s.agent))).toEqual(
       new Set(['orchestrator', 'researcher', 'coder', 'analyst']),
     );
-    expect(outcome.steps.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(outcome.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(outcome.usage.totalTokens).toBe(outcome.usage.promptTokens + outcome.usage.completionTokens);
     expect(outcome.usage.totalTokens).toBeGreaterThan(0);
     expect(outcome.usage.llmCalls).toBe(9);
@@ -305,7 +305,7 @@ describe('checkpoints from the CLI', () => {
     const outcome = JSON.parse(failed.stdout) as RunOutcome;
     expect(outcome.checkpoints.map((c) => c.step)).toEqual([0, 1, 2, 3, 4]);
     expect(failed.stderr).toContain('Checkpoints of this run:');
-    for (const c of outcome.checkpoints) expect(failed.stderr).toContain(c.checkpointId);
+    for (const c of outcome.checkpoints) expect(failed.stderr).toContain(c.shortId);
     const last = outcome.checkpoints[outcome.checkpoints.length - 1]!;
 
     const listed = await cli(
@@ -360,8 +360,8 @@ describe('checkpoints from the CLI', () => {
       entries.filter((e) => e.runId === outcome.runId && e.status === 200).map((e) => e.step),
     );
     const sentByResumedRun = entries.filter((e) => e.runId === r.runId).map((e) => e.step);
-    expect([...completedByFailedRun]).toEqual([0, 1, 2, 3]);
-    expect(sentByResumedRun).toEqual([4, 5, 6, 7, 8]);
+    expect([...completedByFailedRun]).toEqual([1, 2, 3, 4]);
+    expect(sentByResumedRun).toEqual([5, 6, 7, 8, 9]);
   });
 
   it('resume without an id and without a terminal says how to choose (exit 2)', async () => {
@@ -375,11 +375,12 @@ describe('checkpoints from the CLI', () => {
   it('a garbled checkpoint id is a usage error before any connection (exit 2)', async () => {
     for (const args of [
       ['resume', 'cp1_!!'],
+      ['resume', 'cp2_!!'],
       ['checkpoints', 'show', 'nope'],
       ['run', '--resume', 'cp1_Zm9v'],
     ]) {
       const { code, stderr } = await cli(args, cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
-      expect(stderr).toMatch(/checkpoint ".*": (not a checkpoint id|garbled)/);
+      expect(stderr).toMatch(/checkpoint ".*": (not a checkpoint id|garbled|an id of an earlier version)/);
       expect(code).toBe(2);
     }
   });
@@ -431,6 +432,21 @@ describe('checkpoint ids that cannot be used (exit 2, nothing changed)', () => {
   });
 });
 
+/** `agent-team resume -w <workflowId>` as a shell command (for `script`, which gives it a pseudo-terminal). */
+const pickerCommand = (workflowId: string, config: string): string =>
+  [
+    process.execPath,
+    '--require',
+    'tsx/cjs',
+    join(__dirname, '../../src/cli/main.ts'),
+    'resume',
+    '-w',
+    workflowId,
+    '--offline',
+    '--config',
+    config,
+  ].join(' ');
+
 describe('the resume picker, on a real terminal', () => {
   it('offers the failed run, then its checkpoints newest first, and resumes the one chosen', async () => {
     const config = queueConfig(uniqueId('tq'));
@@ -440,31 +456,32 @@ describe('the resume picker, on a real terminal', () => {
     });
     expect(failed.code).toBe(1);
 
+    // Ctrl-C at the first question leaves quietly (exit 130), changing nothing.
+    const quit = spawn('script', ['-qfec', pickerCommand(workflowId, config), '/dev/null'], {
+      env: cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const quitting = collect(quit);
+    await waitForOutput(quit, /Resume which run\?/);
+    quit.stdin!.write('\x03');
+    const left = await quitting;
+    expect(left.code).toBe(130);
+    expect(left.stdout).not.toMatch(/error|ExitPromptError/i);
+
     // `script` runs the CLI on a pseudo-terminal; Enter picks the highlighted (first) choice each time.
-    const command = [
-      process.execPath,
-      '--require',
-      'tsx/cjs',
-      join(__dirname, '../../src/cli/main.ts'),
-      'resume',
-      '-w',
-      workflowId,
-      '--offline',
-      '--config',
-      config,
-    ].join(' ');
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    const child = spawn('script', ['-qfec', pickerCommand(workflowId, config), '/dev/null'], {
       env: cleanEnv({ TEMPORAL_ADDRESS: testAddress() }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const done = collect(child);
     await waitForOutput(child, /Resume which run\? \(failed, not resumed since\)/);
     child.stdin!.write('\r');
-    await waitForOutput(child, /From which checkpoint\?[\s\S]*step 4 {2}orchestrator ledger {2}round 2/);
+    await waitForOutput(child, /From which checkpoint\?[\s\S]*@4 {2}after orchestrator ledger {2}round 2/);
     child.stdin!.write('\r');
     const { code, stdout } = await done;
     const screen = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-    expect(screen).toContain(`${workflowId}  run `);
+    // The run is offered with its status, its steps and its task.
+    expect(screen).toContain(`${workflowId} · failed · 4 steps · ${TASK}`);
     expect(screen).toContain(`Resuming ${workflowId} from step 4 (after orchestrator, round 2): 4 steps reused`);
     expect(screen).toContain('✔ COMPLETED: 9 steps');
     expect(code).toBe(0);

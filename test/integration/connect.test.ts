@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunOutcome } from '../../src/app';
+import type { RunOutcome } from '../../src';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
 import { ownServer, uniqueId } from '../helpers';

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunOutcome } from '../../src/app';
-import { startCodecServer, type CodecServer } from '../../src/codec-server';
-import { encryptionKeysFromEnv } from '../../src/codec';
-import { parseFaults, startOfflineLlm } from '../../src/offline-llm/server';
+import type { RunOutcome } from '../../src';
+import { startCodecServer, type CodecServer } from '../../src/temporal/codec-server';
+import { encryptionKeysFromEnv } from '../../src/temporal/codec';
+import { parseFaults, startOfflineLlm } from '../../src/llm/offline-server';
 import { cleanEnv, cli, temporal, temporalJson, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
 

@@ -3,7 +3,7 @@
  * run(input, { checkpointId }), on the real server.
  */
 import OpenAI from 'openai';
-import { ConfigError } from '../../src/errors';
+import { ConfigError } from '../../src/shared/errors';
 import {
   ClusterCheckpointStorage,
   FileCheckpointStorage,
@@ -14,7 +14,7 @@ import {
   orchestrator,
   researcher,
 } from '../../src';
-import { parseFaults, startOfflineLlm, type OfflineLlmServer } from '../../src/offline-llm/server';
+import { parseFaults, startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
 import { freePort, portOpen, stopDevServer } from '../../src/temporal/dev-server';
 import { quietRuntime, testAddress, uniqueId } from '../helpers';
 

@@ -4,12 +4,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src/app';
+import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src';
 import { parseConfig } from '../../src/config';
-import type { ReplayReport } from '../../src/replay';
-import type { ExportFile } from '../../src/archive';
+import type { ReplayReport } from '../../src/history/replay';
+import type { ExportFile } from '../../src/checkpoints/archive';
 import type { DevServer } from '../../src/temporal/dev-server';
-import { readOfflineLlmLog } from '../../src/offline-llm/server';
+import { readOfflineLlmLog } from '../../src/llm/offline-server';
+import { cliCommand } from '../../src/shared/invocation';
 import { cleanEnv, cli, temporal, temporalJson, writeConfig } from '../cli-helpers';
 import { ownServer, testAddress, uniqueId } from '../helpers';
 
@@ -84,13 +85,13 @@ describe('checkpoints export / import', () => {
     const outcome = JSON.parse(res.stdout) as RestoreOutcome;
     expect(outcome).toMatchObject({ workflowId, status: 'COMPLETED', reusedSteps: 4, executedSteps: 5 });
     expect(outcome.restoredFrom.checkpointId).toBe(failed.checkpoints.at(-1)!.checkpointId);
-    // The model saw steps 4-8 only: the plan, the first two ledgers and the researcher are not paid again.
+    // The model saw steps 5-9 only: the plan, the first two ledgers and the researcher are not paid again.
     expect(requestsIn(log).map((r) => [r.step, r.agent])).toEqual([
-      [4, 'coder'],
-      [5, 'orchestrator'],
-      [6, 'analyst'],
-      [7, 'orchestrator'],
+      [5, 'coder'],
+      [6, 'orchestrator'],
+      [7, 'analyst'],
       [8, 'orchestrator'],
+      [9, 'orchestrator'],
     ]);
     expect(outcome.checkpoints[0]).toMatchObject({
       step: 4,
@@ -148,8 +149,8 @@ describe('checkpoints export / import', () => {
   });
 
   it('an unknown checkpoint id is refused naming what the export holds', async () => {
-    const res = await cli(['checkpoints', 'import', exported, '--restore', 'cp1_bm9wZQ'], cleanEnv());
-    expect(res.stderr).toContain('checkpoint "cp1_bm9wZQ" is not in this export; it holds 5 checkpoints');
+    const res = await cli(['checkpoints', 'import', exported, '--restore', `${failed.workflowId}@9`], cleanEnv());
+    expect(res.stderr).toContain(`checkpoint "${failed.workflowId}@9" is not in this export; it holds 5 checkpoints`);
     expect(res.code).toBe(2);
   });
 });
@@ -290,7 +291,7 @@ describe('resume checks that the workflow code replays the history it keeps', ()
       new IncompatibleCodeError(
         `the workflow code does not replay the history this resume would keep (step 4 of ${outcome.workflowId}: ` +
           'it diverges at event 5, ActivityTaskScheduled); the new run would fail on its first workflow task. ' +
-          'Nothing was changed. Run code compatible with this run (see `agent-team replay`, and versioning with ' +
+          `Nothing was changed. Run code compatible with this run (see \`${cliCommand()} replay\`, and versioning with ` +
           'patched() in docs/design-decisions.md), or pass --force to reset anyway',
       ),
     );

@@ -2,7 +2,7 @@
  * Observability: a worker's logs as JSON lines (AGENT_TEAM_LOG_FORMAT=json) carrying workflow id, run id,
  * agent and round; the SDK's metrics for Prometheus at AGENT_TEAM_METRICS_ADDRESS.
  */
-import type { RunOutcome } from '../../src/app';
+import type { RunOutcome } from '../../src';
 import { freePort } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
@@ -40,7 +40,7 @@ it('JSON logs with workflow, run, agent and round; Prometheus metrics', async ()
       agent: 'orchestrator',
       round: 0,
       kind: 'plan',
-      step: 0,
+      step: 1,
       activityType: 'callAgent',
     });
     expect(new Set(steps.map((s) => s.agent))).toEqual(new Set(['orchestrator', 'researcher', 'coder', 'analyst']));

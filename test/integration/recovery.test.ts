@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { OfflineLlmLogEntry } from '../../src/offline-llm/server';
+import type { OfflineLlmLogEntry } from '../../src/llm/offline-server';
 import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
 import type { TeamResult } from '../../workflows/types';
 import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
@@ -85,8 +85,8 @@ async function client(address: string): Promise<Client> {
 describe('crashes lose nothing', () => {
   // The step's first attempt hangs (the model logs it on arrival), so the worker surely dies mid-step.
   it.each([
-    [2, 'researcher:1:hang'],
-    [5, 'orchestrator:4:hang'],
+    [3, 'researcher:1:hang'],
+    [6, 'orchestrator:4:hang'],
   ])(
     'a worker SIGKILLed during step %i: a new worker finishes, re-sending exactly that step',
     async (killAt, fault) => {
@@ -113,7 +113,7 @@ describe('crashes lose nothing', () => {
       expect(result.steps).toBe(9);
 
       const sends = sendsPerStep(model.log(), runId);
-      expect(Object.keys(sends).map(Number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(Object.keys(sends).map(Number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       const twice = Object.entries(sends)
         .filter(([, n]) => n > 1)
         .map(([step]) => Number(step));
@@ -124,7 +124,7 @@ describe('crashes lose nothing', () => {
     },
   );
 
-  it("the `run` command's own process SIGKILLed mid-run: `agent-team worker` finishes the run", async () => {
+  it("the `run` command's own process SIGKILLed mid-run: a worker on the run's own task queue finishes it", async () => {
     const model = await startModel({ OFFLINE_LLM_LATENCY_MS: '400' });
     const taskQueue = uniqueId('run-kill');
     const config = writeConfig(
@@ -136,13 +136,14 @@ describe('crashes lose nothing', () => {
     const run = own(spawnCli(['run', TASK, '--workflow-id', workflowId, '--config', config], env));
     await waitForOutput(run, /#2 /);
     run.kill('SIGKILL');
-    const worker = own(spawnCli(['worker', '--config', config], env));
+    // The run has a task queue of its own (`run` printed it): `agent-team worker --task-queue` serves it.
+    const worker = own(spawnCli(['worker', '--task-queue', `${taskQueue}/${workflowId}`, '--config', config], env));
     const c = await client(testAddress());
     const result = (await c.workflow.getHandle(workflowId).result()) as TeamResult;
     expect(result.steps).toBe(9);
     const runId = (await c.workflow.getHandle(workflowId).describe()).runId;
     const sends = sendsPerStep(model.log(), runId);
-    expect(Object.keys(sends).map(Number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Object.keys(sends).map(Number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(Object.values(sends).filter((n) => n > 1).length).toBeLessThanOrEqual(1); // at most the step in flight
     worker.kill('SIGINT');
     await collect(worker);
@@ -178,7 +179,7 @@ describe('crashes lose nothing', () => {
         args: [{ task: TASK, llm: RECOVERY_LLM }],
       });
       await until('step 3 to be answered', () =>
-        model.log().some((e) => e.runId === handle.firstExecutionRunId && e.step === 3),
+        model.log().some((e) => e.runId === handle.firstExecutionRunId && e.step === 4),
       );
       process.kill(server.pid!, 'SIGKILL');
       await c.connection.close().catch(() => undefined);
@@ -240,7 +241,7 @@ describe('concurrency', () => {
     expect(log.some((e) => e.status === 500)).toBe(true); // the random faults did happen
     for (const h of handles) {
       const ok = log.filter((e) => e.runId === h.firstExecutionRunId && e.status === 200);
-      expect(new Set(ok.map((e) => e.step))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 8]));
+      expect(new Set(ok.map((e) => e.step))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]));
       // A step is sent again only as a new attempt of a step whose answer was lost with the killed worker;
       // a step re-executed after it completed would be a second first attempt.
       const attempts = ok.map((e) => `${e.step}:${e.attempt}`);
@@ -286,12 +287,12 @@ describe('transient faults never need a human', () => {
     const { code, stdout, stderr } = await cli(['run', TASK, '--json', '--config', config], env);
     expect(code).toBe(0);
     expect(stderr).toMatch(
-      /↻ auto-resume 1\/3 · researcher · round 1 · in 100 ms after: researcher \(round 1\): the LLM endpoint answered HTTP 500/,
+      /↻ auto-resume 1\/3 · step 3 · researcher · round 1 · in 100 ms after: researcher \(round 1\): the LLM endpoint answered HTTP 500/,
     );
     const outcome = JSON.parse(stdout) as { status: string; autoResumes: string[] };
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.autoResumes).toHaveLength(1);
-    expect(outcome.autoResumes[0]).toMatch(/^auto-resume 1\/3 · researcher · round 1/);
+    expect(outcome.autoResumes[0]).toMatch(/^auto-resume 1\/3 · step 3 · researcher · round 1/);
   });
 
   it('an unreachable cluster address fails with a clear message instead of hanging (exit 1)', async () => {

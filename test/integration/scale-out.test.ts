@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { parseConfig, teamInputFor } from '../../src/config';
-import { readOfflineLlmLog, startOfflineLlm } from '../../src/offline-llm/server';
+import { readOfflineLlmLog, startOfflineLlm } from '../../src/llm/offline-server';
 import { cleanEnv, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
 import { join } from 'node:path';

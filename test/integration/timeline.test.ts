@@ -6,9 +6,9 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { RunOutcome } from '../../src/app';
-import type { AuditTrail } from '../../src/audit';
-import type { CheckpointDiff } from '../../src/checkpoints';
+import type { RunOutcome } from '../../src';
+import type { AuditTrail } from '../../src/history/audit';
+import type { CheckpointDiff } from '../../src/checkpoints/diff';
 import { cleanEnv, cli, writeConfig } from '../cli-helpers';
 import { CHROMIUM_ARGS, findChromium } from '../browser';
 import { testAddress, uniqueId } from '../helpers';
@@ -53,7 +53,7 @@ describe('history, timeline and diff of a reset chain', () => {
     expect(a.steps).toHaveLength(9);
     const researcher = a.steps[2]!;
     expect(researcher).toMatchObject({
-      index: 2,
+      step: 3,
       agent: 'researcher',
       kind: 'agent',
       attempts: 2,
@@ -69,7 +69,7 @@ describe('history, timeline and diff of a reset chain', () => {
       requestedBy: userInfo().username,
       reason: 'agent-team resume from checkpoint at step 3',
     });
-    expect(b.steps.filter((s) => s.kept).map((s) => s.index)).toEqual([0, 1, 2]);
+    expect(b.steps.filter((s) => s.kept).map((s) => s.step)).toEqual([1, 2, 3]);
     expect(b.usage.llmCalls).toBe(6);
 
     const text = await cli(['history', first.workflowId, '--config', config], env);
@@ -83,7 +83,7 @@ describe('history, timeline and diff of a reset chain', () => {
     expect(text.code).toBe(0);
     for (const agent of AGENTS) expect(text.stdout).toContain(agent);
     expect(text.stdout).toContain(`reset from run ${first.runId.slice(0, 8)} after step 3 by ${userInfo().username}`);
-    expect(text.stdout).toMatch(/#2\s+researcher .* 2 attempts/);
+    expect(text.stdout).toMatch(/#3\s+researcher .* 2 attempts/);
     const mermaid = await cli(['timeline', first.workflowId, '--format', 'mermaid', '--config', config], env);
     const lines = mermaid.stdout.trim().split('\n');
     expect(lines[0]).toBe('gantt');
@@ -115,7 +115,7 @@ describe('history, timeline and diff of a reset chain', () => {
       expect(await runs.nth(0).locator('.bar').count()).toBe(9);
       expect(await runs.nth(0).locator('.bar.retried').count()).toBe(1);
       expect(await runs.nth(1).locator('.bar').count()).toBe(6);
-      expect(await runs.nth(1).locator('.origin').innerText()).toContain('Steps 0–2 were kept');
+      expect(await runs.nth(1).locator('.origin').innerText()).toContain('Steps 1–3 were kept');
       mkdirSync(ARTIFACTS, { recursive: true });
       const shot = join(ARTIFACTS, 'timeline.png');
       await tab.screenshot({ path: shot, fullPage: true });
@@ -136,9 +136,9 @@ describe('history, timeline and diff of a reset chain', () => {
     const d = JSON.parse(res.stdout) as CheckpointDiff;
     expect(d.sameLineage).toBe(true);
     expect(d.messagesAdded.map((m) => [m.step, m.agent, m.kind])).toEqual([
-      [2, 'researcher', 'agent'],
-      [3, 'orchestrator', 'ledger'],
-      [4, 'coder', 'agent'],
+      [3, 'researcher', 'agent'],
+      [4, 'orchestrator', 'ledger'],
+      [5, 'coder', 'agent'],
     ]);
     expect(d.messagesDropped).toEqual([]);
     expect(d.round).toEqual({ from: 1, to: 2 });

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { RunOutcome } from '../../src/app';
-import { encryptionKeysFromEnv } from '../../src/codec';
-import { startCodecServer, type CodecServer } from '../../src/codec-server';
+import type { RunOutcome } from '../../src';
+import { encryptionKeysFromEnv } from '../../src/temporal/codec';
+import { startCodecServer, type CodecServer } from '../../src/temporal/codec-server';
 import { freePort, type DevServer } from '../../src/temporal/dev-server';
 import { CHROMIUM_ARGS, findChromium } from '../browser';
 import { cleanEnv, cli, writeConfig } from '../cli-helpers';
@@ -61,16 +61,16 @@ describe('the Temporal Web UI in a real browser', () => {
     return page;
   }
 
-  it('shows the run, each step as "agent · round …" and the result', async () => {
+  it('shows the run, each step as "step N · agent · round …" and the result', async () => {
     const run = await runOn();
     const page = await open(run);
     for (const summary of [
-      'orchestrator · round 0 · plan',
-      'orchestrator · round 1 · progress ledger',
-      'researcher · round 1',
-      'coder · round 2',
-      'analyst · round 3',
-      'orchestrator · round 4 · final answer',
+      'step 1 · orchestrator · round 0 · plan',
+      'step 2 · orchestrator · round 1 · ledger',
+      'step 3 · researcher · round 1',
+      'step 5 · coder · round 2',
+      'step 7 · analyst · round 3',
+      'step 9 · orchestrator · round 4 · final',
     ]) {
       await page.getByText(summary).first().waitFor({ timeout: 15_000 });
     }

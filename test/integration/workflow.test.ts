@@ -9,13 +9,13 @@ import type { TeamState } from '../../workflows/state';
 import { FAST_LLM, startTestTeam, uniqueId, type TestTeam } from '../helpers';
 import type { AutoResumeRecord } from '../../workflows/agent-team';
 import { MAX_ANSWER_CHARS } from '../../workflows/types';
-import { readRun } from '../../src/history';
+import { readRun } from '../../src/history/reader';
 
 const TASK = 'Compare quicksort and mergesort';
 
 /** Runs `fn` with a fresh team (its own task queue, model server and request log). */
 async function withTeam<T>(faults: string, fn: (team: TestTeam) => Promise<T>, answerChars?: number): Promise<T> {
-  const { parseFaults } = await import('../../src/offline-llm/server');
+  const { parseFaults } = await import('../../src/llm/offline-server');
   const team = await startTestTeam({ llm: { faults: parseFaults(faults), ...(answerChars ? { answerChars } : {}) } });
   try {
     return await fn(team);
@@ -59,7 +59,7 @@ describe('agentTeamWorkflow', () => {
         'orchestrator:final',
       ]);
       expect(requests.every((r) => r.workflowId === workflowId && r.status === 200 && r.attempt === 1)).toBe(true);
-      expect(requests.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(requests.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(result.steps).toBe(9);
       expect(result.usage.llmCalls).toBe(9);
       expect(result.usage.promptTokens).toBe(requests.reduce((n, r) => n + r.promptTokens, 0));
@@ -207,7 +207,7 @@ describe('agentTeamWorkflow', () => {
         expect(Date.parse(researcher[2]!.time) - Date.parse(researcher[1]!.time)).toBeGreaterThanOrEqual(300);
         const memo = await memoOf(team, workflowId);
         expect(memo).toEqual([
-          expect.objectContaining({ step: 2, agent: 'researcher', round: 1, attempt: 1, delayMs: 300 }),
+          expect.objectContaining({ step: 3, agent: 'researcher', round: 1, attempt: 1, delayMs: 300 }),
         ]);
         expect(memo[0]!.cause).toContain('HTTP 500');
         const history = await team.client.workflow.getHandle(workflowId).fetchHistory();

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfig, teamInputFor } from '../../src/config';
-import { ConfigError } from '../../src/errors';
+import { defaultTeam, loadConfig, parseConfig, teamInputFor } from '../../src/config';
+import { ConfigError } from '../../src/shared/errors';
 import { DEFAULT_SETTINGS } from '../../workflows/types';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
@@ -26,8 +26,23 @@ describe('configuration', () => {
     const shipped = loadConfig(join(__dirname, '../../config/workflow.yaml'));
     const builtIn = parseConfig({});
     expect({ ...shipped, source: null, agents: undefined }).toEqual({ ...builtIn, agents: undefined });
-    expect(teamInputFor('t', shipped)).toEqual({ task: 't', ...DEFAULT_SETTINGS });
+    expect(teamInputFor('t', shipped)).toEqual({
+      task: 't',
+      ...DEFAULT_SETTINGS,
+      team: { agents: defaultTeam(), temperature: 0 },
+    });
     expect(shipped.team.map((a) => a.name)).toEqual(['orchestrator', 'researcher', 'coder', 'analyst']);
+  });
+
+  it('the shipped file can be edited in place: one-line values parse', () => {
+    const shipped = readFileSync(join(__dirname, '../../config/workflow.yaml'), 'utf8');
+    const edited = shipped
+      .replace('storage_type: file', 'storage_type: memory')
+      .replace('max_rounds: 10', 'max_rounds: 4');
+    expect(edited).not.toBe(shipped);
+    const config = loadConfig(file('edited.yaml', edited));
+    expect(config.workflow.checkpointing.storage_type).toBe('memory');
+    expect(config.workflow.max_rounds).toBe(4);
   });
 
   it('resolves storage_path against the working directory', () => {

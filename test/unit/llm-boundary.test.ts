@@ -2,8 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { LlmFailureType, classifyLlmError, retryAfterMs } from '../../activities/errors';
 import { ledgerJsonSchema, parseLedger } from '../../activities/ledger';
-import { parseFaults } from '../../src/offline-llm/server';
-import { ConfigError } from '../../src/errors';
+import { parseFaults } from '../../src/llm/offline-server';
+import { ConfigError } from '../../src/shared/errors';
+import { cliCommand } from '../../src/shared/invocation';
 
 const speakers = ['researcher', 'coder'] as [string, ...string[]];
 const valid = {
@@ -100,4 +101,40 @@ describe('OFFLINE_LLM_FAULTS', () => {
       expect(() => parseFaults(spec)).toThrow(ConfigError);
     },
   );
+});
+
+describe('a refused connection to a local endpoint', () => {
+  const refused = (address: string): APIConnectionError =>
+    new APIConnectionError({
+      cause: Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new Error(`connect ECONNREFUSED ${address}:9`), {
+          code: 'ECONNREFUSED',
+          address,
+          port: 9,
+        }),
+      }),
+    });
+
+  it('fails the step at once (non-retryable), naming the endpoint', () => {
+    const failure = classifyLlmError(refused('127.0.0.1'), 'coder', 2, 'http://127.0.0.1:9/v1');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe(LlmFailureType.Unreachable);
+    expect(failure.message).toBe(
+      'coder (round 2): nothing listens at http://127.0.0.1:9/v1 (connection refused): check OPENAI_BASE_URL, then resume from the last checkpoint',
+    );
+  });
+
+  it('is retried when the endpoint is remote (a load balancer restarting)', () => {
+    const failure = classifyLlmError(refused('10.1.2.3'), 'coder', 2, 'http://10.1.2.3:9/v1');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.type).toBe(LlmFailureType.Connection);
+  });
+});
+
+describe('hints name the command as the user runs it', () => {
+  it.each([
+    [{ npm_lifecycle_event: 'start', npm_package_name: 'durable-agent-team' }, 'npm start --'],
+    [{ npm_command: 'exec' }, 'npx agent-team'],
+    [{}, 'agent-team'],
+  ])('%j → %s', (env, command) => expect(cliCommand(env)).toBe(command));
 });

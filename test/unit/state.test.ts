@@ -69,11 +69,11 @@ describe('the team state machine', () => {
       usage: { promptTokens: 50, completionTokens: 25, llmCalls: 5 },
     });
     expect(s.messages.map((m) => `${m.step}:${m.kind}:${m.agent}`)).toEqual([
-      '0:plan:orchestrator',
-      '1:ledger:orchestrator',
-      '2:agent:coder',
-      '3:ledger:orchestrator',
-      '4:final:orchestrator',
+      '1:plan:orchestrator',
+      '2:ledger:orchestrator',
+      '3:agent:coder',
+      '4:ledger:orchestrator',
+      '5:final:orchestrator',
     ]);
   });
 

@@ -6,8 +6,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import OpenAI from 'openai';
 import { createActivities } from '../../activities';
-import { DEFAULT_AGENTS } from '../../activities/agents';
-import { startOfflineLlm, type OfflineLlmServer } from '../../src/offline-llm/server';
+import { defaultTeam } from '../../src/config';
+import { startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
 import { initialState, nextAction, reduce, requestFor, transcriptOf, type TeamState } from '../../workflows/state';
 
 let llm: OfflineLlmServer;
@@ -31,7 +31,7 @@ function activities(truth: () => TeamState) {
   });
   const { callAgent } = createActivities({
     openai,
-    agents: DEFAULT_AGENTS,
+    agents: defaultTeam(),
     loadTranscript: async () => {
       queries.push(truth().steps);
       return transcriptOf(truth());

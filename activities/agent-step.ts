@@ -1,0 +1,182 @@
+/**
+ * One agent step without Temporal: one Chat Completions call, its answer validated. `callAgent` wraps it in an
+ * activity; the benchmarks run the very same function in a plain loop and in LangGraph.
+ *
+ * Who speaks, with which model and prompt, comes from the step's request (the run's own team, recorded in its
+ * input). Runs started without a team (e.g. `temporal workflow start --input '{"task": …}'`) are served by
+ * the team this worker was configured with.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type OpenAI from 'openai';
+import {
+  MAX_ANSWER_CHARS,
+  type SpeakerSpec,
+  type StepRequest,
+  type StepResult,
+  type TeamMessage,
+} from '../workflows/types';
+import { ORCHESTRATOR, type AgentDefinition } from './agents';
+import { LlmFailureType, classifyLlmError } from './errors';
+import { ledgerJsonSchema, parseLedger } from './ledger';
+import { buildMessages } from './prompts';
+
+/** Request headers that tell an OpenAI-compatible server (and its logs) which step a call belongs to. */
+export const STEP_HEADERS = {
+  agent: 'x-agent-team-agent',
+  kind: 'x-agent-team-kind',
+  workflowId: 'x-agent-team-workflow-id',
+  runId: 'x-agent-team-run-id',
+  round: 'x-agent-team-round',
+  /** The step's number (from 1), as every command prints it. */
+  step: 'x-agent-team-step',
+  attempt: 'x-agent-team-attempt',
+} as const;
+
+export interface ActivityDependencies {
+  /** The OpenAI client. Build it with `maxRetries: 0`: Temporal owns retries, so each attempt is visible. */
+  openai: OpenAI;
+  /**
+   * The team that serves runs whose input carries none (started by `temporal workflow start` with a bare task,
+   * or recorded before runs carried their team). Runs with a team of their own never use it.
+   */
+  agents?: readonly AgentDefinition[];
+  /** Sampling temperature for runs served by `agents`. @default 0 */
+  temperature?: number;
+  /**
+   * Fetches a run's conversation so far (the worker asks the workflow with the `transcript` query). Needed
+   * for every step whose input does not carry the transcript, which is every step of current runs.
+   */
+  loadTranscript?: (workflowId: string, runId: string) => Promise<TeamMessage[]>;
+  /** Told of each step this worker completed (`agent-team worker` prints a line per step). */
+  onStep?: (event: StepEvent) => void;
+}
+
+/** A step a worker completed. */
+export interface StepEvent {
+  workflowId: string;
+  runId: string;
+  result: StepResult;
+}
+
+/** Where a step runs: for the request headers, the timeout and cancellation. */
+export interface StepCall {
+  workflowId: string;
+  runId: string;
+  attempt: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+type Member = { name: string; description: string };
+
+export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'agents' | 'temperature'>) {
+  const configured = new Map((deps.agents ?? []).map((a) => [a.name, a]));
+  const configuredMembers = (deps.agents ?? []).filter((a) => a.name !== ORCHESTRATOR);
+  if (deps.agents && (!configured.has(ORCHESTRATOR) || configuredMembers.length === 0)) {
+    throw new Error(`the team needs an "${ORCHESTRATOR}" and at least one other agent`);
+  }
+
+  /**
+   * The speaker and the members the orchestrator may direct, from the request (the run's team) or, for runs
+   * without a team, from this worker's. Throws (non-retryable) when neither knows the agent.
+   */
+  function resolve(req: StepRequest): { speaker: SpeakerSpec; members: readonly Member[] } {
+    if (req.speaker) return { speaker: req.speaker, members: req.members ?? [] };
+    const agent = configured.get(req.agent);
+    if (!agent) {
+      const has = [...configured.keys()];
+      throw ApplicationFailure.nonRetryable(
+        `round ${req.round}: no agent named "${req.agent}": the run carries no team, and ` +
+          (has.length ? `this worker's team has ${has.join(', ')}` : 'this worker has none configured'),
+        LlmFailureType.UnknownAgent,
+      );
+    }
+    return {
+      speaker: { model: agent.model, prompt: agent.prompt, temperature: deps.temperature ?? 0 },
+      members: configuredMembers,
+    };
+  }
+
+  async function run(req: StepRequest, transcript: TeamMessage[], call: StepCall): Promise<StepResult> {
+    const { speaker, members } = resolve(req);
+    const speakers = members.map((m) => m.name);
+    if (req.kind === 'ledger' && speakers.length === 0) {
+      throw ApplicationFailure.nonRetryable(
+        `round ${req.round}: a progress ledger needs the team's members, and this step carries none`,
+        LlmFailureType.UnknownAgent,
+      );
+    }
+    const speakerEnum = speakers as [string, ...string[]];
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    let started: number;
+    try {
+      started = Date.now();
+      completion = await deps.openai.chat.completions.create(
+        {
+          model: speaker.model,
+          temperature: speaker.temperature,
+          messages: buildMessages(req, transcript, speaker.prompt, members),
+          ...(req.kind === 'ledger'
+            ? {
+                response_format: {
+                  type: 'json_schema' as const,
+                  json_schema: { name: 'progress_ledger', strict: true, schema: ledgerJsonSchema(speakerEnum) },
+                },
+              }
+            : {}),
+        },
+        {
+          timeout: call.timeoutMs,
+          ...(call.signal ? { signal: call.signal } : {}),
+          headers: {
+            [STEP_HEADERS.agent]: req.agent,
+            [STEP_HEADERS.kind]: req.kind,
+            [STEP_HEADERS.workflowId]: call.workflowId,
+            [STEP_HEADERS.runId]: call.runId,
+            [STEP_HEADERS.round]: String(req.round),
+            [STEP_HEADERS.step]: String(req.stepIndex + 1),
+            [STEP_HEADERS.attempt]: String(call.attempt),
+          },
+        },
+      );
+    } catch (err) {
+      throw classifyLlmError(err, req.agent, req.round, deps.openai.baseURL);
+    }
+    const full = completion.choices[0]?.message?.content ?? '';
+    const truncated = full.length > MAX_ANSWER_CHARS;
+    const content = truncated
+      ? `${full.slice(0, MAX_ANSWER_CHARS)}\n[answer cut at ${MAX_ANSWER_CHARS} of ${full.length} characters]`
+      : full;
+    const result: StepResult = {
+      kind: req.kind,
+      agent: req.agent,
+      round: req.round,
+      stepIndex: req.stepIndex,
+      ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
+      ...(req.replan ? { replan: true } : {}),
+      ...(req.cutShort !== undefined ? { cutShort: req.cutShort } : {}),
+      content,
+      model: completion.model,
+      usage: {
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      },
+      latencyMs: Date.now() - started,
+      ...(truncated ? { truncatedFrom: full.length } : {}),
+      attempt: call.attempt,
+    };
+    if (req.kind === 'ledger') {
+      try {
+        result.ledger = parseLedger(content, speakerEnum);
+      } catch (err) {
+        throw ApplicationFailure.retryable(
+          `orchestrator (round ${req.round}) returned an invalid progress ledger (attempt ${call.attempt}): ${err instanceof Error ? err.message : String(err)}`,
+          LlmFailureType.InvalidOutput,
+        );
+      }
+    }
+    return result;
+  }
+
+  return { resolve, run };
+}

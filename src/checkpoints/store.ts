@@ -1,0 +1,245 @@
+/**
+ * The checkpoint store: history is the store. list = read runs' histories and name their checkpoints; load =
+ * fold the step results up to a checkpoint with the workflow's own reducer; reset = ResetWorkflowExecution to
+ * the checkpoint: the new run keeps every step up to it and redoes only what came after. Resets form a chain
+ * that history records (WorkflowTaskFailed, cause RESET_WORKFLOW, with the base run id), whether they were
+ * made here or with `temporal workflow reset`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import Long from 'long';
+import { initialState, reduce } from '../../workflows/state';
+import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
+import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
+import { queryString } from '../shared/util';
+import { requester } from '../shared/user';
+import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
+import { checkpointsOf, seededSteps, type Checkpoint, type LoadedCheckpoint } from './derive';
+import { parseCheckpointId, type CheckpointRef, type ShortCheckpointRef } from './ids';
+
+export interface ListOptions {
+  workflowId?: string;
+  status?: RunStatus[];
+  /** At most this many runs. @default 20 */
+  limit?: number;
+  /** Called for each run skipped because it is encrypted with a key this client lacks. */
+  onUndecryptable?: (workflowId: string, runId: string, err: DecryptionError) => void;
+}
+
+/** One run and its checkpoints (oldest first). */
+export interface RunCheckpoints {
+  workflowId: string;
+  runId: string;
+  status: RunStatus;
+  task: string;
+  /** When this run was created: its start, or for a run made by a reset, the reset. */
+  createdAt: string | null;
+  /** It is its workflow's latest run (a resume would reset from it). */
+  latest: boolean;
+  checkpoints: Checkpoint[];
+}
+
+/** Reads, lists and resumes checkpoints through a Temporal client. */
+export class CheckpointStore {
+  constructor(
+    private readonly client: Client,
+    readonly namespace: string,
+  ) {}
+
+  private check(ref: CheckpointRef, id: string): void {
+    if (ref.namespace !== this.namespace) {
+      throw new InvalidCheckpointError(
+        id,
+        `belongs to namespace "${ref.namespace}", but this client is connected to "${this.namespace}" ` +
+          '(set TEMPORAL_NAMESPACE, or export it and import it here)',
+      );
+    }
+  }
+
+  /** Throws {@link RunStillRunningError} when the workflow's latest run is running (a reset would terminate it). */
+  async assertNotRunning(workflowId: string): Promise<void> {
+    const current = await this.client.workflow.getHandle(workflowId).describe();
+    if (current.status.name === 'RUNNING') {
+      throw new RunStillRunningError(
+        `workflow "${workflowId}" is running (run ${current.runId}): wait for it to finish, or terminate it, ` +
+          'before resuming from a checkpoint',
+      );
+    }
+  }
+
+  /** The runs of a workflow id (every run of its reset chain), newest first. */
+  runsOf(workflowId: string): Promise<string[]> {
+    return runsOf(this.client, workflowId);
+  }
+
+  /**
+   * Runs with their checkpoints, newest first: every run of `workflowId`, or the most recent runs of the team's
+   * workflow type. `status` keeps runs in those states (e.g. ['FAILED']); `limit` is the number of runs returned.
+   */
+  async listRuns(options: ListOptions = {}): Promise<RunCheckpoints[]> {
+    const limit = options.limit ?? 20;
+    const query = [
+      options.workflowId ? `WorkflowId = ${queryString(options.workflowId)}` : `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
+      ...(options.status?.length
+        ? [`ExecutionStatus IN (${options.status.map((s) => queryString(VISIBILITY_STATUS[s])).join(', ')})`]
+        : []),
+    ].join(' AND ');
+    const found: RunHistory[] = [];
+    for await (const wf of this.client.workflow.list({ query })) {
+      if (found.length >= limit) break;
+      let run: RunHistory;
+      try {
+        ({ run } = await readRun(this.client, wf.workflowId, wf.runId));
+      } catch (err) {
+        // One encrypted run must not hide the others: skip it, and say so.
+        if (!(err instanceof DecryptionError) || options.workflowId) throw err;
+        options.onUndecryptable?.(wf.workflowId, wf.runId, err);
+        continue;
+      }
+      // The visibility store can lag a moment behind a run that just closed: history has the last word.
+      if (options.status && !options.status.includes(run.status)) continue;
+      found.push(run);
+    }
+    // Short ids name the latest run of a workflow without a run prefix.
+    const latest = await this.latestRunIds(found.map((r) => r.workflowId));
+    return found
+      .map((run) => ({
+        workflowId: run.workflowId,
+        runId: run.runId,
+        status: run.status,
+        task: run.input?.task ?? '',
+        createdAt: run.createdAt?.toISOString() ?? null,
+        latest: latest.get(run.workflowId) === run.runId,
+        checkpoints: checkpointsOf(run, this.namespace, {
+          latest: latest.get(run.workflowId) === run.runId,
+          siblings: found.filter((r) => r.workflowId === run.workflowId).map((r) => r.runId),
+        }),
+      }))
+      // Runs of one reset chain share their start time in visibility: order by when each run was created.
+      .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  }
+
+  /** Checkpoints newest first, of the runs {@link listRuns} returns. */
+  async list(options: ListOptions = {}): Promise<Checkpoint[]> {
+    const runs = await this.listRuns(options);
+    return runs
+      .flatMap((r) => [...r.checkpoints].reverse())
+      .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.eventId - a.eventId);
+  }
+
+  /**
+   * A checkpoint and the full state at it, from a full id (`cp2_…`) or a short form (`<workflowId>@<step>`,
+   * `<workflowId>@<step>~<run>`). Throws {@link InvalidCheckpointError} for a damaged, unknown or foreign id:
+   * it never resolves an id to another checkpoint.
+   */
+  async load(checkpointId: string): Promise<LoadedCheckpoint> {
+    const parsed = parseCheckpointId(checkpointId);
+    if (parsed.kind === 'short') return this.loadShort(checkpointId, parsed.ref);
+    const ref = parsed.ref;
+    this.check(ref, checkpointId);
+    let run: RunHistory;
+    try {
+      ({ run } = await readRun(this.client, ref.workflowId, ref.runId));
+    } catch (err) {
+      if (err instanceof DecryptionError) throw err;
+      throw new InvalidCheckpointError(
+        checkpointId,
+        `no run ${ref.runId} of workflow "${ref.workflowId}" in namespace "${this.namespace}" ` +
+          `(${errorMessage(err)}); list the checkpoints here with \`checkpoints list\``,
+        { cause: err },
+      );
+    }
+    const latest = (await this.latestRunIds([ref.workflowId])).get(ref.workflowId) === ref.runId;
+    const all = checkpointsOf(run, this.namespace, { latest });
+    const checkpoint = all.find((c) => c.eventId === ref.eventId);
+    if (!checkpoint) {
+      throw new InvalidCheckpointError(
+        checkpointId,
+        `event ${ref.eventId} of run ${ref.runId} is not a checkpoint (its checkpoints are events ${all.map((c) => c.eventId).join(', ')})`,
+      );
+    }
+    return this.withState(checkpointId, run, checkpoint);
+  }
+
+  private async loadShort(text: string, ref: ShortCheckpointRef): Promise<LoadedCheckpoint> {
+    const runs = await readRuns(this.client, ref.workflowId);
+    const hint = `list them with \`checkpoints list -w ${ref.workflowId}\``;
+    if (runs.length === 0) {
+      throw new InvalidCheckpointError(text, `no workflow "${ref.workflowId}" in namespace "${this.namespace}"; ${hint}`);
+    }
+    const latest = runs[runs.length - 1]!;
+    let run = latest;
+    if (ref.runPrefix) {
+      const matching = runs.filter((r) => r.runId.toLowerCase().startsWith(ref.runPrefix!));
+      if (matching.length === 0) {
+        throw new InvalidCheckpointError(
+          text,
+          `no run of "${ref.workflowId}" starts with "${ref.runPrefix}" (its runs: ${runs.map((r) => r.runId).join(', ')})`,
+        );
+      }
+      if (matching.length > 1) {
+        throw new InvalidCheckpointError(
+          text,
+          `"${ref.runPrefix}" starts ${matching.length} runs of "${ref.workflowId}" (${matching.map((r) => r.runId).join(', ')}): give more of the run id`,
+        );
+      }
+      run = matching[0]!;
+    }
+    const all = checkpointsOf(run, this.namespace, { latest: run === latest, siblings: runs.map((r) => r.runId) });
+    const checkpoint = all.find((c) => c.step === ref.step);
+    if (!checkpoint) {
+      const steps = all.map((c) => c.step);
+      throw new InvalidCheckpointError(
+        text,
+        `run ${run.runId} of "${ref.workflowId}" has no checkpoint after step ${ref.step} ` +
+          `(it has ${steps.length ? `@${steps[0]} to @${steps[steps.length - 1]}` : 'none yet'}); ${hint}`,
+      );
+    }
+    return this.withState(text, run, checkpoint);
+  }
+
+  private withState(text: string, run: RunHistory, checkpoint: Checkpoint): LoadedCheckpoint {
+    if (!run.input) throw new InvalidCheckpointError(text, 'the run has no recorded input');
+    const state = run.steps
+      .slice(0, checkpoint.step - seededSteps(run).length)
+      .reduce((s, step) => reduce(s, step.result), initialState(run.input));
+    return { ...checkpoint, state };
+  }
+
+  /** The latest run of each workflow. */
+  private async latestRunIds(workflowIds: string[]): Promise<Map<string, string>> {
+    const latest = new Map<string, string>();
+    for (const id of new Set(workflowIds)) {
+      try {
+        latest.set(id, (await this.client.workflow.getHandle(id).describe()).runId);
+      } catch {
+        // gone (deleted or past retention): no run of it is the latest
+      }
+    }
+    return latest;
+  }
+
+  /**
+   * Resets the workflow to the checkpoint: a new run that keeps every step up to it. Refuses (before
+   * changing anything) when the workflow is running, since a reset would terminate it. Takes an id, or a
+   * checkpoint the caller already loaded (so its history is not read twice).
+   */
+  async reset(
+    target: string | LoadedCheckpoint,
+    reason?: string,
+  ): Promise<{ checkpoint: LoadedCheckpoint; runId: string }> {
+    const checkpoint = typeof target === 'string' ? await this.load(target) : target;
+    await this.assertNotRunning(checkpoint.workflowId);
+    const response = await this.client.workflowService.resetWorkflowExecution({
+      namespace: this.namespace,
+      workflowExecution: { workflowId: checkpoint.workflowId, runId: checkpoint.runId },
+      workflowTaskFinishEventId: Long.fromNumber(checkpoint.eventId),
+      // Who asked goes first, as `temporal workflow reset` writes it: history keeps the reason, not the caller.
+      reason: `${requester()}: ${reason ?? `agent-team resume from checkpoint at step ${checkpoint.step}`}`,
+      requestId: randomUUID(),
+      identity: this.client.options.identity ?? requester(),
+    });
+    return { checkpoint, runId: response.runId ?? '' };
+  }
+}
+

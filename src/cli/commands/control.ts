@@ -1,0 +1,116 @@
+/** `follow`, `cancel` and `terminate`: attach to a run, or stop it. */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../shared/errors';
+import { cliCommand } from '../../shared/invocation';
+import {
+  action,
+  configOption,
+  detachable,
+  err,
+  executeOptions,
+  json,
+  jsonOption,
+  load,
+  noWorkerOption,
+  offlineOption,
+  preflight,
+  progress,
+  report,
+  withApp,
+  type CommonOptions,
+  type RunOptions,
+} from '../common';
+
+export function registerControl(program: Command): void {
+  program
+    .command('follow')
+    .summary('attach to a run: its steps, as they complete')
+    .description(
+      "Attach to a workflow's latest run: its steps so far and as they complete (the same view as `run`). A run " +
+        'started by `run` has a task queue of its own: a worker for it is hosted here unless --no-worker ' +
+        '(this is how a run continues after Ctrl-C or a crash of its `run`)',
+    )
+    .argument('<workflowId>', 'the workflow')
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nCtrl-C detaches again; the run goes on in Temporal.')
+    .action(
+      action(async (workflowId: string, options: RunOptions) => {
+        const config = await preflight(options);
+        return withApp(config, async (app) => {
+          const outcome = await detachable((signal) =>
+            app.attach(workflowId, { ...executeOptions(options), ...progress(app), signal }),
+          );
+          return report(outcome, options.json);
+        });
+      }),
+    );
+
+  program
+    .command('cancel')
+    .summary('stop a run gracefully (it stays resumable)')
+    .description(
+      "Cancel a workflow's running run: the step in flight is cancelled, the run records where it stopped and ends " +
+        'CANCELED; resume it later from its last checkpoint. Waits for it to end unless --no-wait',
+    )
+    .argument('<workflowId>', 'the workflow')
+    .option('--no-wait', 'return once the cancel is requested')
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (workflowId: string, options: RunOptions & { wait: boolean }) => {
+        const config = await preflight(options);
+        return withApp(config, async (app) => {
+          const outcome = await detachable((signal) =>
+            app.cancel(workflowId, { ...executeOptions(options), signal, wait: options.wait }),
+          );
+          if (!outcome) {
+            err(`✔ Cancel requested for ${workflowId}; \`${cliCommand()} follow ${workflowId}\` shows it end`);
+            if (options.json) json({ workflowId, cancelRequested: true });
+            return 0;
+          }
+          const last = outcome.checkpoints.at(-1);
+          err(
+            `✔ ${outcome.status}: ${workflowId} stopped after step ${outcome.steps.length}` +
+              (last ? `; resume it with: ${cliCommand()} resume ${last.shortId}` : ''),
+          );
+          if (options.json) json(outcome);
+          return outcome.status === 'CANCELED' ? 0 : 1;
+        });
+      }),
+    );
+
+  program
+    .command('terminate')
+    .summary('end a run at once')
+    .description(
+      "End a workflow's running run at once (nothing more runs, no cleanup; prefer `cancel`). Its checkpoints stay " +
+        'resumable; the reason and who asked are recorded in its history',
+    )
+    .argument('<workflowId>', 'the workflow')
+    .addOption(
+      new Option('--reason <text>', 'why (recorded as "<user>: <reason>")').default('terminated with agent-team'),
+    )
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (workflowId: string, options: CommonOptions & { reason: string }) => {
+        if (!options.reason.trim()) throw new UsageError('--reason must not be empty');
+        return withApp(load(options), async (app) => {
+          const { runId } = await app.terminate(workflowId, options.reason);
+          const [run] = await app.checkpoints.listRuns({ workflowId, limit: 1 });
+          const last = run?.runId === runId ? run.checkpoints.at(-1) : undefined;
+          if (options.json) json({ workflowId, runId, terminated: true, lastCheckpoint: last ?? null });
+          err(
+            `✔ Terminated run ${runId} of ${workflowId}` +
+              (last ? `; resume it from its last checkpoint with: ${cliCommand()} resume ${last.shortId}` : ''),
+          );
+          return 0;
+        });
+      }),
+    );
+}

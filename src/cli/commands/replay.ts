@@ -1,0 +1,54 @@
+/** `replay <workflowId|file>`: does the workflow code still replay a recorded history? */
+import type { Command } from 'commander';
+import { UsageError } from '../../shared/errors';
+import { action, configOption, err, json, jsonOption, loadReplay, withApp, type CommonOptions } from '../common';
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .summary('does the workflow code still replay a history?')
+    .description(
+      "Replay a run's history against the workflow code: exit 0 when compatible, 1 naming the first diverging event " +
+        '(old runs and their checkpoints stay resumable only while this passes)',
+    )
+    .argument(
+      '<workflowIdOrFile>',
+      'a workflow id (its latest run, or --run-id), or a history JSON file (`temporal workflow show --output json`)',
+    )
+    .option('-r, --run-id <runId>', 'with a workflow id: this run instead of the latest')
+    .option(
+      '--workflows <path>',
+      "replay against this workflows module instead of the project's (e.g. a candidate version)",
+    )
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (target: string, options: CommonOptions & { runId?: string; workflows?: string }) => {
+        const { existsSync } = await import('node:fs');
+        const { resolve } = await import('node:path');
+        if (options.workflows && !existsSync(options.workflows))
+          throw new UsageError(`--workflows: no such file ${options.workflows}`);
+        const workflowsPath = options.workflows ? resolve(options.workflows) : undefined;
+        const report = existsSync(target)
+          ? await (await loadReplay()).replayFile(target, { ...(workflowsPath ? { workflowsPath } : {}), log: err })
+          : await withApp(options, (app) =>
+              app.replayRun(target, {
+                ...(options.runId ? { runId: options.runId } : {}),
+                ...(workflowsPath ? { workflowsPath } : {}),
+              }),
+            );
+        const code = workflowsPath ?? 'the current workflow code';
+        if (options.json) json(report);
+        else if (report.compatible) err(`✔ ${report.source}: ${report.events} events replay against ${code}`);
+        else
+          err(
+            `✖ ${report.source} does not replay against ${code}` +
+              (report.divergingEventId
+                ? `: it diverges at event ${report.divergingEventId} (${report.divergingEventType})`
+                : '') +
+              `\n  ${report.message ?? ''}`,
+          );
+        return report.compatible ? 0 : 1;
+      }),
+    );
+}

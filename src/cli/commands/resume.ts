@@ -1,0 +1,125 @@
+/** `resume [checkpointId]` (and `run --resume`): reset a run to a checkpoint and follow the new run. */
+import { Option, type Command } from 'commander';
+import { cliCommand } from '../../shared/invocation';
+import { kindLabel } from '../../../workflows/state';
+import { parseCheckpointId } from '../../checkpoints/ids';
+import { oneLine } from '../../shared/util';
+import type { AgentTeamApp } from '../../client/app';
+import { UsageError } from '../../shared/errors';
+import {
+  action,
+  configOption,
+  detachable,
+  err,
+  executeOptions,
+  jsonOption,
+  noWorkerOption,
+  offlineOption,
+  preflight,
+  progress,
+  report,
+  withApp,
+  type RunOptions,
+} from '../common';
+
+export const forceOption = (): Option =>
+  new Option(
+    '--force',
+    'resume even if the current workflow code does not replay the history kept up to the checkpoint (it is checked first)',
+  );
+
+export async function resume(
+  checkpointId: string | undefined,
+  options: RunOptions & { workflowId?: string; force?: boolean },
+): Promise<number> {
+  if (checkpointId !== undefined)
+    parseCheckpointId(checkpointId); // a damaged id fails before any connection
+  else if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError(
+      'no checkpoint id given, and no terminal to pick one on: list them with ' +
+        `\`${cliCommand()} checkpoints list --status failed\` and pass one, e.g. \`${cliCommand()} resume <workflowId>@<step>\``,
+    );
+  }
+  const config = await preflight(options);
+  return withApp(config, async (app) => {
+    const id = checkpointId ?? (await pickCheckpoint(app, options.workflowId));
+    if (options.force) err('! --force: resetting without checking that the workflow code replays the kept history');
+    const outcome = await detachable((signal) =>
+      app.resume(id, {
+        ...executeOptions(options),
+        ...progress(app),
+        signal,
+        ...(options.force ? { force: true } : {}),
+        onReplayCheck: (r) =>
+          err(`✔ Replay check: the ${r.events} events this resume keeps replay against the current workflow code`),
+        onReset: (checkpoint, command) =>
+          err(
+            `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
+              `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}: ` +
+              `${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
+              `  same as: ${command}`,
+          ),
+      }),
+    );
+    return report(outcome, options.json);
+  });
+}
+
+/**
+ * The interactive picker: a run whose workflow's latest run failed (or any recent run when none did), then
+ * one of its checkpoints, newest first. `workflowId` narrows it to one workflow.
+ */
+async function pickCheckpoint(app: AgentTeamApp, workflowId?: string): Promise<string> {
+  const { select } = await import('@inquirer/prompts');
+  const { unfinishedOnly, runs } = await app.resumeCandidates(workflowId);
+  if (runs.length === 0)
+    throw new UsageError(`there are no runs with checkpoints${workflowId ? ` for "${workflowId}"` : ''} yet`);
+  const runId = await select({
+    message: unfinishedOnly
+      ? 'Resume which run? (failed, not resumed since)'
+      : 'Resume which run? (no failed runs; recent runs)',
+    choices: runs.map((r) => ({
+      name: `${r.workflowId} · ${r.status.toLowerCase()} · ${r.checkpoints[0]?.step ?? 0} steps · ${oneLine(r.task, 40)}`,
+      value: r.runId,
+      description: `run ${r.runId}, created ${r.createdAt ?? '?'}`,
+    })),
+  });
+  return select({
+    message: 'From which checkpoint? (newest first; the steps before it are reused)',
+    choices: runs
+      .find((r) => r.runId === runId)!
+      .checkpoints.map((c) => ({
+        name:
+          `@${c.step}  ${c.agent && c.kind ? `after ${c.agent} ${kindLabel({ kind: c.kind, ...(c.replan ? { replan: true } : {}) })}` : 'the entry checkpoint (before any step)'}` +
+          `  round ${c.round}  ${c.usage.totalTokens.toLocaleString('en-US')} tokens saved`,
+        value: c.checkpointId,
+      })),
+  });
+}
+
+export function registerResume(program: Command): void {
+  program
+    .command('resume')
+    .summary('resume a run from a checkpoint (or pick one)')
+    .description(
+      'Resume a run from a checkpoint: reset it there and run on; the steps before it are reused, not re-sent. ' +
+        'Without an id, pick one interactively',
+    )
+    .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
+    .option('-w, --workflow-id <id>', 'without a checkpoint id: pick among the checkpoints of this workflow only')
+    .addOption(forceOption())
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (checkpointId: string | undefined, options: RunOptions & { workflowId?: string }) => {
+        if (checkpointId !== undefined && options.workflowId !== undefined) {
+          throw new UsageError(
+            'give either a checkpoint id or --workflow-id (to pick among its checkpoints), not both',
+          );
+        }
+        return resume(checkpointId, options);
+      }),
+    );
+}

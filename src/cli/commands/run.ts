@@ -1,0 +1,107 @@
+/** `run <task…>` (or `run -`, `run --task-file F`): start the team on a task and follow it to its end. */
+import type { Command } from 'commander';
+import { validateTask } from '../../config';
+import { MAX_TASK_CHARS } from '../../../workflows/types';
+import { UsageError, errorMessage } from '../../shared/errors';
+import {
+  action,
+  configOption,
+  detachable,
+  executeOptions,
+  jsonOption,
+  noWorkerOption,
+  offlineOption,
+  preflight,
+  progress,
+  report,
+  withApp,
+  type RunOptions,
+} from '../common';
+import { forceOption, resume } from './resume';
+
+/** The task: the words given, all of stdin (`-`), or a file; never a bare `-` as text. */
+async function readTask(words: string[], taskFile: string | undefined): Promise<string> {
+  if (taskFile !== undefined) {
+    if (words.length > 0) throw new UsageError('give the task as words, with -, or with --task-file, not several');
+    const { readFileSync } = await import('node:fs');
+    try {
+      return readFileSync(taskFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--task-file: cannot read ${taskFile} (${errorMessage(e)})`, { cause: e });
+    }
+  }
+  if (words.includes('-')) {
+    if (words.length > 1)
+      throw new UsageError('"-" reads the task from stdin: give it alone, or give the task as words');
+    if (process.stdin.isTTY) {
+      throw new UsageError(
+        '"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. `echo "…" | agent-team run -`',
+      );
+    }
+    let text = '';
+    for await (const chunk of process.stdin) {
+      text += String(chunk);
+      if (text.length > MAX_TASK_CHARS * 4) break; // enough to say it is too long
+    }
+    return text;
+  }
+  return words.join(' ');
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .summary('run the team on a task')
+    .description(
+      'Run the team on a task and print the final answer (starts the embedded server and a worker as needed)',
+    )
+    .argument('[task...]', 'what the team should do (quote it, or pass the words; - reads it from stdin)')
+    .option('--task-file <path>', 'read the task from this file')
+    .option('--workflow-id <id>', 'workflow id for the run (default: team-<yymmdd>-<hhmmss>-<random>)')
+    .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
+    .addOption(forceOption())
+    .addOption(offlineOption())
+    .addOption(noWorkerOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json\n' +
+        '  echo "Compare quicksort and mergesort" | agent-team run -\n  agent-team run --resume <workflowId>@<step>\n' +
+        '\nCtrl-C detaches: the run goes on in Temporal, and `agent-team follow <workflowId>` continues it.',
+    )
+    .action(
+      action(
+        async (
+          words: string[],
+          options: RunOptions & { workflowId?: string; resume?: string; force?: boolean; taskFile?: string },
+        ) => {
+          if (options.force && options.resume === undefined)
+            throw new UsageError('--force goes with --resume <checkpointId>');
+          if (options.resume !== undefined) {
+            if (words.length > 0 || options.taskFile !== undefined)
+              throw new UsageError('give either a task or --resume <checkpointId>, not both');
+            return resume(options.resume, options);
+          }
+          if (words.length === 0 && options.taskFile === undefined)
+            throw new UsageError("missing required argument 'task' (or -, --task-file, --resume <checkpointId>)");
+          if (options.workflowId !== undefined && !options.workflowId.trim()) {
+            throw new UsageError('--workflow-id must not be empty');
+          }
+          const task = validateTask(await readTask(words, options.taskFile));
+          const config = await preflight(options);
+          return withApp(config, (app) =>
+            detachable(async (signal) => {
+              const outcome = await app.runTask(task, {
+                ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+                ...executeOptions(options),
+                ...progress(app),
+                signal,
+              });
+              return report(outcome, options.json);
+            }),
+          );
+        },
+      ),
+    );
+}

@@ -1,0 +1,103 @@
+/** `server start|stop|status`: the embedded Temporal server (the Temporal CLI's dev server, in the background). */
+import type { Command } from 'commander';
+import { cliVersion, findTemporalCli } from '../../temporal/cli-binary';
+import { UsageError } from '../../shared/errors';
+import {
+  action,
+  configOption,
+  err,
+  json,
+  jsonOption,
+  load,
+  loadApp,
+  loadConnection,
+  loadDevServer,
+  type CommonOptions,
+} from '../common';
+
+export function registerServer(program: Command): void {
+  const server = program
+    .command('server')
+    .summary('start, stop or check the embedded Temporal server')
+    .description('Manage the embedded Temporal server (the Temporal CLI dev server, in the background)');
+
+  server
+    .command('start')
+    .summary('start the embedded server (or confirm it runs)')
+    .description('Start the embedded server (or confirm it is running); it keeps running until `server stop`')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (options: CommonOptions) => {
+        const config = load(options);
+        const { temporalSettings } = await loadConnection();
+        const settings = temporalSettings(config);
+        if (settings.external)
+          throw new UsageError(
+            `a cluster is configured (${settings.options.address}): there is no embedded server to start`,
+          );
+        // Opening the client module starts the server when needed and applies cleanup_after_days as its retention.
+        const { AgentTeamApp } = await loadApp();
+        const { ensureDevServer } = await loadDevServer();
+        const { embeddedServerOptions } = await loadConnection();
+        const s = await ensureDevServer({ ...embeddedServerOptions(config, settings.namespace), log: err });
+        await (await AgentTeamApp.open(config, { temporal: { kind: 'embedded' }, log: err })).close();
+        if (options.json)
+          json({ address: s.address, uiUrl: s.uiUrl, pid: s.pid, reused: s.reused, storageDir: config.storageDir });
+        else
+          err(
+            `${s.reused ? 'Already running' : 'Started'}: ${s.address}${s.uiUrl ? `, Web UI ${s.uiUrl}` : ''}${s.pid ? ` (pid ${s.pid})` : ''}`,
+          );
+      }),
+    );
+
+  server
+    .command('stop')
+    .summary('stop the embedded server')
+    .description('Stop the embedded server started from this storage folder')
+    .addOption(configOption())
+    .action(
+      action(async (options: CommonOptions) => {
+        const config = load(options);
+        const { stopDevServer } = await loadDevServer();
+        err(
+          (await stopDevServer(config.storageDir))
+            ? 'Stopped.'
+            : `No embedded server recorded in ${config.storageDir}.`,
+        );
+      }),
+    );
+
+  server
+    .command('status')
+    .summary('is the embedded server running and healthy?')
+    .description('Show whether the embedded server is running and healthy (exit 1 when not)')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(
+      action(async (options: CommonOptions) => {
+        const config = load(options);
+        const { devServerStatus } = await loadDevServer();
+        const status = await devServerStatus(config.storageDir, `127.0.0.1:${config.temporal.port}`);
+        let cli: string | null = null;
+        try {
+          cli = cliVersion((await findTemporalCli({ install: false })).path);
+        } catch {
+          cli = null;
+        }
+        if (options.json) json({ ...status, storageDir: config.storageDir, temporalCli: cli });
+        else {
+          const r = status.record;
+          err(
+            `${status.healthy ? '● healthy' : '○ not answering'} at ${r?.address ?? `127.0.0.1:${config.temporal.port}`}` +
+              (r
+                ? ` — pid ${r.pid} (${status.running ? 'running' : 'gone'}), ${r.storage}${r.dbPath ? ` ${r.dbPath}` : ''}, since ${r.startedAt}`
+                : '') +
+              (r?.uiUrl ? `\n  Web UI: ${r.uiUrl}` : '') +
+              `\n  Temporal CLI: ${cli ?? 'not installed yet (installed on first use, or `npm run setup:temporal`)'}`,
+          );
+        }
+        return status.healthy ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,92 @@
+/**
+ * A worker hosted in this process (by `run`, `resume`, `follow`, `worker` and the library): the LLM connection
+ * it calls, the Temporal worker, and how both are shut down together.
+ */
+import type { Client } from '@temporalio/client';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import type OpenAI from 'openai';
+import type { StepEvent } from '../../activities';
+import type { AgentTeamConfig } from '../config';
+import { openLlm, type LlmConnection } from '../llm/client';
+import { connectWorker, type TemporalTarget } from '../temporal/connection';
+import { installRuntime } from '../temporal/runtime';
+import { createAgentTeamWorker } from '../worker';
+
+export interface HostedWorkerOptions {
+  /** Use the offline model (also the default when no OpenAI variables are set). */
+  offline?: boolean;
+  /** Use this `openai` client instead (build it with `maxRetries: 0`). */
+  openai?: OpenAI;
+  taskQueue: string;
+  /** Told of each step this worker completes. */
+  onStep?: (event: StepEvent) => void;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface HostedWorker {
+  worker: Worker;
+  llm: LlmConnection;
+  taskQueue: string;
+  /** Runs the worker until `until` settles (or forever), then shuts it down and closes the LLM connection. */
+  run<T>(until?: Promise<T>): Promise<T | void>;
+}
+
+export async function hostWorker(
+  env: { config: AgentTeamConfig; target: TemporalTarget; client: Client; log: (line: string) => void },
+  options: HostedWorkerOptions,
+): Promise<HostedWorker> {
+  const { config, target, client, log } = env;
+  const llm: LlmConnection = options.openai
+    ? {
+        openai: options.openai,
+        offline: null,
+        describe: `the given OpenAI client (${options.openai.baseURL})`,
+        close: async () => {},
+      }
+    : await openLlm({ ...(options.offline !== undefined ? { offline: options.offline } : {}) });
+  log(`LLM calls go to ${llm.describe}`);
+  // Only now: a Runtime no worker registers with would keep the process alive after an early failure.
+  installRuntime(log);
+  let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
+  let worker: Worker;
+  try {
+    connection = await connectWorker(target);
+    worker = await createAgentTeamWorker({
+      connection,
+      client,
+      namespace: target.namespace,
+      taskQueue: options.taskQueue,
+      agents: config.team,
+      openai: llm.openai,
+      ...(client.options.dataConverter.payloadCodecs?.length
+        ? { dataConverter: { payloadCodecs: client.options.dataConverter.payloadCodecs } }
+        : {}),
+      temperature: config.llm.temperature,
+      ...(options.onStep ? { onStep: options.onStep } : {}),
+      workerOptions: {
+        maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_steps,
+        ...(config.worker.max_steps_per_second > 0
+          ? { maxTaskQueueActivitiesPerSecond: config.worker.max_steps_per_second }
+          : {}),
+        shutdownGraceTime: config.worker.shutdown_grace_ms,
+        ...options.workerOptions,
+      },
+    });
+  } catch (err) {
+    await Promise.all([llm.close(), connection?.close()]);
+    throw err;
+  }
+  const opened = connection;
+  return {
+    worker,
+    llm,
+    taskQueue: options.taskQueue,
+    run: async <T>(until?: Promise<T>) => {
+      try {
+        return until ? await worker.runUntil(until) : await worker.run();
+      } finally {
+        await Promise.all([llm.close(), opened.close()]);
+      }
+    },
+  };
+}

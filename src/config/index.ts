@@ -1,0 +1,131 @@
+/**
+ * Loading config/workflow.yaml: YAML, validated with the zod schema (./schema.ts, the one source of defaults).
+ * Every key is optional; unknown keys and wrong types are errors that name the field and what is accepted.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { InvalidTeamInput, ORCHESTRATOR, resolveSettings } from '../../workflows/state';
+import type { AgentSpec, TeamInput } from '../../workflows/types';
+import { ConfigError, UsageError } from '../shared/errors';
+import { DEFAULT_TEAM, configSchema, type RawConfig } from './schema';
+
+export { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, configSchema, type ConfigInput, type RawConfig } from './schema';
+
+/** The loaded configuration: the validated file plus where it came from and the resolved team. */
+export interface AgentTeamConfig extends RawConfig {
+  /** The file it was read from, or null for the built-in defaults. */
+  source: string | null;
+  /** Absolute path of checkpointing.storage_path. */
+  storageDir: string;
+  team: AgentSpec[];
+}
+
+function formatIssues(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const where = path ? `${path}: ` : '';
+      return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    // A record key that fails its rule: report the rule, not zod's generic "Invalid key in record".
+    const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    return `${path || '(top level)'}: ${message}`;
+  });
+  return `invalid configuration in ${source}:\n  - ${lines.join('\n  - ')}`;
+}
+
+/** The team from `agents:`: a known name takes the default team's description and prompt unless it sets its own. */
+function resolveTeam(agents: RawConfig['agents']): AgentSpec[] {
+  const defaults: Record<string, { description: string; prompt: string } | undefined> = DEFAULT_TEAM;
+  const team = Object.entries(agents).map(([name, a]) => {
+    const known = defaults[name];
+    const description = a.description ?? known?.description;
+    if (!description) throw new ConfigError(`agents.${name}: a description is required (the orchestrator reads it)`);
+    return {
+      name,
+      model: a.model,
+      description,
+      prompt: a.prompt ?? known?.prompt ?? `You are the team's ${name}. ${description}`,
+    };
+  });
+  if (!team.some((a) => a.name === ORCHESTRATOR)) {
+    throw new ConfigError(`agents: the team needs an "${ORCHESTRATOR}" (it plans and picks the next speaker)`);
+  }
+  if (team.length < 2) throw new ConfigError('agents: the team needs at least one agent besides the orchestrator');
+  return team;
+}
+
+/** The default team, resolved (what a run records when the configuration names no agents). */
+export const defaultTeam = (): AgentSpec[] => parseConfig({}).team;
+
+/** Validates an already-parsed config object. */
+export function parseConfig(raw: unknown, source: string | null = null, cwd = process.cwd()): AgentTeamConfig {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, source ?? 'the configuration'));
+  const config = parsed.data;
+  return {
+    ...config,
+    source,
+    storageDir: resolve(cwd, config.workflow.checkpointing.storage_path),
+    team: resolveTeam(config.agents),
+  };
+}
+
+/**
+ * Loads the configuration from `path`, else $AGENT_TEAM_CONFIG, else ./config/workflow.yaml when it exists,
+ * else the built-in defaults. Throws {@link ConfigError} for a missing file, bad YAML or an invalid value.
+ */
+export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AgentTeamConfig {
+  const explicit = path ?? env.AGENT_TEAM_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, 'config/workflow.yaml');
+  if (!existsSync(file)) {
+    if (explicit) throw new ConfigError(`config file not found: ${file}`);
+    return parseConfig({}, null, cwd);
+  }
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(`${file} is not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
+  }
+  return parseConfig(doc.toJS(), file, cwd);
+}
+
+/** Checks a task before anything starts (same rules as the workflow); throws {@link UsageError} naming the problem. */
+export function validateTask(task: string): string {
+  try {
+    return resolveSettings({ task }).task;
+  } catch (err) {
+    if (err instanceof InvalidTeamInput) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The workflow input for a task under this configuration: every setting explicit, the team included, so
+ * history records what the run is and any worker executes it the same way.
+ */
+export function teamInputFor(task: string, config: AgentTeamConfig): Required<Omit<TeamInput, 'restore'>> {
+  const { llm, workflow } = config;
+  const { checkpointing } = workflow;
+  return {
+    task,
+    maxRounds: workflow.max_rounds,
+    maxStalls: workflow.max_stalls,
+    llm: {
+      timeoutMs: llm.timeout_ms,
+      maxAttempts: llm.max_attempts,
+      initialRetryMs: llm.initial_retry_ms,
+      maxRetryMs: llm.max_retry_ms,
+      backoffCoefficient: llm.backoff_coefficient,
+      heartbeatMs: llm.heartbeat_ms,
+    },
+    autoResume: {
+      enabled: checkpointing.enabled && checkpointing.auto_resume_on_failure,
+      maxAttempts: checkpointing.auto_resume_max_attempts,
+      initialDelayMs: checkpointing.auto_resume_delay_ms,
+      maxDelayMs: checkpointing.auto_resume_max_delay_ms,
+    },
+    team: { agents: config.team.map((a) => ({ ...a })), temperature: llm.temperature },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The configuration's schema, and so its defaults: this file is the one source of every default setting.
+ * config/workflow.yaml lists the same values, the workflow's own fallbacks (DEFAULT_SETTINGS, for runs started
+ * with a bare task) equal them, the library starts from them, and docs/configuration.md names them; unit
+ * tests check each against this schema.
+ */
+import { z } from 'zod';
+import { ORCHESTRATOR } from '../../workflows/state';
+
+const int = (min: number) => z.number().int().min(min);
+
+/** The model every agent uses unless it names another. */
+export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+/** The default team: what `agents:` stands for when the file leaves it out. */
+export const DEFAULT_TEAM = {
+  [ORCHESTRATOR]: {
+    model: DEFAULT_MODEL,
+    description: 'Plans the work, picks who speaks next each round, and writes the final answer.',
+    prompt:
+      'You are the orchestrator of a small team of expert agents. You make a short plan, direct one ' +
+      'teammate at a time with a precise instruction, notice when the team stalls or loops, and finally ' +
+      'write a complete answer to the user from what the team produced.',
+  },
+  researcher: {
+    model: DEFAULT_MODEL,
+    description: 'Gathers facts, definitions, prior work and trade-offs on the topic.',
+    prompt: 'You are a meticulous researcher. Answer with well-organised facts and cite the concepts you rely on.',
+  },
+  coder: {
+    model: DEFAULT_MODEL,
+    description: 'Writes and explains code: implementations, examples, tests.',
+    prompt: 'You are a senior software engineer. Answer with correct, idiomatic, runnable code and brief explanations.',
+  },
+  analyst: {
+    model: DEFAULT_MODEL,
+    description: 'Compares options, weighs evidence and draws conclusions with numbers.',
+    prompt:
+      'You are an analyst. Compare the options quantitatively, state assumptions, and give a clear recommendation.',
+  },
+} as const;
+
+const agentSchema = z.strictObject({
+  model: z.string().min(1).default(DEFAULT_MODEL),
+  description: z.string().min(1).optional(),
+  prompt: z.string().min(1).optional(),
+});
+
+export const configSchema = z.strictObject({
+  workflow: z
+    .strictObject({
+      max_rounds: int(1).default(10),
+      max_stalls: int(0).default(3),
+      checkpointing: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          storage_type: z
+            .enum(['file', 'memory'], {
+              error: (issue) =>
+                `must be "file" or "memory", got ${JSON.stringify(issue.input)}` +
+                (issue.input === 'redis'
+                  ? ' (for shared, external storage point TEMPORAL_ADDRESS at a Temporal cluster: its database is the store)'
+                  : ''),
+            })
+            .default('file'),
+          storage_path: z.string().min(1).default('./checkpoints'),
+          cleanup_after_days: int(1).default(30),
+          auto_resume_on_failure: z.boolean().default(true),
+          auto_resume_max_attempts: int(0).default(3),
+          auto_resume_delay_ms: int(1).default(5_000),
+          auto_resume_max_delay_ms: int(1).default(60_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  agents: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'agent names are lower-case words (a-z, 0-9, _ or -)'), agentSchema)
+    .default(DEFAULT_TEAM),
+  llm: z
+    .strictObject({
+      timeout_ms: int(1).default(60_000),
+      max_attempts: int(1).default(4),
+      initial_retry_ms: int(1).default(1_000),
+      max_retry_ms: int(1).default(30_000),
+      backoff_coefficient: z.number().min(1).default(2),
+      heartbeat_ms: int(100).default(10_000),
+      temperature: z.number().min(0).max(2).default(0),
+    })
+    .prefault({}),
+  worker: z
+    .strictObject({
+      /** Agent steps one worker process runs at once (each is one LLM call). */
+      max_concurrent_steps: int(1).default(100),
+      /** LLM calls per second started across all workers of the task queue (the server enforces it); 0: no limit. */
+      max_steps_per_second: z.number().min(0).default(0),
+      /** On SIGTERM/SIGINT: how long in-flight steps may finish before they are handed back to other workers. */
+      shutdown_grace_ms: int(0).default(30_000),
+    })
+    .prefault({}),
+  temporal: z
+    .strictObject({
+      namespace: z.string().min(1).default('default'),
+      task_queue: z.string().min(1).default('agent-team'),
+      port: int(1).max(65535).default(7233),
+      ui_port: int(1).max(65535).default(8233),
+    })
+    .prefault({}),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+/** What a config file may hold (every key optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** The defaults: the schema applied to an empty file. */
+export const configDefaults = (): RawConfig => configSchema.parse({});

@@ -1,0 +1,204 @@
+/**
+ * The audit trail of a workflow, read from Temporal history: every run of its reset chain, oldest first,
+ * with each step's instruction, answer, model, tokens, attempts and timestamps, each reset with its reason
+ * and who asked, automatic resumes, and the step a run failed at. `history` prints it, `timeline` draws it.
+ */
+import type { Client } from '@temporalio/client';
+import type { StepKind, StepRequest, TokenUsage } from '../../workflows/types';
+import { checkpointsOf, resetOriginOf, seededSteps, type RestoreOrigin } from '../checkpoints/derive';
+import { toIso } from '../shared/util';
+import { decodeValue } from './decode';
+import type { HistoryEvent } from './json';
+import { readRuns, type RunHistory, type RunStatus } from './reader';
+
+export interface AuditStep {
+  /** The step's number, from 1 (seeded steps of a restored run count). */
+  step: number;
+  kind: StepKind;
+  /** Set on a `plan` step that is a replan. */
+  replan?: boolean;
+  agent: string;
+  round: number;
+  instruction?: string;
+  answer: string;
+  model: string;
+  usage: TokenUsage;
+  /** Attempts the step took (1 = first try). */
+  attempts: number;
+  scheduledAt: string | null;
+  completedAt: string | null;
+  /** The step's span: from scheduling to completion, queueing and retries included. */
+  durationMs: number | null;
+  /** The model's answer time: the successful LLM call alone. */
+  latencyMs: number;
+  /** True for steps a reset kept from the run it was made from (not executed again in this run). */
+  kept: boolean;
+  /** The checkpoint right after the step (null when the run closed in the same workflow task). */
+  checkpointId: string | null;
+}
+
+/** A step that did not complete: its retries ran out (or it failed for good). */
+export interface FailedStep {
+  /** The step's number, from 1. */
+  step: number;
+  kind: StepKind;
+  agent: string;
+  round: number;
+  attempts: number;
+  scheduledAt: string | null;
+  failedAt: string | null;
+  message: string;
+}
+
+export interface AuditReset {
+  /** The run it branched from, and the checkpoint (event) it branched at. */
+  fromRunId: string;
+  eventId: number;
+  /** Steps kept from the base run. */
+  keptSteps: number;
+  reason: string;
+  /** Who asked (the user before the colon, as `temporal workflow reset` and `agent-team resume` write it). */
+  requestedBy: string | null;
+  at: string | null;
+}
+
+export interface AuditRun {
+  runId: string;
+  status: RunStatus;
+  startedAt: string | null;
+  closedAt: string | null;
+  resetFrom?: AuditReset;
+  restoredFrom?: RestoreOrigin;
+  steps: AuditStep[];
+  failedStep?: FailedStep;
+  /** Automatic resumes of failed steps (their timers' summaries). */
+  autoResumes: string[];
+  /** Usage of the steps this run executed (kept and seeded steps excluded). */
+  usage: TokenUsage & { llmCalls: number };
+}
+
+export interface AuditTrail {
+  workflowId: string;
+  namespace: string;
+  task: string;
+  runs: AuditRun[];
+}
+
+const ms = (a: string | null, b: string | null): number | null =>
+  a && b ? new Date(b).getTime() - new Date(a).getTime() : null;
+
+/** Splits "user: reason" (the Temporal CLI's convention) into who asked and why. */
+export function splitReason(message: string): { requestedBy: string | null; reason: string } {
+  const match = /^([\w.@-]+): (.*)$/s.exec(message);
+  return match ? { requestedBy: match[1]!, reason: match[2]! } : { requestedBy: null, reason: message };
+}
+
+/** The audit record of one run, from its history. */
+export async function auditRun(client: Client, namespace: string, run: RunHistory): Promise<AuditRun> {
+  const byId = new Map(run.events.map((e) => [Number(e.eventId), e]));
+  const checkpoints = checkpointsOf(run, namespace);
+  const seeded = seededSteps(run).length;
+  let resetFrom: AuditReset | undefined;
+  const origin = resetOriginOf(run, namespace);
+  if (origin) {
+    const event = byId.get(origin.eventId);
+    const { requestedBy, reason } = splitReason(origin.reason);
+    resetFrom = {
+      fromRunId: origin.runId,
+      eventId: origin.eventId,
+      keptSteps: run.steps.filter((s) => s.completedEventId < origin.eventId).length,
+      reason,
+      requestedBy,
+      at: toIso(event?.eventTime),
+    };
+  }
+  const steps: AuditStep[] = run.steps.map((s, i) => {
+    const r = s.result;
+    const scheduledAt = toIso(byId.get(s.scheduledEventId)?.eventTime);
+    const completedAt = s.completedAt?.toISOString() ?? null;
+    const checkpoint = checkpoints.find((c) => c.step === seeded + i + 1);
+    return {
+      step: seeded + i + 1,
+      kind: r.kind,
+      ...(r.replan ? { replan: true } : {}),
+      agent: r.agent,
+      round: r.round,
+      ...(r.instruction !== undefined ? { instruction: r.instruction } : {}),
+      answer: r.content,
+      model: r.model,
+      usage: r.usage,
+      attempts: r.attempt,
+      scheduledAt,
+      completedAt,
+      durationMs: ms(scheduledAt, completedAt),
+      latencyMs: r.latencyMs,
+      kept: resetFrom !== undefined && s.completedEventId < resetFrom.eventId,
+      checkpointId: checkpoint?.checkpointId ?? null,
+    };
+  });
+  const executed = steps.filter((s) => !s.kept);
+  const usage = {
+    promptTokens: executed.reduce((n, s) => n + s.usage.promptTokens, 0),
+    completionTokens: executed.reduce((n, s) => n + s.usage.completionTokens, 0),
+    llmCalls: executed.length,
+  };
+  return {
+    runId: run.runId,
+    status: run.status,
+    startedAt: run.createdAt?.toISOString() ?? null,
+    closedAt: run.closeEvent ? toIso(run.closeEvent.eventTime) : null,
+    ...(resetFrom ? { resetFrom } : {}),
+    ...(checkpoints[0]?.restoredFrom ? { restoredFrom: checkpoints[0].restoredFrom } : {}),
+    steps,
+    ...(await failedStepOf(client, run, byId, seeded)),
+    autoResumes: run.autoResumes,
+    usage,
+  };
+}
+
+/** The last activity that failed or timed out for good (the step the run stopped at). */
+async function failedStepOf(
+  client: Client,
+  run: RunHistory,
+  byId: Map<number, HistoryEvent>,
+  seeded: number,
+): Promise<{ failedStep?: FailedStep }> {
+  if (run.status === 'COMPLETED' || run.status === 'RUNNING') return {};
+  for (let i = run.events.length - 1; i >= 0; i--) {
+    const event = run.events[i]!;
+    const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+    if (!failed) continue;
+    const scheduled = byId.get(Number(failed.scheduledEventId));
+    const started = byId.get(Number((failed as { startedEventId?: unknown }).startedEventId ?? 0));
+    const request = await decodeValue<StepRequest>(
+      client.options.loadedDataConverter,
+      scheduled?.activityTaskScheduledEventAttributes?.input?.payloads,
+    );
+    let leaf = failed.failure;
+    while (leaf?.cause) leaf = leaf.cause;
+    return {
+      failedStep: {
+        step: (request?.stepIndex ?? seeded + run.steps.length) + 1,
+        kind: request.kind,
+        agent: request.agent,
+        round: request.round,
+        attempts: started?.activityTaskStartedEventAttributes?.attempt ?? 1,
+        scheduledAt: toIso(scheduled?.eventTime),
+        failedAt: toIso(event.eventTime),
+        message: leaf?.message ?? failed.failure?.message ?? 'failed',
+      },
+    };
+  }
+  return {};
+}
+
+/** The audit trail of every run of a workflow id, oldest first. */
+export async function auditWorkflow(client: Client, namespace: string, workflowId: string): Promise<AuditTrail> {
+  const runs: AuditRun[] = [];
+  let task = '';
+  for (const run of await readRuns(client, workflowId)) {
+    task ||= run.input?.task ?? '';
+    runs.push(await auditRun(client, namespace, run));
+  }
+  return { workflowId, namespace, task, runs };
+}

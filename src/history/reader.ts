@@ -1,0 +1,226 @@
+/**
+ * Reading a run's Temporal history: its input, its completed agent steps (each with the event ids that make
+ * it a checkpoint), and how it ended. The same reader serves live progress (`followRun`, a long poll) and
+ * the run summary; the checkpoint adapter builds on it.
+ */
+import type { Client } from '@temporalio/client';
+import type { LoadedDataConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import type { StepResult, TeamInput } from '../../workflows/types';
+import type { RunStatus } from '../shared/constants';
+import { queryString, toDate } from '../shared/util';
+import { decodeFailure, decodeOptionalValue, decodeValue } from './decode';
+
+export type { RunStatus } from '../shared/constants';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** A completed agent step as history records it. */
+export interface RecordedStep {
+  result: StepResult;
+  scheduledEventId: number;
+  completedEventId: number;
+  /** The WorkflowTaskCompleted event right after the step: the checkpoint's reset point. Null while pending. */
+  checkpointEventId: number | null;
+  completedAt: Date | null;
+}
+
+export interface RunHistory {
+  workflowId: string;
+  runId: string;
+  input: TeamInput | null;
+  /** The first WorkflowTaskCompleted: the entry checkpoint (before any agent ran). */
+  entryEventId: number | null;
+  /** The WorkflowExecutionStarted event's time: for a run made by a reset, the first run's start (history copies it). */
+  startedAt: Date | null;
+  /** When this run came to be: its start, or for a run made by a reset, the reset. */
+  createdAt: Date | null;
+  steps: RecordedStep[];
+  /** Automatic resumes (the summaries of their timers), in order. */
+  autoResumes: string[];
+  status: RunStatus;
+  closeEvent: HistoryEvent | null;
+  events: HistoryEvent[];
+}
+
+const toNumber = (id: unknown): number => Number(id ?? 0);
+
+function closeStatus(event: HistoryEvent): RunStatus | null {
+  if (event.workflowExecutionCompletedEventAttributes) return 'COMPLETED';
+  if (event.workflowExecutionFailedEventAttributes) return 'FAILED';
+  if (event.workflowExecutionCanceledEventAttributes) return 'CANCELED';
+  if (event.workflowExecutionTerminatedEventAttributes) return 'TERMINATED';
+  if (event.workflowExecutionTimedOutEventAttributes) return 'TIMED_OUT';
+  if (event.workflowExecutionContinuedAsNewEventAttributes) return 'CONTINUED_AS_NEW';
+  return null;
+}
+
+/** Incrementally folds history events into a {@link RunHistory}; feed it events in order. */
+export class HistoryReader {
+  readonly run: RunHistory;
+  private pending: RecordedStep[] = [];
+
+  constructor(
+    /** Decodes payloads: a client's `options.loadedDataConverter` (it applies the codecs of encryption at rest). */
+    private readonly converter: LoadedDataConverter,
+    workflowId: string,
+    runId: string,
+    /** Called with the summary of each automatic resume as it is read. */
+    private readonly onAutoResume: (note: string) => void = () => {},
+  ) {
+    this.run = {
+      workflowId,
+      runId,
+      input: null,
+      entryEventId: null,
+      startedAt: null,
+      createdAt: null,
+      steps: [],
+      autoResumes: [],
+      status: 'RUNNING',
+      closeEvent: null,
+      events: [],
+    };
+  }
+
+  /** Adds one event; returns the step it completed, if any. */
+  async add(event: HistoryEvent): Promise<RecordedStep | null> {
+    const { converter } = this;
+    const id = toNumber(event.eventId);
+    this.run.events.push(event);
+    const started = event.workflowExecutionStartedEventAttributes;
+    if (started) {
+      this.run.input = await decodeValue<TeamInput>(converter, started.input?.payloads);
+      this.run.startedAt = toDate(event.eventTime);
+      this.run.createdAt ??= this.run.startedAt;
+    }
+    const resetFailure = event.workflowTaskFailedEventAttributes;
+    if (resetFailure?.baseRunId && resetFailure.newRunId === this.run.runId)
+      this.run.createdAt = toDate(event.eventTime);
+    if (event.workflowTaskCompletedEventAttributes) {
+      if (this.run.entryEventId === null) this.run.entryEventId = id;
+      for (const step of this.pending) step.checkpointEventId = id;
+      this.pending = [];
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const result = await decodeValue<StepResult>(converter, completed.result?.payloads);
+      const step: RecordedStep = {
+        result,
+        scheduledEventId: toNumber(completed.scheduledEventId),
+        completedEventId: id,
+        checkpointEventId: null,
+        completedAt: toDate(event.eventTime),
+      };
+      this.run.steps.push(step);
+      this.pending.push(step);
+      return step;
+    }
+    const timer = event.timerStartedEventAttributes;
+    if (timer && event.userMetadata?.summary) {
+      const note = await decodeOptionalValue<string>(converter, event.userMetadata.summary);
+      if (typeof note === 'string' && note.startsWith('auto-resume')) {
+        this.run.autoResumes.push(note);
+        this.onAutoResume(note);
+      }
+    }
+    const status = closeStatus(event);
+    if (status) {
+      this.run.status = status;
+      this.run.closeEvent = event;
+    }
+    return null;
+  }
+
+  /** The workflow's return value (decoded), if it completed. */
+  async result<T>(): Promise<T | null> {
+    const completed = this.run.closeEvent?.workflowExecutionCompletedEventAttributes;
+    if (!completed) return null;
+    return decodeValue<T>(this.converter, completed.result?.payloads);
+  }
+
+  /** The failure that closed the run (decoded), if it failed. */
+  async failure(): Promise<Error | undefined> {
+    const failure = this.run.closeEvent?.workflowExecutionFailedEventAttributes?.failure;
+    return decodeFailure(this.converter, failure);
+  }
+}
+
+/** The run ids of a workflow id (every run of its reset chain), newest first, from the visibility store. */
+export async function runsOf(client: Client, workflowId: string): Promise<string[]> {
+  const runs: { runId: string; start: number }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = ${queryString(workflowId)}` })) {
+    runs.push({ runId: wf.runId, start: wf.startTime.getTime() });
+  }
+  return runs.sort((a, b) => b.start - a.start).map((r) => r.runId);
+}
+
+/** Every run of a workflow id, read whole, oldest first (by when each was created: a reset's new run after its base). */
+export async function readRuns(client: Client, workflowId: string): Promise<RunHistory[]> {
+  const runs: RunHistory[] = [];
+  for (const runId of await runsOf(client, workflowId)) runs.push((await readRun(client, workflowId, runId)).run);
+  return runs.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+}
+
+/**
+ * One call that `signal` can cancel. Each call gets a signal of its own, linked to `signal` while it runs, so
+ * a long follow leaves no listeners behind.
+ */
+async function abortable<T>(client: Client, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  signal.throwIfAborted();
+  const own = new AbortController();
+  const cancel = (): void => own.abort(signal.reason);
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await client.connection.withAbortSignal(own.signal, call);
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
+/** Reads a run's whole history (closed or not). */
+export async function readRun(client: Client, workflowId: string, runId?: string): Promise<HistoryReader> {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const resolvedRunId = runId ?? (await handle.describe()).runId;
+  const reader = new HistoryReader(client.options.loadedDataConverter, workflowId, resolvedRunId);
+  const history = await client.workflow.getHandle(workflowId, resolvedRunId).fetchHistory();
+  for (const event of history.events ?? []) await reader.add(event);
+  return reader;
+}
+
+/**
+ * Follows a run as it happens (long-polling its history), calling `onStep` for each completed agent step,
+ * and resolves with the reader once the run closes.
+ */
+export async function followRun(
+  client: Client,
+  workflowId: string,
+  runId: string,
+  onStep: (step: RecordedStep) => void,
+  onAutoResume?: (note: string) => void,
+  /** Aborting it ends the long poll in flight and rejects. */
+  signal?: AbortSignal,
+): Promise<HistoryReader> {
+  const reader = new HistoryReader(client.options.loadedDataConverter, workflowId, runId, onAutoResume);
+  let nextPageToken: Uint8Array | undefined;
+  let lastEventId = 0;
+  const poll = () =>
+    client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      waitNewEvent: true,
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
+  for (;;) {
+    const response = signal ? await abortable(client, signal, poll) : await poll();
+    for (const event of response.history?.events ?? []) {
+      // A poll that restarts from the first page must not add events twice.
+      if (toNumber(event.eventId) <= lastEventId) continue;
+      lastEventId = toNumber(event.eventId);
+      const step = await reader.add(event);
+      if (step) onStep(step);
+    }
+    if (reader.run.closeEvent) return reader;
+    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+  }
+}

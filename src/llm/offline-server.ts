@@ -1,0 +1,395 @@
+/**
+ * The offline model: an OpenAI-compatible HTTP server (POST /v1/chat/completions, GET /v1/models) that the
+ * real `openai` client talks to when no API key is configured, and in every test and benchmark.
+ *
+ * It answers deterministically: the orchestrator plans, then its progress ledgers call each team member
+ * once in roster order (the roster is read from the `next_speaker` enum of the request's json_schema) and
+ * declare the task done when all have spoken; members answer in their role. It reports token usage,
+ * appends every request to a JSONL log, and injects faults on the n-th call to an agent:
+ *
+ *   fatal      HTTP 400 (non-retryable)          transient  HTTP 500
+ *   ratelimit  HTTP 429 with Retry-After: 1      hang       no answer until the client gives up
+ *   stall      a ledger that reports no progress (a loop)  malformed  a ledger that is not JSON
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { STEP_HEADERS } from '../../activities/agent-step';
+import { ConfigError } from '../shared/errors';
+
+export const FAULT_KINDS = ['fatal', 'transient', 'ratelimit', 'hang', 'stall', 'malformed'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultSpec {
+  agent: string;
+  /** 1-based: the n-th call to `agent` in this server process. */
+  call: number;
+  kind: FaultKind;
+}
+
+export interface OfflineLlmOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (any free port) */
+  port?: number;
+  /** Append every request to this JSONL file. */
+  logPath?: string;
+  faults?: FaultSpec[];
+  /** Delay every answer by this much. @default 0 */
+  latencyMs?: number;
+  /** Pad members' answers to about this many characters (for size tests and benchmarks). */
+  answerChars?: number;
+  /** Member answers before the ledger says the task is done. @default one per member */
+  turns?: number;
+  /** Share of the other requests that fail with HTTP 500 (0–1), drawn from a generator seeded with `seed`. */
+  faultRate?: number;
+  /** @default 1 */
+  seed?: number;
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same sequence of draws. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface OfflineLlmServer {
+  /** The base URL to give the `openai` client, e.g. http://127.0.0.1:41234/v1 */
+  baseURL: string;
+  port: number;
+  /** Requests served so far, per agent. */
+  calls(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+/** One line of the request log. */
+export interface OfflineLlmLogEntry {
+  time: string;
+  agent: string;
+  kind: string;
+  workflowId: string;
+  runId: string;
+  round: number | null;
+  step: number | null;
+  attempt: number | null;
+  call: number;
+  model: string;
+  status: number;
+  fault: FaultKind | null;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Reads a request log written with `logPath` (empty when nothing was logged yet). */
+export function readOfflineLlmLog(path: string): OfflineLlmLogEntry[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as OfflineLlmLogEntry);
+}
+
+/** Parses `agent:n:kind[,agent:n:kind…]`; throws a ConfigError naming the bad entry. */
+export function parseFaults(spec: string | undefined): FaultSpec[] {
+  if (!spec || !spec.trim()) return [];
+  return spec.split(',').map((raw) => {
+    const entry = raw.trim();
+    const [agent, n, kind, ...rest] = entry.split(':');
+    const call = Number(n);
+    if (!agent || rest.length > 0 || !Number.isInteger(call) || call < 1 || !FAULT_KINDS.includes(kind as FaultKind)) {
+      throw new ConfigError(
+        `OFFLINE_LLM_FAULTS: "${entry}" is not <agent>:<n>:<kind> with n ≥ 1 and kind one of ${FAULT_KINDS.join(', ')}`,
+      );
+    }
+    return { agent, call, kind: kind as FaultKind };
+  });
+}
+
+/** Reads the OFFLINE_LLM_* variables (see the README's table). */
+export function offlineLlmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OfflineLlmOptions {
+  const number = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0)
+      throw new ConfigError(`${name} must be a whole number ≥ 0, got "${raw}"`);
+    return value;
+  };
+  const latencyMs = number('OFFLINE_LLM_LATENCY_MS');
+  const answerChars = number('OFFLINE_LLM_ANSWER_CHARS');
+  const turns = number('OFFLINE_LLM_TURNS');
+  const seed = number('OFFLINE_LLM_SEED');
+  const rawRate = env.OFFLINE_LLM_FAULT_RATE;
+  const faultRate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
+  if (faultRate !== undefined && !(faultRate >= 0 && faultRate <= 1)) {
+    throw new ConfigError(`OFFLINE_LLM_FAULT_RATE must be a number from 0 to 1, got "${rawRate}"`);
+  }
+  return {
+    faults: parseFaults(env.OFFLINE_LLM_FAULTS),
+    ...(env.OFFLINE_LLM_LOG ? { logPath: env.OFFLINE_LLM_LOG } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+    ...(answerChars !== undefined ? { answerChars } : {}),
+    ...(turns !== undefined ? { turns } : {}),
+    ...(faultRate !== undefined ? { faultRate } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+}
+
+interface ChatMessage {
+  role: string;
+  name?: string;
+  content?: unknown;
+}
+
+interface ChatRequest {
+  model?: string;
+  messages?: ChatMessage[];
+  response_format?: { type?: string; json_schema?: { schema?: Record<string, unknown> } };
+}
+
+const tokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
+const text = (content: unknown): string => (typeof content === 'string' ? content : JSON.stringify(content ?? ''));
+
+function speakersOf(req: ChatRequest): string[] {
+  const schema = req.response_format?.json_schema?.schema as
+    { properties?: { next_speaker?: { properties?: { answer?: { enum?: unknown } } } } } | undefined;
+  const list = schema?.properties?.next_speaker?.properties?.answer?.enum;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function taskOf(messages: ChatMessage[]): string {
+  const first = messages.find((m) => m.role === 'user');
+  return (
+    text(first?.content)
+      .replace(/^The task:\n/, '')
+      .split('\n')[0]
+      ?.slice(0, 120) ?? ''
+  );
+}
+
+function pad(answer: string, chars: number | undefined): string {
+  if (!chars || answer.length >= chars) return answer;
+  const filler = ' Further detail: the trade-offs above hold across input sizes and implementations.';
+  let out = answer;
+  while (out.length < chars) out += filler;
+  return out.slice(0, chars);
+}
+
+/** The deterministic answer for one request. */
+function answer(
+  req: ChatRequest,
+  agent: string,
+  kind: string,
+  fault: FaultKind | null,
+  answerChars?: number,
+  turns?: number,
+): string {
+  const messages = req.messages ?? [];
+  const task = taskOf(messages);
+  const spoken = messages.filter((m) => m.role === 'assistant' && m.name && m.name !== 'orchestrator');
+  const isLedger = kind === 'ledger' || req.response_format?.type === 'json_schema';
+  if (isLedger) {
+    if (fault === 'malformed') return 'Sure! Here is the ledger: {is_request_satisfied: maybe';
+    const speakers = speakersOf(req);
+    const said = new Set(spoken.map((m) => m.name));
+    // Each member once, in roster order; with `turns` above the roster's size, round-robin until that many.
+    const pending =
+      speakers.find((s) => !said.has(s)) ??
+      (spoken.length < (turns ?? 0) ? speakers[spoken.length % speakers.length] : undefined);
+    const last = spoken[spoken.length - 1]?.name ?? speakers[0] ?? 'researcher';
+    const stalled = fault === 'stall';
+    const next = stalled ? last : (pending ?? last);
+    const done = !stalled && pending === undefined;
+    return JSON.stringify({
+      is_request_satisfied: {
+        reason: done ? 'Every teammate has contributed and the answer is complete.' : 'Contributions are missing.',
+        answer: done,
+      },
+      is_in_loop: { reason: stalled ? 'The same request is being repeated.' : 'No repetition.', answer: stalled },
+      is_progress_being_made: {
+        reason: stalled ? 'The last turn added nothing new.' : 'Each turn adds new material.',
+        answer: !stalled,
+      },
+      next_speaker: { reason: `${next} covers the next part of the plan.`, answer: next },
+      instruction_or_question: {
+        reason: 'Keeps the plan moving.',
+        answer: `As the ${next}, contribute your part on: ${task}`,
+      },
+    });
+  }
+  if (kind === 'plan') {
+    const replan = text(messages[messages.length - 1]?.content).includes('stalled');
+    return (
+      `${replan ? 'Revised plan' : 'Plan'} for "${task}":\n` +
+      '1. researcher: gather the facts and trade-offs.\n2. coder: write reference implementations.\n' +
+      '3. analyst: compare them with numbers.\n4. orchestrator: write the final answer.'
+    );
+  }
+  if (kind === 'final') {
+    const cut = text(messages[messages.length - 1]?.content).includes('round limit');
+    const who = [...new Set(spoken.map((m) => m.name))].join(', ') || 'nobody';
+    return (
+      `Final answer on "${task}"${cut ? ' (incomplete: the round limit was reached)' : ''}: ` +
+      `drawing on ${who}, the team's findings are summarised above. ` +
+      spoken.map((m) => `[${m.name}] ${text(m.content).split('\n').slice(-1)[0]?.slice(0, 80)}`).join(' ')
+    );
+  }
+  const roleLine: Record<string, string> = {
+    researcher:
+      'Key facts: both are comparison sorts; one is in-place with O(n log n) average time, the other stable with O(n log n) worst case and O(n) extra memory.',
+    coder:
+      'Reference code: function sort(xs) { return xs.length < 2 ? xs : merge(sort(left), sort(right)); } with tests for empty, sorted and reversed input.',
+    analyst:
+      'Analysis: on random data the in-place variant is usually faster by constant factors; the stable one wins on worst-case guarantees and linked data.',
+  };
+  return pad(
+    `${agent} on "${task}": ${roleLine[agent] ?? 'My contribution addresses the instruction in full.'}`,
+    answerChars,
+  );
+}
+
+/** Starts the offline model server. */
+export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<OfflineLlmServer> {
+  const counts: Record<string, number> = {};
+  const faults = options.faults ?? [];
+  const sockets = new Set<Socket>();
+  const draw = seeded(options.seed ?? 1);
+  if (options.logPath) mkdirSync(dirname(options.logPath), { recursive: true });
+
+  const log = (entry: OfflineLlmLogEntry): void => {
+    if (options.logPath) appendFileSync(options.logPath, JSON.stringify(entry) + '\n');
+  };
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      send(res, 200, { object: 'list', data: [{ id: 'offline', object: 'model', owned_by: 'durable-agent-team' }] });
+      return;
+    }
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: ChatRequest;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequest;
+    } catch {
+      send(res, 400, { error: { message: 'request body is not JSON', type: 'invalid_request_error' } });
+      return;
+    }
+    const header = (name: string): string => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+    };
+    const num = (name: string): number | null => (header(name) === '' ? null : Number(header(name)));
+    const agent = header(STEP_HEADERS.agent) || 'unknown';
+    const kind = header(STEP_HEADERS.kind) || (body.response_format?.type === 'json_schema' ? 'ledger' : 'agent');
+    const call = (counts[agent] = (counts[agent] ?? 0) + 1);
+    const fault =
+      faults.find((f) => f.agent === agent && f.call === call)?.kind ??
+      (options.faultRate && draw() < options.faultRate ? 'transient' : null);
+    const model = body.model ?? 'offline';
+    const promptText = (body.messages ?? []).map((m) => text(m.content)).join('\n');
+    const entry = (status: number, completionTokens: number): OfflineLlmLogEntry => ({
+      time: new Date().toISOString(),
+      agent,
+      kind,
+      workflowId: header(STEP_HEADERS.workflowId),
+      runId: header(STEP_HEADERS.runId),
+      round: num(STEP_HEADERS.round),
+      step: num(STEP_HEADERS.step),
+      attempt: num(STEP_HEADERS.attempt),
+      call,
+      model,
+      status,
+      fault,
+      promptTokens: tokens(promptText),
+      completionTokens,
+    });
+
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+    switch (fault) {
+      case 'hang':
+        log(entry(0, 0)); // never answered: the client's timeout ends it
+        return;
+      case 'fatal':
+        log(entry(400, 0));
+        send(res, 400, {
+          error: { message: `injected fatal fault on ${agent} call ${call}`, type: 'invalid_request_error' },
+        });
+        return;
+      case 'transient':
+        log(entry(500, 0));
+        send(res, 500, {
+          error: { message: `injected transient fault on ${agent} call ${call}`, type: 'server_error' },
+        });
+        return;
+      case 'ratelimit':
+        log(entry(429, 0));
+        send(
+          res,
+          429,
+          { error: { message: `injected rate limit on ${agent} call ${call}`, type: 'rate_limit_error' } },
+          {
+            'retry-after': '1',
+          },
+        );
+        return;
+      default: {
+        const content = answer(body, agent, kind, fault, options.answerChars, options.turns);
+        const completionTokens = tokens(content);
+        log(entry(200, completionTokens));
+        send(res, 200, {
+          id: `chatcmpl-offline-${agent}-${call}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model,
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content, refusal: null } }],
+          usage: {
+            prompt_tokens: tokens(promptText),
+            completion_tokens: completionTokens,
+            total_tokens: tokens(promptText) + completionTokens,
+          },
+        });
+      }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: { message: String(err), type: 'server_error' } });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://${options.host ?? '127.0.0.1'}:${port}/v1`,
+    port,
+    calls: () => ({ ...counts }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Every error this project throws on purpose, in one place. Each class says who throws it and when, carries
+ * a stable `code` for scripts (`--json` prints it) and, where there was one, the `cause`. The CLI maps them to
+ * exit codes: a {@link UsageError} (and its subclasses) exits 2, meaning nothing was started or changed;
+ * anything else exits 1.
+ */
+/** The stable codes of {@link AgentTeamError}. */
+export type ErrorCode =
+  | 'USAGE'
+  | 'CONFIG'
+  | 'NOT_FOUND'
+  | 'CHECKPOINT_INVALID'
+  | 'RUN_RUNNING'
+  | 'RUN_CLOSED'
+  | 'DECRYPTION'
+  | 'LLM_UNREACHABLE'
+  | 'INCOMPATIBLE_CODE'
+  | 'TEMPORAL_CLI_NOT_FOUND'
+  | 'DEV_SERVER'
+  | 'TEMPORAL_UNREACHABLE'
+  | 'DETACHED'
+  | 'INTERRUPTED';
+
+/** The base class: a message meant for a person, a code meant for a script. */
+export class AgentTeamError extends Error {
+  override name = 'AgentTeamError';
+  readonly code: ErrorCode = 'USAGE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+  /** 2: bad input, nothing changed; 1: the operation failed; 130: interrupted (Ctrl-C). */
+  get exitCode(): 1 | 2 | 130 {
+    return this instanceof UsageError ? 2 : this instanceof DetachedError || this instanceof InterruptedError ? 130 : 1;
+  }
+}
+
+/** Bad input from the user: CLI arguments, a task, an id. Thrown before anything is started or changed. */
+export class UsageError extends AgentTeamError {
+  override name = 'UsageError';
+}
+
+/** config/workflow.yaml or an environment variable is unreadable or invalid. Thrown before anything starts. */
+export class ConfigError extends UsageError {
+  override name = 'ConfigError';
+  override readonly code: ErrorCode = 'CONFIG';
+}
+
+/** A workflow or run that is not on this server (namespace). Thrown by every command that looks one up. */
+export class NotFoundError extends UsageError {
+  override name = 'NotFoundError';
+  override readonly code: ErrorCode = 'NOT_FOUND';
+  constructor(
+    readonly workflowId: string,
+    readonly namespace: string,
+    readonly runId?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `no ${runId ? `run ${runId} of ` : ''}workflow "${workflowId}" in namespace "${namespace}" ` +
+        '(list the runs here with `checkpoints list`; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE choose the server)',
+      options,
+    );
+  }
+}
+
+/** A malformed, damaged, unknown or foreign checkpoint id. Thrown before anything changes. */
+export class InvalidCheckpointError extends UsageError {
+  override name = 'InvalidCheckpointError';
+  override readonly code: ErrorCode = 'CHECKPOINT_INVALID';
+  constructor(
+    readonly checkpointId: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`checkpoint "${checkpointId}": ${why}`, options);
+  }
+}
+
+/** Resume (a reset) was refused because the workflow is running: a reset would terminate it. */
+export class RunStillRunningError extends UsageError {
+  override name = 'RunStillRunningError';
+  override readonly code: ErrorCode = 'RUN_RUNNING';
+}
+
+/** Cancel or terminate was refused because the run has already closed. */
+export class RunClosedError extends UsageError {
+  override name = 'RunClosedError';
+  override readonly code: ErrorCode = 'RUN_CLOSED';
+}
+
+/** A payload could not be decrypted (no key, an unknown key id, the wrong key). Says what to set. */
+export class DecryptionError extends ConfigError {
+  override name = 'DecryptionError';
+  override readonly code: ErrorCode = 'DECRYPTION';
+}
+
+/** The configured LLM endpoint refused the connection or does not resolve: a configuration problem. */
+export class LlmUnreachableError extends ConfigError {
+  override name = 'LlmUnreachableError';
+  override readonly code: ErrorCode = 'LLM_UNREACHABLE';
+  constructor(
+    readonly baseURL: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `cannot reach the LLM endpoint ${baseURL}: ${why} — check OPENAI_BASE_URL (unset it, and OPENAI_API_KEY, ` +
+        'for the offline model); nothing was started',
+      options,
+    );
+  }
+}
+
+/** `resume` refused: the workflow code cannot replay the history the reset would keep. Nothing was changed. */
+export class IncompatibleCodeError extends AgentTeamError {
+  override name = 'IncompatibleCodeError';
+  override readonly code: ErrorCode = 'INCOMPATIBLE_CODE';
+}
+
+/** The Temporal CLI (for the embedded server) cannot be found or installed. Thrown by `findTemporalCli`. */
+export class TemporalCliNotFoundError extends AgentTeamError {
+  override name = 'TemporalCliNotFoundError';
+  override readonly code: ErrorCode = 'TEMPORAL_CLI_NOT_FOUND';
+}
+
+/**
+ * The embedded server cannot start or be reached: the port is taken by another program, the process
+ * died, or it did not become healthy in time. Thrown by `ensureDevServer`; `logPath` holds its log.
+ */
+export class DevServerError extends AgentTeamError {
+  override name = 'DevServerError';
+  override readonly code: ErrorCode = 'DEV_SERVER';
+  constructor(
+    message: string,
+    readonly logPath?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A Temporal frontend did not answer. Thrown when connecting. */
+export class TemporalUnreachableError extends AgentTeamError {
+  override name = 'TemporalUnreachableError';
+  override readonly code: ErrorCode = 'TEMPORAL_UNREACHABLE';
+  constructor(
+    message: string,
+    readonly address: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * This process stopped following a run (Ctrl-C, an aborted signal): the run goes on in Temporal. Thrown by
+ * the client module's run, resume and attach when their `signal` aborts.
+ */
+export class DetachedError extends AgentTeamError {
+  override name = 'DetachedError';
+  override readonly code: ErrorCode = 'DETACHED';
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    /** The task queue that serves the run (null when unknown). */
+    readonly taskQueue: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(`detached from run ${runId} of "${workflowId}": it goes on in Temporal`, options);
+  }
+}
+
+/** Ctrl-C (an aborted signal) came before a run was started or reset: nothing was started or changed. */
+export class InterruptedError extends AgentTeamError {
+  override name = 'InterruptedError';
+  override readonly code: ErrorCode = 'INTERRUPTED';
+  constructor() {
+    super('interrupted: nothing was started or changed');
+  }
+}
+
+/** The message of anything thrown (an Error's message, else its string form). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The innermost Error of a `cause` chain (Temporal wraps failures several levels deep). */
+export function rootCause(err: unknown): unknown {
+  let leaf = err;
+  while (leaf instanceof Error && leaf.cause instanceof Error) leaf = leaf.cause;
+  return leaf;
+}

@@ -1,0 +1,16 @@
+/** Token usage summed over steps: what `--json` reports and what a resume does not pay again. */
+import type { TokenUsage } from '../../workflows/types';
+
+export interface Usage extends TokenUsage {
+  totalTokens: number;
+  llmCalls: number;
+}
+
+export const noUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 });
+
+/** The usage of these steps (one LLM call each). */
+export function sumUsage(steps: readonly { usage: TokenUsage }[]): Usage {
+  const promptTokens = steps.reduce((n, s) => n + s.usage.promptTokens, 0);
+  const completionTokens = steps.reduce((n, s) => n + s.usage.completionTokens, 0);
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls: steps.length };
+}

@@ -1,0 +1,51 @@
+/**
+ * The worker: registers the team's workflow and the `callAgent` activity on a task queue. Workers are
+ * stateless, so run as many as you like on one queue; any of them continues any run on it.
+ */
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { createActivities, type ActivityDependencies, type AgentDefinition } from '../../activities';
+import { transcriptQuery } from '../../workflows/agent-team';
+import { workflowBundle } from './bundle';
+
+export { WORKFLOWS_PATH, workflowBundle } from './bundle';
+
+export interface AgentTeamWorkerOptions {
+  connection: NativeConnection;
+  /** A client of the same namespace: the activities use it to query each run's conversation. */
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  /** The team for runs that carry none (see {@link ActivityDependencies.agents}). */
+  agents?: readonly AgentDefinition[];
+  openai: ActivityDependencies['openai'];
+  temperature?: number;
+  /** Told of each step this worker completes. */
+  onStep?: ActivityDependencies['onStep'];
+  /** Defaults to the cached bundle of ./workflows. */
+  workflowBundle?: { codePath: string };
+  /** The payload codec(s) of every client of these runs (encryption at rest), when configured. */
+  dataConverter?: DataConverter;
+  /** Passed through to Worker.create (tuning, interceptors…). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    activities: createActivities({
+      openai: options.openai,
+      ...(options.agents ? { agents: options.agents } : {}),
+      loadTranscript: (workflowId, runId) =>
+        options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.onStep ? { onStep: options.onStep } : {}),
+    }),
+    ...options.workerOptions,
+  });
+}

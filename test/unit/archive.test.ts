@@ -1,0 +1,95 @@
+/** Reading export files: every way a file can be wrong is refused (exit 2) with a message naming it. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXPORT_FORMAT, pickRestorePoint, readExportFile, type ExportFile } from '../../src/checkpoints/archive';
+import { checkpointsOf } from '../../src/checkpoints/derive';
+import { UsageError } from '../../src/shared/errors';
+import { fixtureJson, fixtureRun } from './fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'archive-test-'));
+const write = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const checksum = (file: Pick<ExportFile, 'manifest' | 'runs'>): string =>
+  'sha256:' +
+  createHash('sha256')
+    .update(JSON.stringify({ manifest: file.manifest, runs: file.runs }))
+    .digest('hex');
+
+/** A well-formed export of the completed fixture run. */
+async function exportOf(): Promise<ExportFile> {
+  const run = await fixtureRun('history-completed.json', { workflowId: 'wf', runId: 'run-1' });
+  const history = fixtureJson('history-completed.json');
+  const body: Pick<ExportFile, 'manifest' | 'runs'> = {
+    manifest: {
+      format: EXPORT_FORMAT,
+      exportedAt: '2026-11-30T00:00:00.000Z',
+      projectVersion: '0.1.0',
+      namespace: 'default',
+      workflowId: 'wf',
+      task: run.input!.task,
+      configDigest: 'sha256:x',
+      runs: [
+        { runId: 'run-1', status: 'COMPLETED', startedAt: null, events: history.events.length, steps: 9, parent: null },
+      ],
+      checkpoints: checkpointsOf(run, 'default'),
+    },
+    runs: [{ runId: 'run-1', history }],
+  };
+  return { ...body, checksum: checksum(body) };
+}
+
+function refusal(path: string): string {
+  try {
+    readExportFile(path);
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('readExportFile', () => {
+  it('reads a well-formed export and decodes each run for the replayer', async () => {
+    const file = await exportOf();
+    const loaded = readExportFile(write('ok.json', JSON.stringify(file)));
+    expect(loaded.histories.get('run-1')?.events).toHaveLength(59);
+    expect(pickRestorePoint(loaded, 'latest').step).toBe(9);
+    const third = file.manifest.checkpoints[3]!;
+    expect(pickRestorePoint(loaded, third.checkpointId)).toEqual(third);
+    expect(() => pickRestorePoint(loaded, 'wf@99')).toThrow(/not in this export; it holds 10 checkpoints/);
+    // A short form names a step of the export's latest run; a damaged full id is refused, not matched.
+    expect(pickRestorePoint(loaded, 'wf@4')).toEqual(file.manifest.checkpoints[4]);
+    expect(pickRestorePoint(loaded, 'wf@4~run-1')).toEqual(file.manifest.checkpoints[4]);
+    expect(() => pickRestorePoint(loaded, third.checkpointId.slice(0, -2))).toThrow(
+      /damaged: its checksum does not match/,
+    );
+  });
+
+  it('refuses a file that is not JSON, cut short, of another format, not an export, edited, or inconsistent', async () => {
+    const file = await exportOf();
+    const text = JSON.stringify(file);
+    expect(refusal(join(dir, 'missing.json'))).toMatch(/cannot read it/);
+    expect(refusal(write('cut.json', text.slice(0, text.length / 2)))).toMatch(/not valid JSON .* a file cut short/);
+    expect(
+      refusal(write('v9.json', JSON.stringify({ ...file, manifest: { ...file.manifest, format: 'x/9' } }))),
+    ).toMatch(/format "x\/9" is not supported/);
+    expect(refusal(write('bare.json', JSON.stringify(fixtureJson('history-completed.json'))))).toMatch(
+      /not an agent-team export/,
+    );
+    const edited = { ...file, manifest: { ...file.manifest, task: 'something else' } };
+    expect(refusal(write('edited.json', JSON.stringify(edited)))).toMatch(/checksum mismatch/);
+    const renamed = { ...file, runs: [{ ...file.runs[0]!, runId: 'run-2' }] };
+    expect(refusal(write('renamed.json', JSON.stringify({ ...renamed, checksum: checksum(renamed) })))).toMatch(
+      /the manifest lists runs run-1, but the file holds run-2/,
+    );
+    const short = { ...file, runs: [{ runId: 'run-1', history: { events: file.runs[0]!.history.events.slice(1) } }] };
+    expect(refusal(write('short.json', JSON.stringify({ ...short, checksum: checksum(short) })))).toMatch(
+      /the manifest says 59 events, the history has 58/,
+    );
+  });
+});

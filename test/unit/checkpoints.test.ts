@@ -1,0 +1,177 @@
+/** Checkpoints named in recorded histories, their state, ids, diffs and what a reset keeps: pure, no server. */
+import { defaultDataConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { checkpointsOf, seededSteps } from '../../src/checkpoints/derive';
+import { HistoryReader } from '../../src/history/reader';
+import { diffCheckpoints } from '../../src/checkpoints/diff';
+import {
+  decodeCheckpointId,
+  encodeCheckpointId,
+  parseCheckpointId,
+  resetCommand,
+  runPrefix,
+  shortCheckpointId,
+} from '../../src/checkpoints/ids';
+import { keptByReset } from '../../src/history/replay';
+import { splitReason } from '../../src/history/audit';
+import { InvalidCheckpointError } from '../../src/shared/errors';
+import { initialState, reduce, resultOf } from '../../workflows/state';
+import { fixtureHistory, fixtureRun } from './fixtures';
+
+const { EventType } = temporal.api.enums.v1;
+
+describe('checkpointsOf (the checkpoints of a recorded run)', () => {
+  it('names the entry checkpoint and one per completed step, each a WorkflowTaskCompleted event', async () => {
+    const run = await fixtureRun('history-completed.json');
+    const list = checkpointsOf(run, 'default');
+    expect(run.steps).toHaveLength(9);
+    expect(list.map((c) => c.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const types = new Map(run.events.map((e) => [Number(e.eventId), e.eventType]));
+    for (const c of list) expect(types.get(c.eventId)).toBe(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    expect(list[0]).toMatchObject({
+      step: 0,
+      agent: null,
+      kind: null,
+      round: 0,
+      usage: { llmCalls: 0, totalTokens: 0 },
+    });
+    expect(list[4]).toMatchObject({ step: 4, agent: run.steps[3]!.result.agent, kind: run.steps[3]!.result.kind });
+  });
+
+  it("counts each checkpoint's usage as the sum of the steps before it", async () => {
+    const run = await fixtureRun('history-replan-retry.json');
+    const list = checkpointsOf(run, 'default');
+    for (const c of list) {
+      const before = run.steps.slice(0, c.step).map((s) => s.result.usage);
+      const total = before.reduce((n, u) => n + u.promptTokens + u.completionTokens, 0);
+      expect([c.step, c.usage.totalTokens, c.usage.llmCalls]).toEqual([c.step, total, c.step]);
+    }
+  });
+
+  it('numbers the checkpoints of a restored run on from its seed', async () => {
+    const run = await fixtureRun('history-restored.json');
+    const seed = seededSteps(run).length;
+    expect(seed).toBeGreaterThan(0);
+    const list = checkpointsOf(run, 'default');
+    expect(list[0]!.step).toBe(seed);
+    expect(list[0]!.restoredFrom?.steps).toBe(seed);
+    expect(list.at(-1)!.step).toBe(seed + run.steps.length);
+  });
+
+  it("folds, with the workflow's reducer, to exactly the result the run returned", async () => {
+    const reader = new HistoryReader(defaultDataConverter, 'wf', 'run-1');
+    for (const event of fixtureHistory('history-completed.json').events ?? []) await reader.add(event);
+    const { run } = reader;
+    const state = run.steps.reduce((s, step) => reduce(s, step.result), initialState(run.input!));
+    expect(state.phase).toBe('done');
+    expect(resultOf(state)).toEqual(await reader.result());
+  });
+});
+
+describe('checkpoint ids', () => {
+  const ref = {
+    namespace: 'default',
+    workflowId: 'team-261130-061115-1a2b3c',
+    runId: '01a22cc5-d1b4-7ef7-ba5a-2a45bf0014d1',
+    eventId: 40,
+  };
+  const id = encodeCheckpointId(ref);
+
+  it('round-trip, and are short enough to stay on one line of an 80-column terminal', () => {
+    expect(decodeCheckpointId(id)).toEqual(ref);
+    expect(id.length).toBeLessThanOrEqual(80);
+    const odd = { namespace: 'ns-é', workflowId: 'w@1~x', runId: 'not-a-uuid', eventId: 123_456 };
+    expect(decodeCheckpointId(encodeCheckpointId(odd))).toEqual(odd);
+  });
+
+  it('refuse every truncation and every single-character typo, instead of naming another checkpoint', () => {
+    for (let n = 4; n < id.length; n++) {
+      expect(() => parseCheckpointId(id.slice(0, n))).toThrow(InvalidCheckpointError);
+    }
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (let i = 4; i < id.length; i++) {
+      const other = alphabet[(alphabet.indexOf(id[i]!) + 1) % alphabet.length]!;
+      const typo = id.slice(0, i) + other + id.slice(i + 1);
+      expect(() => parseCheckpointId(typo)).toThrow(InvalidCheckpointError);
+    }
+    expect(() => parseCheckpointId(id.slice(0, -2))).toThrow(
+      /damaged: its checksum does not match \(cut short, or mistyped\?\); list the valid ones with `checkpoints list -w <workflowId>`/,
+    );
+  });
+
+  it('parse short forms: <workflowId>@<step> and <workflowId>@<step>~<run prefix>', () => {
+    expect(parseCheckpointId('team-261130-061115-1a2b3c@7')).toEqual({
+      kind: 'short',
+      ref: { workflowId: 'team-261130-061115-1a2b3c', step: 7 },
+    });
+    expect(parseCheckpointId(' my@wf@0~01A22CC5 ')).toEqual({
+      kind: 'short',
+      ref: { workflowId: 'my@wf', step: 0, runPrefix: '01a22cc5' },
+    });
+    expect(shortCheckpointId({ ...ref, step: 7 }, true)).toBe('team-261130-061115-1a2b3c@7');
+    expect(shortCheckpointId({ ...ref, step: 7 }, false)).toBe('team-261130-061115-1a2b3c@7~01a22cc5');
+  });
+
+  it('use a run prefix long enough to tell the runs of a workflow apart', () => {
+    expect(runPrefix('01a22cc5-d1b4-7ef7', ['01a22cc5-d1b4-7ef7', '01a22cc5-e2c3-7000'])).toBe('01a22cc5-d');
+    expect(runPrefix('01a22cc5-d1b4-7ef7', ['01a22cc6-0000-7000'])).toBe('01a22cc5');
+  });
+
+  it('refuse what is not an id, and ids of the earlier format (they carry no checksum), naming the workflow', () => {
+    expect(() => parseCheckpointId('nope')).toThrow(
+      /not a checkpoint id: give the full id \(cp2_…\) or <workflowId>@<step>/,
+    );
+    expect(() => parseCheckpointId('wf@')).toThrow(InvalidCheckpointError);
+    expect(() => parseCheckpointId('cp2_!!')).toThrow(/garbled/);
+    const old = 'cp1_' + Buffer.from('default\nwf-9\nrun\n28').toString('base64url');
+    expect(() => parseCheckpointId(old)).toThrow(
+      /earlier version.*`checkpoints list -w wf-9`, or name the checkpoint as wf-9@<step>/,
+    );
+  });
+
+  it('map onto `temporal workflow reset`, quoted for a shell', () => {
+    expect(resetCommand(ref)).toBe(
+      `temporal workflow reset --namespace default -w ${ref.workflowId} -r ${ref.runId} -e 40 --reason 'resume from checkpoint'`,
+    );
+    expect(resetCommand({ ...ref, workflowId: "it's" })).toContain(`-w 'it'\\''s'`);
+  });
+});
+
+describe('keptByReset', () => {
+  it('keeps exactly the events before the checkpoint', () => {
+    const history = fixtureHistory('history-completed.json');
+    const kept = keptByReset(history, 28);
+    expect(kept.events).toHaveLength(27);
+    expect(kept.events!.every((e) => Number(e.eventId) < 28)).toBe(true);
+    expect(keptByReset(history, 1).events).toEqual([]);
+  });
+});
+
+describe('diffCheckpoints', () => {
+  it('reports the messages added, the plan, rounds and tokens between two checkpoints of a run', async () => {
+    const run = await fixtureRun('history-completed.json');
+    const list = checkpointsOf(run, 'default');
+    const load = (step: number) => ({
+      ...list[step]!,
+      state: run.steps.slice(0, step).reduce((s, x) => reduce(s, x.result), initialState(run.input!)),
+    });
+    const d = diffCheckpoints(load(2), load(5));
+    expect(d.sameLineage).toBe(true);
+    expect(d.messagesAdded.map((m) => m.step)).toEqual([3, 4, 5]);
+    expect(d.messagesDropped).toEqual([]);
+    expect(d.tokens.delta).toBe(list[5]!.usage.totalTokens - list[2]!.usage.totalTokens);
+    expect(d.llmCalls).toEqual({ from: 2, to: 5, delta: 3 });
+    expect(d.planChanged).toBe(false);
+    const back = diffCheckpoints(load(5), load(2));
+    expect(back.sameLineage).toBe(false);
+    expect(back.messagesDropped).toHaveLength(3);
+  });
+});
+
+describe('splitReason', () => {
+  it('splits "user: reason" as `temporal workflow reset` writes it', () => {
+    expect(splitReason('alice: resume from step 4')).toEqual({ requestedBy: 'alice', reason: 'resume from step 4' });
+    expect(splitReason('no user here')).toEqual({ requestedBy: null, reason: 'no user here' });
+    expect(splitReason('a.b@c-d: multi\nline')).toEqual({ requestedBy: 'a.b@c-d', reason: 'multi\nline' });
+  });
+});

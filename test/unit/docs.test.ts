@@ -1,0 +1,66 @@
+/** The documentation cannot drift from the code: the CLI reference, the defaults, the README and its snippet. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { cliReference } from '../../src/cli/reference';
+import { configDefaults } from '../../src/config';
+
+const root = join(__dirname, '../..');
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+
+it('docs/cli.md is the --help of every command (`npm run docs:cli` rewrites it)', () => {
+  expect(read('docs/cli.md')).toBe(cliReference());
+});
+
+it('docs/configuration.md names every key of the schema with its default', () => {
+  const defaults = configDefaults() as unknown as Record<string, Record<string, unknown>>;
+  const flat = new Map<string, unknown>();
+  const walk = (value: unknown, path: string): void => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && !path.startsWith('agents'))
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    else if (!path.startsWith('agents')) flat.set(path, value);
+  };
+  walk(defaults, '');
+  const documented = new Map(
+    [...read('docs/configuration.md').matchAll(/^- `([a-z_.]+)` \(([^)]*)\)/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  for (const [key, value] of flat) expect([key, documented.get(key)]).toEqual([key, String(value)]);
+  expect([...documented.keys()].filter((k) => !flat.has(k))).toEqual([]);
+});
+
+it('the README is short and reads in an 80-column terminal', () => {
+  const readme = read('README.md');
+  expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(15_000);
+  expect(Math.max(...readme.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+  for (const [, link] of readme.matchAll(/\]\(((?:docs|examples)\/[^)#]+)/g)) expect(() => read(link!)).not.toThrow();
+});
+
+it("the README's library snippet type-checks against the library", () => {
+  const snippet = /```ts\n([\s\S]*?)```/.exec(read('README.md'))![1]!;
+  const dir = mkdtempSync(join(tmpdir(), 'readme-'));
+  const file = join(dir, 'snippet.ts');
+  const [imports, body] = [snippet.slice(0, snippet.indexOf(';\n') + 2), snippet.slice(snippet.indexOf(';\n') + 2)];
+  writeFileSync(
+    file,
+    `${imports.replace("from 'durable-agent-team'", `from ${JSON.stringify(join(root, 'src'))}`)}\nexport async function main(): Promise<void> {\n${body}}\n`,
+  );
+  const program = ts.createProgram([file], {
+    strict: true,
+    noUncheckedIndexedAccess: false,
+    module: ts.ModuleKind.CommonJS,
+    target: ts.ScriptTarget.ES2022,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ['node'],
+    typeRoots: [join(root, 'node_modules/@types')],
+  });
+  const problems = ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file?.fileName === file)
+    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  rmSync(dir, { recursive: true, force: true });
+  expect(problems).toEqual([]);
+}, 60_000);

@@ -1,0 +1,18 @@
+/** Recorded histories (test/fixtures), read the way the CLI reads a run: no server involved. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultDataConverter } from '@temporalio/common';
+import { parseHistoryJson, type History } from '../../src/history/json';
+import { HistoryReader, type RunHistory } from '../../src/history/reader';
+
+export const fixturePath = (name: string): string => join(__dirname, '../fixtures', name);
+export const fixtureJson = (name: string): { events: unknown[] } =>
+  JSON.parse(readFileSync(fixturePath(name), 'utf8')) as { events: unknown[] };
+export const fixtureHistory = (name: string): History => parseHistoryJson(fixtureJson(name));
+
+/** Folds a fixture's events into a RunHistory, as `readRun` does for a run on a server. */
+export async function fixtureRun(name: string, ids = { workflowId: 'wf', runId: 'run-1' }): Promise<RunHistory> {
+  const reader = new HistoryReader(defaultDataConverter, ids.workflowId, ids.runId);
+  for (const event of fixtureHistory(name).events ?? []) await reader.add(event);
+  return reader.run;
+}

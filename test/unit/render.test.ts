@@ -1,0 +1,102 @@
+/** The timeline and audit renderings of a workflow's audit trail (built here by hand: no server). */
+import type { AuditRun, AuditStep, AuditTrail } from '../../src/history/audit';
+import { renderAudit } from '../../src/render/audit';
+import { renderTimeline } from '../../src/render/timeline';
+
+const t = (s: number): string => new Date(Date.UTC(2026, 10, 30, 6, 0, s)).toISOString();
+function step(n: number, agent: string, extra: Partial<AuditStep> = {}): AuditStep {
+  return {
+    step: n,
+    kind: agent === 'orchestrator' ? 'ledger' : 'agent',
+    agent,
+    round: Math.floor(n / 2),
+    answer: `${agent} <answer> ${n}`,
+    model: 'm',
+    usage: { promptTokens: 100, completionTokens: 20 },
+    attempts: 1,
+    scheduledAt: t(n * 2),
+    completedAt: t(n * 2 + 1),
+    durationMs: 1000,
+    latencyMs: 900,
+    kept: false,
+    checkpointId: `cp-${n}`,
+    ...extra,
+  };
+}
+const usage = { promptTokens: 300, completionTokens: 60, llmCalls: 3 };
+const first: AuditRun = {
+  runId: 'run-aaaaaaaa',
+  status: 'FAILED',
+  startedAt: t(0),
+  closedAt: t(9),
+  steps: [step(1, 'orchestrator'), step(2, 'researcher', { attempts: 2 }), step(3, 'orchestrator')],
+  failedStep: {
+    step: 4,
+    kind: 'agent',
+    agent: 'coder',
+    round: 2,
+    attempts: 4,
+    scheduledAt: t(6),
+    failedAt: t(8),
+    message: 'HTTP 400',
+  },
+  autoResumes: [],
+  usage,
+};
+const second: AuditRun = {
+  runId: 'run-bbbbbbbb',
+  status: 'COMPLETED',
+  startedAt: t(20),
+  closedAt: t(30),
+  resetFrom: { fromRunId: 'run-aaaaaaaa', eventId: 22, keptSteps: 3, reason: 'fixed', requestedBy: 'alice', at: t(20) },
+  steps: [
+    step(1, 'orchestrator', { kept: true }),
+    step(2, 'researcher', { kept: true }),
+    step(3, 'orchestrator', { kept: true }),
+    step(4, 'coder', { scheduledAt: t(21), completedAt: t(23) }),
+  ],
+  autoResumes: [],
+  usage: { promptTokens: 100, completionTokens: 20, llmCalls: 1 },
+};
+const trail: AuditTrail = { workflowId: 'wf-1', namespace: 'default', task: 'Compare <sorts>', runs: [first, second] };
+
+describe('renderTimeline', () => {
+  it('text: a bar per executed step, the retry, the failure, and the steps a reset kept', () => {
+    const text = renderTimeline(trail, 'text');
+    expect(text).toContain('wf-1 · Compare <sorts> · 2 run(s)');
+    expect(text).toMatch(/#2 +researcher .*█.* 2 attempts/);
+    expect(text).toContain('✖ #4 coder (agent, round 2) failed after 4 attempt(s): HTTP 400');
+    expect(text).toContain('reset from run run-aaaa after step 3 by alice: fixed');
+    expect(text).toContain('(steps 1-3 kept from run run-aaaa)');
+    expect(text.match(/#\d+ +\w+ +r\d/g)).toHaveLength(4); // 3 + 1: kept steps are not drawn again
+  });
+
+  it('mermaid: a gantt section per run, with the reset and the failure marked', () => {
+    const text = renderTimeline(trail, 'mermaid');
+    expect(text.split('\n')[0]).toBe('gantt');
+    expect(text.match(/^ {2}section /gm)).toHaveLength(2);
+    expect(text).toMatch(/crit/);
+  });
+
+  it('html: one self-contained page, no scripts, escaped text, a lane per agent', () => {
+    const html = renderTimeline(trail, 'html');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).not.toMatch(/<script|src="http|href="http/i);
+    expect(html).toContain('Compare &lt;sorts&gt;');
+    expect(html).not.toContain('<answer>');
+    for (const agent of ['orchestrator', 'researcher', 'coder']) expect(html).toContain(agent);
+  });
+});
+
+describe('renderAudit', () => {
+  it('prints each run, its reset and who asked, and clips long answers unless full', () => {
+    const long: AuditTrail = {
+      ...trail,
+      runs: [{ ...first, steps: [step(1, 'orchestrator', { answer: 'x'.repeat(1000) })] }, second],
+    };
+    const text = renderAudit(long);
+    expect(text).toContain('↺ reset at ' + t(20) + ' by alice from run run-aaaaaaaa (event 22): fixed');
+    expect(text).toContain('(1,000 characters; --full shows all)');
+    expect(renderAudit(long, { full: true })).not.toContain('--full shows all');
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Replays recorded histories against the current workflow code. Temporal history is our checkpoint
+ * store: if these fail, existing runs and their checkpoints could no longer be resumed.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { initialState, reduce } from '../../workflows/state';
+import type { StepResult, TeamInput, TeamResult } from '../../workflows/types';
+import { parseHistoryJson } from '../../src/history/json';
+import { workflowBundle } from '../../src/worker/bundle';
+import { quietRuntime } from '../helpers';
+
+/** Completed runs, recorded by successive versions of the workflow. */
+const FIXTURES = [
+  'history-completed.json',
+  'history-replan-retry.json',
+  'history-transcript-query.json',
+  'history-auto-resume.json',
+  'history-restored.json',
+];
+/** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
+const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
+const load = (name: string) => parseHistoryJson(JSON.parse(readFileSync(join(__dirname, '../fixtures', name), 'utf8')));
+const decode = (payload: { data?: Uint8Array | null } | undefined | null): unknown =>
+  JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8'));
+
+beforeAll(() => quietRuntime());
+
+describe('replay of recorded histories', () => {
+  it.each([...FIXTURES, FAILED_BEFORE_AUTO_RESUME])('%s replays against the current workflow code', async (name) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load(name)),
+    ).resolves.toBeUndefined();
+  });
+
+  it.each(FIXTURES)('%s folds with the reducer to exactly the result the run returned', (name) => {
+    const events = load(name).events ?? [];
+    const input = decode(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]) as TeamInput;
+    const results = events
+      .filter((e) => e.activityTaskCompletedEventAttributes)
+      .map((e) => decode(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]) as StepResult);
+    const state = results.reduce(reduce, initialState(input));
+    const completed = events.find((e) => e.workflowExecutionCompletedEventAttributes);
+    const returned = decode(completed?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]) as TeamResult;
+    expect(state.phase).toBe('done');
+    expect(state.finalAnswer).toBe(returned.answer);
+    expect({ rounds: state.round, replans: state.replans, steps: state.steps, usage: state.usage }).toEqual({
+      rounds: returned.rounds,
+      replans: returned.replans,
+      steps: returned.steps,
+      usage: returned.usage,
+    });
+  });
+
+  it('the replan fixture really covers a replan and a retried step', () => {
+    const events = load('history-replan-retry.json').events ?? [];
+    const results = events
+      .filter((e) => e.activityTaskCompletedEventAttributes)
+      .map((e) => decode(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]) as StepResult);
+    expect(results.filter((r) => r.kind === 'plan' && r.replan)).toHaveLength(1);
+    expect(results.some((r) => r.attempt > 1)).toBe(true);
+  });
+
+  it('a changed workflow fails replay with a DeterminismViolationError', async () => {
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../fixtures/changed-workflow'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
+    await expect(Worker.runReplayHistory({ workflowBundle: { code } }, load('history-completed.json'))).rejects.toThrow(
+      DeterminismViolationError,
+    );
+  });
+});
