@@ -177,6 +177,16 @@ describe('checkpoint ids a person can use', () => {
         .filter((e) => e.runId === r.runId)
         .map((e) => e.step),
     ).toEqual([5, 6, 7, 8, 9]);
+    // The resumed run started when it was created, after the first run closed (history and exports say so).
+    const trail = JSON.parse((await cli(['history', wf, '--json', '--config', cfg], env())).stdout) as AuditTrail;
+    expect(trail.runs.map((x) => x.runId)).toEqual([failed.runId, r.runId]);
+    expect(Date.parse(trail.runs[1]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(trail.runs[0]!.closedAt!));
+    const exported = JSON.parse(
+      (await cli(['checkpoints', 'export', wf, '--all-runs', '--config', cfg], env())).stdout,
+    ) as {
+      manifest: { runs: { startedAt: string }[] };
+    };
+    expect(exported.manifest.runs[1]!.startedAt).toBe(trail.runs[1]!.startedAt);
     // The first run is now an older run: its short ids carry a run prefix, and still name it.
     const list = await cli(['checkpoints', 'list', '-w', wf, '--config', cfg], env());
     const older = new RegExp(`${wf}@4~([0-9a-f-]{8,})`).exec(list.stderr);
