@@ -16,6 +16,7 @@ module.exports = {
       roots: ['<rootDir>/test/unit'],
       testMatch: ['**/*.test.ts'],
       transform,
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
     },
     {
       displayName: 'integration',
@@ -23,6 +24,7 @@ module.exports = {
       roots: ['<rootDir>/test/integration'],
       testMatch: ['**/*.test.ts'],
       transform,
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
     },

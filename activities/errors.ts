@@ -94,7 +94,8 @@ export function classifyLlmError(err: unknown, agent: string, round: number, bas
   }
   if (err instanceof APIError && typeof err.status === 'number') {
     const status = err.status;
-    const detail = `${where}: the LLM endpoint answered HTTP ${status}: ${err.message}`;
+    // The client's message starts with the status again ("400 bad request"): say it once.
+    const detail = `${where}: the LLM endpoint answered HTTP ${status}: ${err.message.replace(new RegExp(`^${status}\\s+`), '')}`;
     if (RETRYABLE_STATUS.has(status) || status >= 500) {
       const delay = retryAfterMs(err.headers);
       return ApplicationFailure.create({

@@ -4,10 +4,12 @@ import type { LoadedCheckpoint } from './derive';
 
 /** What changed between two checkpoints' states (`checkpoints diff`). */
 export interface CheckpointDiff {
-  from: { checkpointId: string; step: number; runId: string };
-  to: { checkpointId: string; step: number; runId: string };
+  from: { checkpointId: string; shortId: string; step: number; workflowId: string; runId: string };
+  to: { checkpointId: string; shortId: string; step: number; workflowId: string; runId: string };
   /** True when `to` continues `from` (the same conversation up to `from`). */
   sameLineage: boolean;
+  /** `continues`: `to` goes on from `from`; `precedes`: `to` is an earlier point of it; else `diverges`. */
+  relation: 'continues' | 'precedes' | 'diverges';
   /** Messages in `to` that are not in `from` (by position), and those of `from` that `to` does not share. */
   messagesAdded: TeamState['messages'];
   messagesDropped: TeamState['messages'];
@@ -33,11 +35,20 @@ export function diffCheckpoints(a: LoadedCheckpoint, b: LoadedCheckpoint): Check
   )
     shared++;
   const tokens = (s: TeamState): number => s.usage.promptTokens + s.usage.completionTokens;
-  const ref = (c: LoadedCheckpoint) => ({ checkpointId: c.checkpointId, step: c.step, runId: c.runId });
+  const ref = (c: LoadedCheckpoint) => ({
+    checkpointId: c.checkpointId,
+    shortId: c.shortId,
+    step: c.step,
+    workflowId: c.workflowId,
+    runId: c.runId,
+  });
+  const sameTask = a.state.task === b.state.task;
+  const continues = sameTask && shared === a.state.messages.length;
   return {
     from: ref(a),
     to: ref(b),
-    sameLineage: a.state.task === b.state.task && shared === a.state.messages.length,
+    sameLineage: continues,
+    relation: continues ? 'continues' : sameTask && shared === b.state.messages.length ? 'precedes' : 'diverges',
     messagesAdded: b.state.messages.slice(shared),
     messagesDropped: a.state.messages.slice(shared),
     planChanged: a.state.plan !== b.state.plan,

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidCheckpointError } from '../shared/errors';
+import { cliCommand } from '../shared/invocation';
 import { shellWord } from '../shared/util';
 
 /** What a full checkpoint id stands for. */
@@ -35,7 +36,24 @@ const PREFIX = 'cp2_';
 const OLD_PREFIX = 'cp1_';
 const CHECK_BYTES = 4;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const LIST_HINT = 'list the valid ones with `checkpoints list -w <workflowId>`';
+/** How to list valid ids, and (for a damaged id) the workflow it seems to be of: a clue, never a resolution. */
+const listHint = (seemsOf?: string | null): string =>
+  `list the valid ones with \`${cliCommand()} checkpoints list\`` +
+  (seemsOf ? ` (it seems to be of workflow "${seemsOf}…")` : ' (`-w <workflowId>` for one workflow)');
+
+/** The workflow a damaged full id seems to name (for its error message only; never used to resolve it). */
+function seemsToName(body64: string): string | null {
+  try {
+    const bytes = Buffer.from(body64, 'base64url');
+    const [, afterEvent] = readVarint(bytes, 0);
+    const at = bytes[afterEvent] === 1 ? afterEvent + 17 : (([l, st]) => st + l)(readVarint(bytes, afterEvent + 1));
+    const [nsLen, nsStart] = readVarint(bytes, at);
+    const name = bytes.subarray(nsStart + nsLen, bytes.length - CHECK_BYTES).toString('utf8');
+    return /^[\x20-\x7e]{1,200}$/.test(name) ? name : null;
+  } catch {
+    return null;
+  }
+}
 
 const check = (body: Buffer): Buffer => createHash('sha256').update(PREFIX).update(body).digest().subarray(0, CHECK_BYTES);
 
@@ -72,7 +90,7 @@ export function encodeCheckpointId(ref: CheckpointRef): string {
 
 function decodeFull(id: string, body64: string): CheckpointRef {
   if (!/^[A-Za-z0-9_-]+$/.test(body64)) {
-    throw new InvalidCheckpointError(id, `garbled: it has characters a checkpoint id never has; ${LIST_HINT}`);
+    throw new InvalidCheckpointError(id, `garbled: it has characters a checkpoint id never has; ${listHint()}`);
   }
   const bytes = Buffer.from(body64, 'base64url');
   const body = bytes.subarray(0, Math.max(0, bytes.length - CHECK_BYTES));
@@ -81,7 +99,7 @@ function decodeFull(id: string, body64: string): CheckpointRef {
   if (!canonical || bytes.length <= CHECK_BYTES || !check(body).equals(bytes.subarray(bytes.length - CHECK_BYTES))) {
     throw new InvalidCheckpointError(
       id,
-      `damaged: its checksum does not match (cut short, or mistyped?); ${LIST_HINT}`,
+      `damaged: its checksum does not match (cut short, or mistyped?); ${listHint(seemsToName(body64))}`,
     );
   }
   try {
@@ -103,7 +121,7 @@ function decodeFull(id: string, body64: string): CheckpointRef {
     if (eventId < 1 || !runId || !namespace || !workflowId) throw new Error('empty field');
     return { namespace, workflowId, runId, eventId };
   } catch {
-    throw new InvalidCheckpointError(id, `garbled: it does not decode to a workflow, run and event; ${LIST_HINT}`);
+    throw new InvalidCheckpointError(id, `garbled: it does not decode to a workflow, run and event; ${listHint()}`);
   }
 }
 
@@ -113,7 +131,7 @@ function oldIdWorkflow(body64: string): string | null {
   return parts.length === 4 && parts[1] ? parts[1] : null;
 }
 
-const SHORT = /^(.+)@(\d+)(?:~([\w-]{4,}))?$/;
+const SHORT = /^(.+)@(\d+)(?:~([\w-]+))?$/;
 
 /**
  * Parses an id without a server: a full id is decoded and its checksum checked, a short form split into its
@@ -127,7 +145,7 @@ export function parseCheckpointId(text: string): ParsedCheckpointId {
     throw new InvalidCheckpointError(
       text,
       'an id of an earlier version, which carries no checksum, so a damaged one cannot be told from another ' +
-        `checkpoint: list the current ids with \`checkpoints list -w ${wf ?? '<workflowId>'}\`` +
+        `checkpoint: list the current ids with \`${cliCommand()} checkpoints list -w ${wf ?? '<workflowId>'}\`` +
         (wf ? `, or name the checkpoint as ${wf}@<step>` : ''),
     );
   }
@@ -141,7 +159,7 @@ export function parseCheckpointId(text: string): ParsedCheckpointId {
   }
   throw new InvalidCheckpointError(
     text,
-    `not a checkpoint id: give the full id (cp2_…) or <workflowId>@<step>, as \`checkpoints list\` prints them`,
+    `not a checkpoint id: give the full id (cp2_…) or <workflowId>@<step>, as \`${cliCommand()} checkpoints list\` prints them`,
   );
 }
 

@@ -12,6 +12,7 @@ import { initialState, reduce } from '../../workflows/state';
 import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
 import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
 import { queryString } from '../shared/util';
+import { cliCommand } from '../shared/invocation';
 import { requester } from '../shared/user';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
 import { checkpointsOf, seededSteps, type Checkpoint, type LoadedCheckpoint } from './derive';
@@ -61,8 +62,8 @@ export class CheckpointStore {
     const current = await this.client.workflow.getHandle(workflowId).describe();
     if (current.status.name === 'RUNNING') {
       throw new RunStillRunningError(
-        `workflow "${workflowId}" is running (run ${current.runId}): wait for it to finish, or terminate it, ` +
-          'before resuming from a checkpoint',
+        `workflow "${workflowId}" is running (run ${current.runId}), and a resume would end it: ` +
+          `\`${cliCommand()} follow ${workflowId}\` to see it through, or \`${cliCommand()} cancel ${workflowId}\` first`,
       );
     }
   }
@@ -145,7 +146,7 @@ export class CheckpointStore {
       throw new InvalidCheckpointError(
         checkpointId,
         `no run ${ref.runId} of workflow "${ref.workflowId}" in namespace "${this.namespace}" ` +
-          `(${errorMessage(err)}); list the checkpoints here with \`checkpoints list\``,
+          `(${errorMessage(err)}); list the checkpoints here with \`${cliCommand()} checkpoints list\``,
         { cause: err },
       );
     }
@@ -163,9 +164,13 @@ export class CheckpointStore {
 
   private async loadShort(text: string, ref: ShortCheckpointRef): Promise<LoadedCheckpoint> {
     const runs = await readRuns(this.client, ref.workflowId);
-    const hint = `list them with \`checkpoints list -w ${ref.workflowId}\``;
+    const hint = `list them with \`${cliCommand()} checkpoints list -w ${ref.workflowId}\``;
     if (runs.length === 0) {
-      throw new InvalidCheckpointError(text, `no workflow "${ref.workflowId}" in namespace "${this.namespace}"; ${hint}`);
+      throw new InvalidCheckpointError(
+        text,
+        `no workflow "${ref.workflowId}" in namespace "${this.namespace}": list the workflows here with ` +
+          `\`${cliCommand()} checkpoints list\``,
+      );
     }
     const latest = runs[runs.length - 1]!;
     let run = latest;

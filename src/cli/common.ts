@@ -109,15 +109,19 @@ export function action<A extends unknown[]>(
 export function detachedMessage(e: DetachedError): string {
   const cli = cliCommand();
   const ownQueue = e.taskQueue !== null && e.taskQueue.endsWith(`/${e.workflowId}`);
-  return (
-    `⏸ Detached from ${e.workflowId} (run ${e.runId}). The run goes on durably in Temporal: no completed step is lost ` +
-    'or paid again.\n' +
-    (ownQueue
-      ? `  No worker executes its steps now. Continue it (a worker for it, and its steps as they complete):\n    ${cli} follow ${e.workflowId}`
-      : `  The workers of task queue "${e.taskQueue ?? '?'}" go on with it. Watch it again with:\n    ${cli} follow ${e.workflowId}`) +
-    `\n  Or stop it: ${cli} cancel ${e.workflowId}`
-  );
+  return [
+    `⏸ Detached from ${e.workflowId}.`,
+    '  The run goes on durably in Temporal: no completed step is lost or paid again.',
+    ...(ownQueue
+      ? ['  No worker executes its steps now. Continue it (a worker, and its steps):']
+      : [`  The workers of task queue "${e.taskQueue ?? '?'}" go on with it. Watch it:`]),
+    `    ${cli} follow ${e.workflowId}`,
+    `  Or stop it: ${cli} cancel ${e.workflowId}`,
+  ].join('\n');
 }
+
+/** The run this process follows (for the second Ctrl-C's message). */
+let following: string | null = null;
 
 /**
  * Runs `body` with a signal that the first Ctrl-C aborts: the command detaches from its run (a step in flight
@@ -125,9 +129,12 @@ export function detachedMessage(e: DetachedError): string {
  */
 export async function detachable<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const now = (): void => process.exit(130);
+  const now = (): void => {
+    if (following) err(`⏸ Left at once. The run goes on in Temporal: ${cliCommand()} follow ${following}`);
+    process.exit(130);
+  };
   const first = (): void => {
-    err('\n⏸ Ctrl-C: detaching; a step in flight is let finish so it is not paid twice (Ctrl-C again to leave now)');
+    err('\n⏸ Ctrl-C: detaching; a step this process is running finishes first (Ctrl-C again to leave now)');
     process.once('SIGINT', now);
     controller.abort();
   };
@@ -180,10 +187,9 @@ export function progress(
 ): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting'> {
   return {
     onStarted: (workflowId, runId, taskQueue) => {
-      err(
-        `▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId}) on ${app.target.address}, namespace ${app.target.namespace}, ` +
-          `task queue ${taskQueue}`,
-      );
+      following = workflowId;
+      err(`▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId})`);
+      err(`  on ${app.target.address}, namespace ${app.target.namespace}, task queue ${taskQueue}`);
       const ui = app.webUiUrl(workflowId, runId);
       if (ui) err(`  Web UI: ${ui}`);
     },
@@ -198,6 +204,10 @@ export function report(outcome: OutcomeModule.RunOutcome, asJson: boolean | unde
   if (outcome.checkpoints.length > 0)
     err(checkpointTable([...outcome.checkpoints].reverse(), { title: 'Checkpoints of this run' }));
   err(outcomeLine(outcome));
+  const last = outcome.checkpoints.at(-1);
+  if (outcome.status !== 'COMPLETED' && last) {
+    err(`  Resume it from its last checkpoint: ${cliCommand()} resume ${last.shortId}`);
+  }
   if (asJson) json(outcome);
   else if (outcome.result) out(outcome.result.answer);
   return outcome.status === 'COMPLETED' ? 0 : 1;

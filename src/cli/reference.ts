@@ -13,11 +13,18 @@ function commandsOf(command: Command, path: string[] = []): { path: string[]; co
   ]);
 }
 
+/** What `--help` prints: the help and the text commands add after it (examples, notes). */
+function helpOf(command: Command): string {
+  let text = '';
+  command.configureOutput({ writeOut: (s) => void (text += s), writeErr: (s) => void (text += s) });
+  command.outputHelp();
+  return text.trimEnd();
+}
+
 export function cliReference(): string {
   const program = buildProgram({ helpWidth: 80 });
   const sections = commandsOf(program).map(
-    ({ path, command }) =>
-      `## agent-team ${path.join(' ')}\n\n\`\`\`text\n${command.helpInformation().trimEnd()}\n\`\`\`\n`,
+    ({ path, command }) => `## agent-team ${path.join(' ')}\n\n\`\`\`text\n${helpOf(command)}\n\`\`\`\n`,
   );
   return [
     '# CLI reference',
@@ -33,7 +40,7 @@ export function cliReference(): string {
     'one JSON document and nothing else; progress goes to stderr.',
     '',
     '```text',
-    program.helpInformation().trimEnd(),
+    helpOf(program),
     '```',
     '',
     ...sections,

@@ -17,7 +17,7 @@ import { prune, type PruneOptions, type PruneReport } from '../checkpoints/prune
 import { CheckpointStore, type RunCheckpoints } from '../checkpoints/store';
 import { teamInputFor, validateTask, type AgentTeamConfig } from '../config';
 import { auditWorkflow, type AuditTrail } from '../history/audit';
-import { followRun, type RecordedStep, type RunStatus } from '../history/reader';
+import { followRun, readRun, type RecordedStep, type RunStatus } from '../history/reader';
 import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from '../history/replay';
 import {
   DetachedError,
@@ -195,19 +195,24 @@ export class AgentTeamApp {
     options: Pick<ExecuteOptions, 'onStep' | 'onAutoResume' | 'signal'> & { taskQueue?: string } = {},
   ): Promise<RunOutcome> {
     const onStep = options.onStep ?? (() => {});
+    let seen = 0;
     try {
       const reader = await followRun(
         this.client,
         workflowId,
         runId,
-        (step) => onStep(step, false),
+        (step) => {
+          seen++;
+          onStep(step, false);
+        },
         options.onAutoResume,
         options.signal,
       );
       return summarize(reader, this.target.namespace);
     } catch (err) {
-      if (options.signal?.aborted)
-        throw new DetachedError(workflowId, runId, options.taskQueue ?? null, { cause: err });
+      if (options.signal?.aborted) {
+        throw new DetachedError(workflowId, runId, options.taskQueue ?? null, seen, { cause: err });
+      }
       throw err;
     }
   }
@@ -225,7 +230,19 @@ export class AgentTeamApp {
       ...(options.offline !== undefined ? { offline: options.offline } : {}),
       ...(options.openai ? { openai: options.openai } : {}),
     });
-    return (await hosted.run(work())) as T;
+    try {
+      return (await hosted.run(work())) as T;
+    } catch (err) {
+      // Detached: the worker let the step in flight finish before it stopped; report the steps that completed.
+      if (err instanceof DetachedError && options.onStep) {
+        const run = await readRun(this.client, err.workflowId, err.runId).then(
+          (r) => r.run,
+          () => null,
+        );
+        for (const step of run?.steps.slice(err.stepsSeen) ?? []) options.onStep(step, false);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -328,6 +345,7 @@ export class AgentTeamApp {
    */
   async resume(checkpointId: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
     const loaded = await this.checkpoints.load(checkpointId);
+    await this.checkpoints.assertNotRunning(loaded.workflowId);
     if (!options.force) {
       const report = await this.replayCheck(loaded, options.workflowsPath);
       options.onReplayCheck?.(report);
@@ -340,7 +358,6 @@ export class AgentTeamApp {
         );
       }
     }
-    await this.checkpoints.assertNotRunning(loaded.workflowId);
     const command = resetCommand({ namespace: this.target.namespace, ...loaded });
     // A reset keeps the task queue of the run it resets: serve it as it is.
     const { taskQueue } = await this.describe(loaded.workflowId, loaded.runId);

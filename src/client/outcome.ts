@@ -100,7 +100,10 @@ export async function summarize(reader: HistoryReader, namespace: string): Promi
     attempt: s.result.attempt,
     latencyMs: s.result.latencyMs,
   }));
-  const error = unwrapError(await reader.failure());
+  const terminated = run.closeEvent?.workflowExecutionTerminatedEventAttributes;
+  const error = terminated
+    ? { message: `terminated: ${terminated.reason || 'no reason given'}`, type: 'Terminated' }
+    : unwrapError(await reader.failure());
   return {
     workflowId: run.workflowId,
     runId: run.runId,

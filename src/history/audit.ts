@@ -71,6 +71,8 @@ export interface AuditRun {
   restoredFrom?: RestoreOrigin;
   steps: AuditStep[];
   failedStep?: FailedStep;
+  /** How a run that did not complete was stopped: the terminate's or cancel's reason and who asked. */
+  stopped?: { how: 'terminated' | 'canceled'; reason: string; requestedBy: string | null; at: string | null };
   /** Automatic resumes of failed steps (their timers' summaries). */
   autoResumes: string[];
   /** Usage of the steps this run executed (kept and seeded steps excluded). */
@@ -147,6 +149,7 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
     status: run.status,
     startedAt: run.createdAt?.toISOString() ?? null,
     closedAt: run.closeEvent ? toIso(run.closeEvent.eventTime) : null,
+    ...stoppedOf(run),
     ...(resetFrom ? { resetFrom } : {}),
     ...(checkpoints[0]?.restoredFrom ? { restoredFrom: checkpoints[0].restoredFrom } : {}),
     steps,
@@ -154,6 +157,35 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
     autoResumes: run.autoResumes,
     usage,
   };
+}
+
+/** A terminate's reason (as `agent-team terminate` and `temporal workflow terminate` record it), or a cancel's. */
+function stoppedOf(run: RunHistory): { stopped?: AuditRun['stopped'] } {
+  const terminated = run.closeEvent?.workflowExecutionTerminatedEventAttributes;
+  if (terminated) {
+    const { requestedBy, reason } = splitReason(terminated.reason ?? '');
+    return {
+      stopped: {
+        how: 'terminated',
+        reason,
+        requestedBy: requestedBy ?? (terminated.identity || null),
+        at: toIso(run.closeEvent?.eventTime),
+      },
+    };
+  }
+  const requested = run.events.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
+  if (run.status === 'CANCELED' && requested) {
+    const attrs = requested.workflowExecutionCancelRequestedEventAttributes!;
+    return {
+      stopped: {
+        how: 'canceled',
+        reason: attrs.cause || 'cancel requested',
+        requestedBy: attrs.identity || null,
+        at: toIso(requested.eventTime),
+      },
+    };
+  }
+  return {};
 }
 
 /** The last activity that failed or timed out for good (the step the run stopped at). */

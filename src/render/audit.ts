@@ -1,31 +1,40 @@
-/** `history`: a workflow's audit trail as text. */
-import type { AuditTrail } from '../history/audit';
+/** `history`: a workflow's audit trail as text, in lines that fit an 80-column terminal. */
 import { kindLabel } from '../../workflows/state';
+import type { AuditTrail } from '../history/audit';
+import { oneLine, wrap } from '../shared/util';
 
-const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+const WIDTH = 80;
 const clip = (s: string, max: number | null): string =>
   max !== null && s.length > max
     ? `${s.slice(0, max)}… (${s.length.toLocaleString('en-US')} characters; --full shows all)`
     : s;
-const indent = (s: string, pad: string): string =>
-  s
-    .split('\n')
-    .map((l) => pad + l)
-    .join('\n');
+/** `text` wrapped to the terminal, each line after `first` (then `rest`). */
+const block = (first: string, text: string, rest = ' '.repeat(first.length)): string[] =>
+  wrap(text, WIDTH - first.length).map((l, i) => (i === 0 ? first : rest) + l);
+const time = (iso: string | null): string => (iso ? iso.replace('T', ' ').replace(/Z$/, '') : '?');
+/** The time of day alone (a run's heading gives the date). */
+const clock = (iso: string | null): string => (iso ? iso.slice(11).replace(/Z$/, '') : '?');
 
 /** The audit trail as text: every run, reset and step, with instructions and answers (clipped unless `full`). */
 export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {}): string {
   const max = options.full ? null : 400;
-  const out: string[] = [`Audit trail of ${trail.workflowId} (namespace ${trail.namespace})`, `Task: ${trail.task}`];
+  const out: string[] = [
+    `Audit trail of ${trail.workflowId} (namespace ${trail.namespace})`,
+    ...block('Task: ', oneLine(trail.task)),
+  ];
   trail.runs.forEach((run, i) => {
     out.push(
       '',
-      `── run ${i + 1}: ${run.runId} · ${run.status} · started ${run.startedAt ?? '?'} · closed ${run.closedAt ?? '(open)'}`,
+      `── run ${i + 1}: ${run.runId} · ${run.status}`,
+      `   started ${time(run.startedAt)}${run.closedAt ? `, closed ${time(run.closedAt)}` : ', still running'}`,
     );
     if (run.resetFrom) {
       const r = run.resetFrom;
       out.push(
-        `   ↺ reset at ${r.at ?? '?'} by ${r.requestedBy ?? 'unknown'} from run ${r.fromRunId} (event ${r.eventId}): ${r.reason}`,
+        ...block(
+          '   ↺ ',
+          `reset at ${time(r.at)} by ${r.requestedBy ?? 'unknown'} from run ${r.fromRunId} (event ${r.eventId}): ${r.reason}`,
+        ),
         r.keptSteps > 0
           ? `     kept steps 1-${r.keptSteps} as they were (checkpoint @${r.keptSteps})`
           : '     kept no steps (reset to the start)',
@@ -34,23 +43,37 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
     if (run.restoredFrom) {
       const r = run.restoredFrom;
       out.push(
-        `   ⇪ restored from ${r.workflowId} run ${r.runId} (checkpoint ${r.checkpointId}): ${r.steps} steps carried over`,
+        ...block('   ⇪ ', `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`),
+        `     (checkpoint ${r.checkpointId})`,
       );
     }
     for (const s of run.steps) {
       if (s.kept) continue;
       out.push(
-        `   #${s.step} ${s.agent} · ${kindLabel(s)} · round ${s.round} · ${s.model} · ${s.usage.promptTokens}→${s.usage.completionTokens} tokens · ` +
-          `${s.attempts} attempt(s) · ${s.scheduledAt ?? '?'} → ${s.completedAt ?? '?'} · model ${s.latencyMs} ms`,
+        `   #${s.step} ${s.agent} · ${kindLabel(s)} · round ${s.round} · ${s.model} · ` +
+          `${s.usage.promptTokens}→${s.usage.completionTokens} tokens${s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}`,
+        `      ${clock(s.scheduledAt)} → ${clock(s.completedAt)} UTC · span ${s.durationMs ?? '?'} ms, model ${s.latencyMs} ms`,
       );
-      if (s.instruction) out.push(`      asked: ${oneLine(s.instruction)}`);
-      out.push(indent(clip(s.answer, max), '      │ '));
+      if (s.instruction) out.push(...block('      asked: ', oneLine(s.instruction)));
+      out.push(
+        ...clip(s.answer, max)
+          .split('\n')
+          .flatMap((line) => block('      │ ', line, '      │ ')),
+      );
     }
-    for (const note of run.autoResumes) out.push(`   ↻ ${note}`);
+    for (const note of run.autoResumes) out.push(...block('   ↻ ', note));
+    if (run.stopped) {
+      const x = run.stopped;
+      out.push(...block('   ⏹ ', `${x.how} at ${time(x.at)} by ${x.requestedBy ?? 'unknown'}: ${x.reason}`));
+    }
     if (run.failedStep) {
       const f = run.failedStep;
       out.push(
-        `   ✖ #${f.step} ${f.agent} · ${f.kind} · round ${f.round} failed after ${f.attempts} attempt(s) at ${f.failedAt ?? '?'}: ${f.message}`,
+        ...block(
+          '   ✖ ',
+          `#${f.step} ${f.agent} · ${f.kind} · round ${f.round} failed after ${f.attempts} attempt(s) at ` +
+            `${time(f.failedAt)}: ${f.message}`,
+        ),
       );
     }
   });

@@ -1,12 +1,24 @@
 /** `checkpoints diff` as text. */
 import type { CheckpointDiff } from '../checkpoints/diff';
+import { oneLine, wrap } from '../shared/util';
+
+const RELATION = {
+  continues: '',
+  precedes: 'the second is an earlier point of the same conversation',
+  diverges: 'the second does not continue the first (their conversations part ways)',
+} as const;
+
+/** One message, on one line of at most 80 columns. */
+function message(mark: string, m: CheckpointDiff['messagesAdded'][number]): string {
+  const head = `    ${mark} #${m.step} ${m.agent} ${m.kind} r${m.round}: `;
+  return head + oneLine(m.content, Math.max(20, 80 - head.length));
+}
 
 export function renderDiff(d: CheckpointDiff): string {
   const change = <T>(label: string, v: { from: T; to: T }): string =>
     `  ${label.padEnd(12)} ${v.from === v.to ? `${String(v.from)} (unchanged)` : `${String(v.from)} → ${String(v.to)}`}`;
   const lines = [
-    `From step ${d.from.step} (run ${d.from.runId.slice(0, 8)}) to step ${d.to.step} (run ${d.to.runId.slice(0, 8)})` +
-      (d.sameLineage ? '' : ': the second does not continue the first (their conversations part ways)'),
+    ...wrap(`From ${d.from.shortId} to ${d.to.shortId}${RELATION[d.relation] ? `: ${RELATION[d.relation]}` : ''}`, 80),
     change('phase', d.phase),
     change('round', d.round),
     change('stalls', d.stallCount),
@@ -14,14 +26,14 @@ export function renderDiff(d: CheckpointDiff): string {
     `  ${'tokens'.padEnd(12)} ${d.tokens.from.toLocaleString('en-US')} → ${d.tokens.to.toLocaleString('en-US')} (${d.tokens.delta >= 0 ? '+' : ''}${d.tokens.delta.toLocaleString('en-US')}, ${d.llmCalls.delta >= 0 ? '+' : ''}${d.llmCalls.delta} LLM calls)`,
     `  ${'plan'.padEnd(12)} ${d.planChanged ? 'changed' : 'unchanged'}`,
   ];
-  if (d.planChanged && d.plan.to) lines.push(`    new plan: ${d.plan.to.replace(/\s+/g, ' ').slice(0, 200)}`);
+  if (d.planChanged && d.plan.to) lines.push(`    new plan: ${oneLine(d.plan.to, 66)}`);
   if (d.messagesDropped.length) {
     lines.push(`  messages only in the first (${d.messagesDropped.length}):`);
-    for (const m of d.messagesDropped)
-      lines.push(`    - #${m.step} ${m.agent} ${m.kind} r${m.round}: ${m.content.replace(/\s+/g, ' ').slice(0, 100)}`);
+    for (const m of d.messagesDropped) lines.push(message('-', m));
   }
-  lines.push(`  messages added (${d.messagesAdded.length}):`);
-  for (const m of d.messagesAdded)
-    lines.push(`    + #${m.step} ${m.agent} ${m.kind} r${m.round}: ${m.content.replace(/\s+/g, ' ').slice(0, 100)}`);
+  if (d.messagesAdded.length || d.relation !== 'precedes') {
+    lines.push(`  messages added (${d.messagesAdded.length}):`);
+    for (const m of d.messagesAdded) lines.push(message('+', m));
+  }
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ import { kindLabel } from '../../workflows/state';
 import type { RunOutcome } from '../client/outcome';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
 import type { StepResult } from '../../workflows/types';
-import { oneLine } from '../shared/util';
+import { oneLine, shellLines, wrap } from '../shared/util';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
@@ -112,7 +112,7 @@ export function checkpointTable(
   return lines.join('\n');
 }
 
-/** `checkpoints show`: the checkpoint, the equivalent reset, and the state. */
+/** `checkpoints show`: the checkpoint, the equivalent reset, and the state, in lines that fit 80 columns. */
 export function checkpointDetails(
   c: LoadedCheckpoint,
   resetCommand: string,
@@ -120,26 +120,37 @@ export function checkpointDetails(
   cli = 'agent-team',
 ): string {
   const s = c.state;
+  const block = (first: string, text: string): string[] =>
+    wrap(text, 80 - first.length).map((l, i) => (i === 0 ? first : ' '.repeat(first.length)) + l);
   const out = [
-    `Checkpoint ${c.shortId} (after step ${c.step}${c.agent ? `: ${after(c)}, round ${c.round}` : ', the entry checkpoint: no step has run'})`,
+    ...block(
+      'Checkpoint ',
+      `${c.shortId}: after step ${c.step}${c.agent ? ` (${after(c)}, round ${c.round})` : ' (the entry checkpoint: no step has run)'}`,
+    ),
     `  id: ${c.checkpointId}`,
-    `  workflow ${c.workflowId}, run ${c.runId} (${c.runStatus}), event ${c.eventId}, created ${c.createdAt ?? '?'}`,
-    `  saved: ${n(c.usage.totalTokens)} tokens in ${c.usage.llmCalls} LLM calls are reused by a resume from here`,
+    `  workflow ${c.workflowId}`,
+    `  run ${c.runId} (${c.runStatus}), event ${c.eventId}`,
+    `  created ${c.createdAt ?? '?'}`,
+    ...block(
+      '  saved: ',
+      `${n(c.usage.totalTokens)} tokens in ${c.usage.llmCalls} LLM calls are reused by a resume from here`,
+    ),
     ...(c.resetFrom
-      ? [`  this run was reset from run ${c.resetFrom.runId} at @${c.resetFrom.step}: ${c.resetFrom.reason}`]
+      ? block('  ', `this run was reset from run ${c.resetFrom.runId} at @${c.resetFrom.step}: ${c.resetFrom.reason}`)
       : []),
     `  resume: ${cli} resume ${c.shortId}`,
-    `  same as: ${resetCommand}`,
+    '  same as:',
+    shellLines(resetCommand, '    '),
     ...(webUi ? [`  Web UI: ${webUi}`] : []),
     '',
     `State: phase ${s.phase}, round ${s.round}/${s.settings.maxRounds}, stalls ${s.stallCount}/${s.settings.maxStalls}, replans ${s.replans}`,
-    `  task: ${s.task}`,
-    `  plan: ${(s.plan ?? '(none yet)').replace(/\n/g, '\n        ')}`,
+    ...block('  task: ', oneLine(s.task)),
+    ...(s.plan ?? '(none yet)').split('\n').flatMap((l, i) => block(i === 0 ? '  plan: ' : '        ', l)),
     `  messages (${s.messages.length}):`,
-    ...s.messages.map(
-      (m) =>
-        `    #${m.step} ${m.agent} · ${m.kind} · round ${m.round}: ${m.content.replace(/\s+/g, ' ').slice(0, 140)}`,
-    ),
+    ...s.messages.map((m) => {
+      const head = `    #${m.step} ${m.agent} · ${m.kind} · round ${m.round}: `;
+      return head + oneLine(m.content, Math.max(20, 80 - head.length));
+    }),
   ];
   return out.join('\n');
 }

@@ -5,6 +5,7 @@
  */
 import type { AuditRun, AuditStep, AuditTrail } from '../history/audit';
 import { kindLabel } from '../../workflows/state';
+import { wrap } from '../shared/util';
 
 export const TIMELINE_FORMATS = ['text', 'mermaid', 'html'] as const;
 export type TimelineFormat = (typeof TIMELINE_FORMATS)[number];
@@ -30,21 +31,28 @@ function runHeading(run: AuditRun, i: number): string {
   return `run ${i + 1} (${run.runId}) ${run.status}${origin}`;
 }
 
-/** Text: one table per run, with a bar per step scaled to the run's span. */
+/** Lines of at most 80 columns: `text` wrapped, continuation lines indented by `indent`. */
+const fit = (text: string, indent = '  '): string[] =>
+  wrap(text, 80 - indent.length).map((l, i) => (i === 0 ? l : indent + l));
+
+/**
+ * Text, for an 80-column terminal: one table per run, with a bar per step scaled to the run's span (from
+ * its scheduling to its completion, retries included; `×2` marks a step that took two attempts).
+ */
 export function renderText(trail: AuditTrail): string {
-  const lines = [`${trail.workflowId} · ${oneLine(trail.task, 80)} · ${trail.runs.length} run(s)`];
+  const lines = fit(`${trail.workflowId} · ${trail.runs.length} run(s) · ${oneLine(trail.task, 120)}`);
   trail.runs.forEach((run, i) => {
-    lines.push('', runHeading(run, i));
+    lines.push('', ...fit(runHeading(run, i)));
     const own = run.steps.filter((s) => !s.kept);
     if (run.resetFrom?.keptSteps)
       lines.push(`  (steps 1-${run.resetFrom.keptSteps} kept from run ${short(run.resetFrom.fromRunId)})`);
     const start = own[0]?.scheduledAt ?? run.startedAt;
     const end = run.closedAt ?? own.at(-1)?.completedAt ?? start;
     const span = Math.max(1, (end ? Date.parse(end) : 0) - (start ? Date.parse(start) : 0));
-    const WIDTH = 24;
+    const WIDTH = 20;
     if (own.length)
       lines.push(
-        `  ${'step'.padEnd(4)} ${'agent'.padEnd(13)} ${'round'.padEnd(4)} ${'span'.padEnd(WIDTH + 9)}  attempts  tokens`,
+        `  ${'step'.padEnd(4)} ${'agent'.padEnd(13)} ${'round'.padEnd(5)} ${'span'.padEnd(WIDTH + 12)} tokens  kind`,
       );
     for (const s of own) {
       const from = s.scheduledAt && start ? Date.parse(s.scheduledAt) - Date.parse(start) : 0;
@@ -52,16 +60,23 @@ export function renderText(trail: AuditTrail): string {
       const width = Math.max(1, Math.round(((s.durationMs ?? 0) / span) * WIDTH));
       const bar = ' '.repeat(offset) + '█'.repeat(Math.min(width, WIDTH - offset));
       lines.push(
-        `  #${String(s.step).padEnd(3)} ${s.agent.padEnd(13)} r${String(s.round).padEnd(3)} ${bar.padEnd(WIDTH)} ` +
-          `${duration(s.durationMs).padStart(8)}  ${s.attempts > 1 ? `${s.attempts} attempts` : '1 attempt '}  ` +
-          `${n(s.usage.promptTokens + s.usage.completionTokens).padStart(6)} tok  ${what(s)}`,
+        `  #${String(s.step).padEnd(3)} ${s.agent.padEnd(13)} r${String(s.round).padEnd(4)} ${bar.padEnd(WIDTH)} ` +
+          `${duration(s.durationMs).padStart(8)} ${(s.attempts > 1 ? `×${s.attempts}` : '').padEnd(2)} ` +
+          `${n(s.usage.promptTokens + s.usage.completionTokens).padStart(6)}  ${kindLabel(s)}`,
       );
     }
-    for (const note of run.autoResumes) lines.push(`  ↻ ${note}`);
+    for (const note of run.autoResumes) lines.push(...fit(`  ↻ ${note}`, '    '));
+    if (run.stopped)
+      lines.push(
+        ...fit(`  ⏹ ${run.stopped.how} by ${run.stopped.requestedBy ?? 'unknown'}: ${run.stopped.reason}`, '    '),
+      );
     if (run.failedStep) {
       const f = run.failedStep;
       lines.push(
-        `  ✖ #${f.step} ${f.agent} (${kindLabel(f)}, round ${f.round}) failed after ${f.attempts} attempt(s): ${oneLine(f.message, 100)}`,
+        ...fit(
+          `  ✖ #${f.step} ${f.agent} (${kindLabel(f)}, round ${f.round}) failed after ${f.attempts} attempt(s): ${oneLine(f.message, 200)}`,
+          '    ',
+        ),
       );
     }
     lines.push(

@@ -4,6 +4,8 @@
  * exit codes: a {@link UsageError} (and its subclasses) exits 2, meaning nothing was started or changed;
  * anything else exits 1.
  */
+import { cliCommand } from './invocation';
+
 /** The stable codes of {@link AgentTeamError}. */
 export type ErrorCode =
   | 'USAGE'
@@ -57,7 +59,8 @@ export class NotFoundError extends UsageError {
   ) {
     super(
       `no ${runId ? `run ${runId} of ` : ''}workflow "${workflowId}" in namespace "${namespace}" ` +
-        '(list the runs here with `checkpoints list`; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE choose the server)',
+        `(list the runs here with \`${cliCommand()} checkpoints list\`; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE ` +
+        'choose the server)',
       options,
     );
   }
@@ -163,6 +166,8 @@ export class DetachedError extends AgentTeamError {
     readonly runId: string,
     /** The task queue that serves the run (null when unknown). */
     readonly taskQueue: string | null,
+    /** Steps of the run this process had reported when it detached. */
+    readonly stepsSeen = 0,
     options?: { cause?: unknown },
   ) {
     super(`detached from run ${runId} of "${workflowId}": it goes on in Temporal`, options);

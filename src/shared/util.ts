@@ -25,3 +25,38 @@ export function oneLine(s: string, max = Infinity): string {
 const noop = (): void => {};
 /** A logger (the SDK's shape) that prints nothing: for bundling and replay, whose chatter is not for users. */
 export const silentLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
+/** Text wrapped at word boundaries to lines of at most `width` characters (a longer word is cut in pieces). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    const words = paragraph
+      .split(/\s+/)
+      .filter(Boolean)
+      .flatMap((w) => (w.length > width ? (w.match(new RegExp(`.{1,${width}}`, 'g')) ?? [w]) : [w]));
+    for (const word of words) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** A long shell command over several lines (` \` continuations), each at most `width` wide where it can be. */
+export function shellLines(command: string, indent: string, width = 80): string {
+  const parts = command.split(/ (?=-)/);
+  const lines: string[] = [];
+  let line = indent + parts.shift()!;
+  for (const part of parts) {
+    if (line.length + 1 + part.length + 2 > width) {
+      lines.push(line + ' \\');
+      line = `${indent}  ${part}`;
+    } else line += ` ${part}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}

@@ -4,6 +4,7 @@
  * (AGENT_TEAM_LOG_FORMAT=json), and the SDK's Prometheus metrics on request (AGENT_TEAM_METRICS_ADDRESS).
  * The environment is read here, once, and nowhere else.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 
 let installed = false;
@@ -46,9 +47,13 @@ export function installRuntime(log: (line: string) => void, env: NodeJS.ProcessE
           );
           return;
         }
+        // The run's own report says how a run failed: the SDK's line would only repeat it.
+        if (message === 'Workflow failed') return;
         const attempt = typeof meta?.attempt === 'number' ? ` (attempt ${meta.attempt})` : '';
-        const mark = message === 'Activity failed' ? '↻' : lvl.toLowerCase() + ':';
-        log(`  ${mark} ${message}${attempt}${error ? `: ${error.message}` : ''}`);
+        const final = error instanceof ApplicationFailure && error.nonRetryable;
+        const mark = message === 'Activity failed' ? (final ? '✖' : '↻') : lvl.toLowerCase() + ':';
+        const what = message === 'Activity failed' && !final ? 'Step failed, will retry' : message;
+        log(`  ${mark} ${final ? 'Step failed, not retried' : what}${attempt}${error ? `: ${error.message}` : ''}`);
       }),
       // The Rust core logs on its own to stdout unless forwarded: route it through the logger above, so
       // stdout only ever carries results (`--json` stays parseable).

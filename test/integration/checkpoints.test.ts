@@ -214,7 +214,7 @@ describe('checkpoints', () => {
       const error = await store.reset(entry!.checkpointId).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RunStillRunningError);
       expect((error as Error).message).toMatch(
-        /^workflow ".*" is running \(run .*\): wait for it to finish, or terminate it/,
+        /^workflow ".*" is running \(run .*\), and a resume would end it: `agent-team follow .*` to see it through/,
       );
       const description = await handle.describe();
       expect(description.status.name).toBe('RUNNING');

@@ -407,7 +407,8 @@ describe('checkpoint ids that cannot be used (exit 2, nothing changed)', () => {
       const cases: [string[], string][] = [
         [
           ['resume', entry, '--offline'],
-          `workflow "${workflowId}" is running (run ${ref.runId}): wait for it to finish, or terminate it`,
+          `workflow "${workflowId}" is running (run ${ref.runId}), and a resume would end it: ` +
+            `\`agent-team follow ${workflowId}\` to see it through, or \`agent-team cancel ${workflowId}\` first`,
         ],
         [
           ['checkpoints', 'show', encodeCheckpointId({ ...ref, namespace: 'elsewhere' })],
@@ -482,7 +483,8 @@ describe('the resume picker, on a real terminal', () => {
     const screen = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     // The run is offered with its status, its steps and its task.
     expect(screen).toContain(`${workflowId} · failed · 4 steps · ${TASK}`);
-    expect(screen).toContain(`Resuming ${workflowId} from step 4 (after orchestrator, round 2): 4 steps reused`);
+    expect(screen).toContain(`Resuming ${workflowId} from step 4 (after orchestrator, round 2):`);
+    expect(screen).toContain('4 steps reused, 1,163 tokens not paid again');
     expect(screen).toContain('✔ COMPLETED: 9 steps');
     expect(code).toBe(0);
   });

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { RunOutcome } from '../../src';
 import type { AuditTrail } from '../../src/history/audit';
@@ -135,7 +136,7 @@ describe('checkpoint ids a person can use', () => {
     for (const id of [cut, typo]) {
       const r = await cli(['resume', id, '--offline', '--config', cfg], env());
       expect(r.stderr).toContain(`checkpoint "${id}": damaged: its checksum does not match (cut short, or mistyped?)`);
-      expect(r.stderr).toContain('checkpoints list -w <workflowId>');
+      expect(r.stderr).toContain('list the valid ones with `agent-team checkpoints list`');
       expect(r.code).toBe(2);
     }
     const runs = await temporal([
@@ -266,6 +267,11 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       expect(terminated.stderr).toMatch(new RegExp(`✔ Terminated run \\S+ of ${two}`));
       expect(terminated.code).toBe(0);
       expect((await described(two))?.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_TERMINATED');
+      // The reason and who asked are in the audit trail.
+      const audit = await cli(['history', two, '--config', cfg], e);
+      expect(audit.stdout.replace(/\n\s+/g, ' ')).toMatch(
+        new RegExp(`⏹ terminated at .* by ${userInfo().username}: testing`),
+      );
       const twice = await cli(['terminate', two, '--config', cfg], e);
       expect(twice.stderr).toContain('is TERMINATED: there is nothing to terminate');
       expect(twice.code).toBe(2);
@@ -292,8 +298,15 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       expect(again.stderr).toContain(`of "${one}" is CANCELED: there is nothing to cancel`);
       expect(again.code).toBe(2);
       const resumed = await cli(['resume', `${one}@${stopped}`, '--offline', '--json', '--config', cfg], e);
-      expect(resumed.code).toBe(0);
+      if (resumed.code !== 0) throw new Error(resumed.stderr);
       expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: stopped });
+      // Every step up to the checkpoint was kept: the resumed run sent only the steps after it.
+      const resumedRun = (JSON.parse(resumed.stdout) as RunOutcome).runId;
+      expect(
+        readOfflineLlmLog(log)
+          .filter((x) => x.runId === resumedRun)
+          .map((x) => x.step),
+      ).toEqual([...Array(9 - stopped).keys()].map((i) => stopped + 1 + i));
     } finally {
       worker.kill('SIGINT');
     }

@@ -95,7 +95,7 @@ describe('checkpoint ids', () => {
       expect(() => parseCheckpointId(typo)).toThrow(InvalidCheckpointError);
     }
     expect(() => parseCheckpointId(id.slice(0, -2))).toThrow(
-      /damaged: its checksum does not match \(cut short, or mistyped\?\); list the valid ones with `checkpoints list -w <workflowId>`/,
+      /damaged: its checksum does not match \(cut short, or mistyped\?\); list the valid ones with `agent-team checkpoints list` \(it seems to be of workflow "team-261130-061115-1a2b/,
     );
   });
 
@@ -125,7 +125,7 @@ describe('checkpoint ids', () => {
     expect(() => parseCheckpointId('cp2_!!')).toThrow(/garbled/);
     const old = 'cp1_' + Buffer.from('default\nwf-9\nrun\n28').toString('base64url');
     expect(() => parseCheckpointId(old)).toThrow(
-      /earlier version.*`checkpoints list -w wf-9`, or name the checkpoint as wf-9@<step>/,
+      /earlier version.*`agent-team checkpoints list -w wf-9`, or name the checkpoint as wf-9@<step>/,
     );
   });
 

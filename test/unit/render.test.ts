@@ -63,10 +63,12 @@ const trail: AuditTrail = { workflowId: 'wf-1', namespace: 'default', task: 'Com
 describe('renderTimeline', () => {
   it('text: a bar per executed step, the retry, the failure, and the steps a reset kept', () => {
     const text = renderTimeline(trail, 'text');
-    expect(text).toContain('wf-1 · Compare <sorts> · 2 run(s)');
-    expect(text).toMatch(/#2 +researcher .*█.* 2 attempts/);
-    expect(text).toContain('✖ #4 coder (agent, round 2) failed after 4 attempt(s): HTTP 400');
-    expect(text).toContain('reset from run run-aaaa after step 3 by alice: fixed');
+    expect(text).toContain('wf-1 · 2 run(s) · Compare <sorts>');
+    expect(text).toMatch(/#2 +researcher .*█.* ×2 /);
+    expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    const flat = text.replace(/\n\s+/g, ' ');
+    expect(flat).toContain('✖ #4 coder (agent, round 2) failed after 4 attempt(s): HTTP 400');
+    expect(flat).toContain('reset from run run-aaaa after step 3 by alice: fixed');
     expect(text).toContain('(steps 1-3 kept from run run-aaaa)');
     expect(text.match(/#\d+ +\w+ +r\d/g)).toHaveLength(4); // 3 + 1: kept steps are not drawn again
   });
@@ -95,8 +97,12 @@ describe('renderAudit', () => {
       runs: [{ ...first, steps: [step(1, 'orchestrator', { answer: 'x'.repeat(1000) })] }, second],
     };
     const text = renderAudit(long);
-    expect(text).toContain('↺ reset at ' + t(20) + ' by alice from run run-aaaaaaaa (event 22): fixed');
-    expect(text).toContain('(1,000 characters; --full shows all)');
+    const flat = text.replace(/\n\s+/g, ' ');
+    expect(flat).toContain(
+      `↺ reset at ${t(20).replace('T', ' ').replace(/Z$/, '')} by alice from run run-aaaaaaaa (event 22): fixed`,
+    );
+    expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(text.replace(/\n\s+(│ )?/g, ' ')).toContain('(1,000 characters; --full shows all)');
     expect(renderAudit(long, { full: true })).not.toContain('--full shows all');
   });
 });

@@ -8,7 +8,7 @@ import { parseCheckpointId, resetCommand } from '../../checkpoints/ids';
 import { renderDiff } from '../../render/diff';
 import { checkpointDetails, checkpointTable } from '../../render/text';
 import { CLOSED_STATUSES, type ClosedStatus } from '../../shared/constants';
-import { UsageError } from '../../shared/errors';
+import { NotFoundError, UsageError } from '../../shared/errors';
 import {
   RUN_STATUSES,
   action,
@@ -86,14 +86,18 @@ export function registerCheckpoints(program: Command): void {
           options: CommonOptions & { workflowId?: string; status?: RunStatus[]; limit?: number; wide?: boolean },
         ) => {
           let skipped = 0;
-          const runs = await withApp(options, (app) =>
-            app.checkpoints.listRuns({
+          const runs = await withApp(options, async (app) => {
+            const found = await app.checkpoints.listRuns({
               onUndecryptable: () => void skipped++,
               ...(options.workflowId ? { workflowId: options.workflowId } : {}),
               ...(options.status ? { status: options.status } : {}),
               ...(options.limit ? { limit: options.limit } : {}),
-            }),
-          );
+            });
+            // An unknown workflow is an error, as in every command; a filter that matches nothing is not.
+            if (found.length === 0 && options.workflowId && !options.status)
+              throw new NotFoundError(options.workflowId, app.target.namespace);
+            return found;
+          });
           const list = runs.flatMap((r) => [...r.checkpoints].reverse());
           if (options.json) json(list);
           else if (list.length === 0) err('No checkpoints (no matching runs).');
@@ -228,7 +232,7 @@ export function registerCheckpoints(program: Command): void {
     .addHelpText(
       'after',
       '\nEach run\'s "history" is what `temporal workflow show --output json` prints, e.g.\n' +
-        "  jq '.runs[0].history' export.json > history.json && agent-team replay history.json",
+        "  jq '.runs[0].history' export.json > history.json\n  agent-team replay history.json",
     )
     .action(
       action(

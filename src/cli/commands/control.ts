@@ -52,8 +52,9 @@ export function registerControl(program: Command): void {
     .command('cancel')
     .summary('stop a run gracefully (it stays resumable)')
     .description(
-      "Cancel a workflow's running run: the step in flight is cancelled, the run records where it stopped and ends " +
-        'CANCELED; resume it later from its last checkpoint. Waits for it to end unless --no-wait',
+      "Cancel a workflow's running run (Temporal's cancel): the step in flight is cancelled, the run records where it " +
+        'stopped and ends CANCELED; resume it later from its last checkpoint (the cancelled step runs again). Waits ' +
+        'for it to end unless --no-wait',
     )
     .argument('<workflowId>', 'the workflow')
     .option('--no-wait', 'return once the cancel is requested')

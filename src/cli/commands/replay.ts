@@ -29,6 +29,9 @@ export function registerReplay(program: Command): void {
         if (options.workflows && !existsSync(options.workflows))
           throw new UsageError(`--workflows: no such file ${options.workflows}`);
         const workflowsPath = options.workflows ? resolve(options.workflows) : undefined;
+        if (!existsSync(target) && /[/\\]|\.json$/i.test(target)) {
+          throw new UsageError(`no such file: ${target} (a workflow id has no "/" and does not end in .json)`);
+        }
         const report = existsSync(target)
           ? await (await loadReplay()).replayFile(target, { ...(workflowsPath ? { workflowsPath } : {}), log: err })
           : await withApp(options, (app) =>

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { cliCommand } from '../../shared/invocation';
 import { kindLabel } from '../../../workflows/state';
 import { parseCheckpointId } from '../../checkpoints/ids';
-import { oneLine } from '../../shared/util';
+import { oneLine, shellLines } from '../../shared/util';
 import type { AgentTeamApp } from '../../client/app';
 import { UsageError } from '../../shared/errors';
 import {
@@ -55,9 +55,9 @@ export async function resume(
         onReset: (checkpoint, command) =>
           err(
             `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
-              `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}: ` +
-              `${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
-              `  same as: ${command}`,
+              `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}:\n` +
+              `  ${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
+              `  same as:\n${shellLines(command, '    ')}`,
           ),
       }),
     );

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { validateTask } from '../../config';
 import { MAX_TASK_CHARS } from '../../../workflows/types';
 import { UsageError, errorMessage } from '../../shared/errors';
+import { cliCommand } from '../../shared/invocation';
 import {
   action,
   configOption,
@@ -35,7 +36,7 @@ async function readTask(words: string[], taskFile: string | undefined): Promise<
       throw new UsageError('"-" reads the task from stdin: give it alone, or give the task as words');
     if (process.stdin.isTTY) {
       throw new UsageError(
-        '"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. `echo "…" | agent-team run -`',
+        `"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. \`echo "…" | ${cliCommand()} run -\``,
       );
     }
     let text = '';
@@ -43,6 +44,7 @@ async function readTask(words: string[], taskFile: string | undefined): Promise<
       text += String(chunk);
       if (text.length > MAX_TASK_CHARS * 4) break; // enough to say it is too long
     }
+    if (!text.trim()) throw new UsageError('"-" read the task from stdin, and stdin was empty: pipe the task in');
     return text;
   }
   return words.join(' ');
@@ -68,7 +70,7 @@ export function registerRun(program: Command): void {
       'after',
       '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json\n' +
         '  echo "Compare quicksort and mergesort" | agent-team run -\n  agent-team run --resume <workflowId>@<step>\n' +
-        '\nCtrl-C detaches: the run goes on in Temporal, and `agent-team follow <workflowId>` continues it.',
+        '\nCtrl-C detaches: the run goes on in Temporal, and\n  agent-team follow <workflowId>\ncontinues it.',
     )
     .action(
       action(

@@ -81,7 +81,8 @@ export function registerServer(program: Command): void {
         const status = await devServerStatus(config.storageDir, `127.0.0.1:${config.temporal.port}`);
         let cli: string | null = null;
         try {
-          cli = cliVersion((await findTemporalCli({ install: false })).path);
+          const found = await findTemporalCli({ install: false });
+          cli = `${cliVersion(found.path)} at ${found.path}`;
         } catch {
           cli = null;
         }

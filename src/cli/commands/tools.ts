@@ -65,7 +65,8 @@ export function registerTools(program: Command): void {
     .addOption(portOption(8787))
     .addHelpText(
       'after',
-      '\nEnvironment: OFFLINE_LLM_LOG, OFFLINE_LLM_FAULTS, OFFLINE_LLM_LATENCY_MS, OFFLINE_LLM_ANSWER_CHARS (see docs/configuration.md).',
+      '\nEnvironment: OFFLINE_LLM_LOG, OFFLINE_LLM_FAULTS, OFFLINE_LLM_LATENCY_MS,\n' +
+        'OFFLINE_LLM_ANSWER_CHARS, … (docs/configuration.md).',
     )
     .action(
       action(async (options: { port: number }) => {
