@@ -238,8 +238,9 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
     const base = uniqueId('cancel');
     const cfg = config(base);
     const log = logFile();
-    // Slow steps, so that the cancel (a CLI process starting up) arrives mid-run.
-    const e = env({ OFFLINE_LLM_LOG: log, OFFLINE_LLM_LATENCY_MS: '1500' });
+    // Slow steps (22 s a run), so that the cancel and the terminate (CLI processes starting up, on a busy CI
+    // machine too) arrive mid-run.
+    const e = env({ OFFLINE_LLM_LOG: log, OFFLINE_LLM_LATENCY_MS: '2500' });
     const worker = spawnCli(['worker', '--offline', '--config', cfg], e);
     const workerDone = collect(worker);
     try {
@@ -263,18 +264,6 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
         expect(s.code).toBe(0);
       }
       await waitForOutput(worker, new RegExp(`#1 .*${one}`));
-      const terminated = await cli(['terminate', two, '--reason', 'testing', '--config', cfg], e);
-      expect(terminated.stderr).toMatch(new RegExp(`✔ Terminated run \\S+ of ${two}`));
-      expect(terminated.code).toBe(0);
-      expect((await described(two))?.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_TERMINATED');
-      // The reason and who asked are in the audit trail.
-      const audit = await cli(['history', two, '--config', cfg], e);
-      expect(audit.stdout.replace(/\n\s+/g, ' ')).toMatch(
-        new RegExp(`⏹ terminated at .* by ${userInfo().username}: testing`),
-      );
-      const twice = await cli(['terminate', two, '--config', cfg], e);
-      expect(twice.stderr).toContain('is TERMINATED: there is nothing to terminate');
-      expect(twice.code).toBe(2);
       const cancelled = await cli(['cancel', one, '--json', '--config', cfg], e);
       if (cancelled.code !== 0) throw new Error(cancelled.stderr);
       const outcome = JSON.parse(cancelled.stdout) as RunOutcome;
@@ -294,6 +283,18 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
         round: expect.any(Number),
         reason: 'cancelled',
       });
+      const terminated = await cli(['terminate', two, '--reason', 'testing', '--config', cfg], e);
+      expect(terminated.stderr).toMatch(new RegExp(`✔ Terminated run \\S+ of ${two}`));
+      expect(terminated.code).toBe(0);
+      expect((await described(two))?.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_TERMINATED');
+      // The reason and who asked are in the audit trail.
+      const audit = await cli(['history', two, '--config', cfg], e);
+      expect(audit.stdout.replace(/\n\s+/g, ' ')).toMatch(
+        new RegExp(`⏹ terminated at .* by ${userInfo().username}: testing`),
+      );
+      const twice = await cli(['terminate', two, '--config', cfg], e);
+      expect(twice.stderr).toContain('is TERMINATED: there is nothing to terminate');
+      expect(twice.code).toBe(2);
       const again = await cli(['cancel', one, '--config', cfg], e);
       expect(again.stderr).toContain(`of "${one}" is CANCELED: there is nothing to cancel`);
       expect(again.code).toBe(2);
@@ -392,7 +393,7 @@ describe('listings and errors that tell the truth', () => {
   it('list --limit counts runs shown; --status running shows a running run and its checkpoints so far', async () => {
     const base = uniqueId('listing');
     const cfg = config(base);
-    const e = env({ OFFLINE_LLM_LATENCY_MS: '400' });
+    const e = env({ OFFLINE_LLM_LATENCY_MS: '1500' });
     for (let i = 0; i < 2; i++) expect((await cli(['run', TASK, '--offline', '--config', cfg], env())).code).toBe(0);
     const limited = await cli(['checkpoints', 'list', '--limit', '1', '--json', '--config', cfg], env());
     expect(new Set((JSON.parse(limited.stdout) as { runId: string }[]).map((c) => c.runId)).size).toBe(1);
