@@ -49,6 +49,11 @@ export interface ActivityDependencies {
   loadTranscript?: (workflowId: string, runId: string) => Promise<TeamMessage[]>;
   /** Told of each step this worker completed (`agent-team worker` prints a line per step). */
   onStep?: (event: StepEvent) => void;
+  /**
+   * Asks Temporal to cancel a run, with a reason: how a run a person rejected ends CANCELED (a workflow cannot
+   * cancel itself). Without it, a rejected run ends FAILED with the type `Rejected`.
+   */
+  requestCancel?: (workflowId: string, runId: string, reason: string) => Promise<void>;
 }
 
 /** A step a worker completed. */
@@ -155,11 +160,16 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
       ...(req.instruction !== undefined ? { instruction: req.instruction } : {}),
       ...(req.replan ? { replan: true } : {}),
       ...(req.cutShort !== undefined ? { cutShort: req.cutShort } : {}),
+      ...(req.cutShortBy !== undefined ? { cutShortBy: req.cutShortBy } : {}),
       content,
       model: completion.model,
       usage: {
         promptTokens: completion.usage?.prompt_tokens ?? 0,
         completionTokens: completion.usage?.completion_tokens ?? 0,
+        // Prompt tokens the endpoint served from its cache (billed lower), when it says.
+        ...(completion.usage?.prompt_tokens_details?.cached_tokens
+          ? { cachedPromptTokens: completion.usage.prompt_tokens_details.cached_tokens }
+          : {}),
       },
       latencyMs: Date.now() - started,
       ...(truncated ? { truncatedFrom: full.length } : {}),

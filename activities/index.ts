@@ -97,5 +97,17 @@ export function createActivities(deps: ActivityDependencies) {
     }
   }
 
-  return { callAgent };
+  /**
+   * Ends the calling run as CANCELED, with `reason`: a person rejected it at a gate. The run requests its own
+   * cancellation through this activity, since a workflow cannot cancel itself, and ends when the request arrives.
+   */
+  async function cancelRun(reason: string): Promise<void> {
+    const { workflowExecution } = Context.current().info;
+    if (!deps.requestCancel || !workflowExecution) {
+      throw ApplicationFailure.nonRetryable('this worker cannot cancel runs (no requestCancel)', 'MisconfiguredWorker');
+    }
+    await deps.requestCancel(workflowExecution.workflowId, workflowExecution.runId, reason);
+  }
+
+  return { callAgent, cancelRun };
 }

@@ -37,9 +37,11 @@ export function buildMessages(
         {
           role: 'user',
           content:
-            (req.replan
-              ? 'The team has stalled. Reflect on what went wrong and write a revised plan.\n'
-              : 'Write a short step-by-step plan for the team.\n') + `The team:\n${roster(members)}`,
+            (req.feedback
+              ? `A reviewer asked for changes to the plan: ${req.feedback}\nWrite a revised plan that follows their feedback.\n`
+              : req.replan
+                ? 'The team has stalled. Reflect on what went wrong and write a revised plan.\n'
+                : 'Write a short step-by-step plan for the team.\n') + `The team:\n${roster(members)}`,
         },
       ];
     case 'ledger':
@@ -64,10 +66,12 @@ export function buildMessages(
         ...conversation(transcript),
         {
           role: 'user',
-          content: req.cutShort
-            ? 'The round limit was reached before the task was complete. Write the best final answer you can from ' +
-              'what the team produced, and say what is missing.'
-            : 'The task is complete. Write the final answer to the user from what the team produced.',
+          content:
+            (req.cutShort
+              ? `${req.cutShortBy === 'budget' ? 'The budget ran out' : 'The round limit was reached'} before the task ` +
+                'was complete. Write the best final answer you can from what the team produced, and say what is missing.'
+              : 'The task is complete. Write the final answer to the user from what the team produced.') +
+            (req.feedback ? `\nA reviewer asked for changes to your previous final answer: ${req.feedback}` : ''),
         },
       ];
   }

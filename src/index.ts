@@ -18,7 +18,15 @@ export {
   type RunOptions,
   type TeamSettingsInput,
 } from './library';
-export { AgentTeamApp, newWorkflowId, type ExecuteOptions, type ResumeOptions } from './client/app';
+export {
+  AgentTeamApp,
+  newWorkflowId,
+  type AnswerInput,
+  type AnswerReceipt,
+  type ExecuteOptions,
+  type PendingRun,
+  type ResumeOptions,
+} from './client/app';
 export type { RunOutcome, ResumeOutcome, RestoreOutcome, StepSummary, RunError } from './client/outcome';
 export { CheckpointStore, type ListOptions, type RunCheckpoints } from './checkpoints/store';
 export {
@@ -38,5 +46,21 @@ export { createAgentTeamWorker, workflowBundle } from './worker';
 export { startOfflineLlm, type OfflineLlmServer, type OfflineLlmOptions } from './llm/offline-server';
 export { createActivities, type AgentDefinition } from '../activities';
 export { agentTeamWorkflow } from '../workflows';
-export type { TeamState } from '../workflows/state';
-export type { TeamInput, TeamResult, StepResult, ProgressLedger, TeamDefinition, AgentSpec } from '../workflows/types';
+export type { AnswerRecord, TeamState } from '../workflows/state';
+export { answerUpdate, pendingQuery, type AnswerAck } from '../workflows/agent-team';
+export {
+  WAITING_ATTRIBUTE,
+  type TeamInput,
+  type TeamResult,
+  type StepResult,
+  type ProgressLedger,
+  type TeamDefinition,
+  type AgentSpec,
+  type BudgetSettings,
+  type Decision,
+  type GateSettings,
+  type HumanAnswer,
+  type HumanRequest,
+  type ModelPrice,
+  type RequestKind,
+} from '../workflows/types';

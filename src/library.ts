@@ -16,10 +16,10 @@
  * checkpoints are Temporal history.
  */
 import type OpenAI from 'openai';
-import type { TeamInput } from '../workflows/types';
+import type { BudgetSettings, GateSettings, ModelPrice, TeamInput } from '../workflows/types';
 import { ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
 import type { Checkpoint, LoadedCheckpoint } from './checkpoints/derive';
-import { AgentTeamApp, type ExecuteOptions } from './client/app';
+import { AgentTeamApp, type AnswerInput, type AnswerReceipt, type ExecuteOptions, type PendingRun } from './client/app';
 import type { ResumeOutcome, RunOutcome } from './client/outcome';
 import { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, parseConfig, type RawConfig } from './config';
 import type { RunStatus } from './shared/constants';
@@ -132,6 +132,13 @@ export interface RunOptions {
   worker?: boolean;
   /** Aborting it detaches: `run` rejects with a DetachedError and the run goes on in Temporal. */
   signal?: AbortSignal;
+  /**
+   * Answers a gate in-process: called when the run starts waiting on a person (plan review, step approval,
+   * final review, budget) with the request and a signal aborted if someone answers first from elsewhere.
+   * Return an answer (`{ decision: 'approve' }`, `{ decision: 'revise', feedback }`…, `answeredBy` naming
+   * who), or nothing to leave the question to `respond()` or the CLI.
+   */
+  onRequest?: ExecuteOptions['onRequest'];
 }
 
 /** Team settings that `WorkflowBuilder.withSettings` accepts (the same as config/workflow.yaml's). */
@@ -140,6 +147,12 @@ export interface TeamSettingsInput {
   maxStalls?: number;
   llm?: Partial<Omit<RawConfig['llm'], never>>;
   taskQueue?: string;
+  /** Where a run stops and asks a person (all off by default): see docs/people-in-the-loop.md. */
+  gates?: Partial<GateSettings>;
+  /** A spending limit per run, in USD and/or tokens, checked before each step is sent. */
+  budget?: Partial<BudgetSettings>;
+  /** USD per million tokens by model, over the shipped snapshot (config/workflow.yaml's `pricing:`). */
+  pricing?: Record<string, ModelPrice>;
 }
 
 /** Builds a {@link CheckpointedWorkflow}. */
@@ -217,7 +230,7 @@ export class CheckpointedWorkflow {
   private open(): Promise<AgentTeamApp> {
     this.app ??= (async () => {
       const resolved = (await this.storage?.resolve()) ?? { choice: { kind: 'auto' } as TemporalChoice, config: {} };
-      const { llm, maxRounds, maxStalls, taskQueue } = this.settings;
+      const { llm, maxRounds, maxStalls, taskQueue, gates, budget, pricing } = this.settings;
       const config = parseConfig({
         ...resolved.config,
         workflow: {
@@ -227,6 +240,36 @@ export class CheckpointedWorkflow {
         },
         temporal: { ...resolved.config.temporal, ...(taskQueue ? { task_queue: taskQueue } : {}) },
         ...(llm ? { llm } : {}),
+        ...(gates
+          ? {
+              gates: {
+                ...(gates.planReview !== undefined ? { plan_review: gates.planReview } : {}),
+                ...(gates.approveFinalAnswer !== undefined ? { approve_final_answer: gates.approveFinalAnswer } : {}),
+                ...(gates.approveSteps !== undefined ? { approve_steps: gates.approveSteps } : {}),
+                ...(gates.timeoutMs !== undefined ? { timeout_ms: gates.timeoutMs } : {}),
+                ...(gates.onTimeout !== undefined ? { on_timeout: gates.onTimeout } : {}),
+              } as RawConfig['gates'],
+            }
+          : {}),
+        ...(budget
+          ? {
+              budget: {
+                ...(budget.maxUsd !== undefined ? { max_usd: budget.maxUsd } : {}),
+                ...(budget.maxTokens !== undefined ? { max_tokens: budget.maxTokens } : {}),
+                ...(budget.onExceed !== undefined ? { on_exceed: budget.onExceed } : {}),
+              } as RawConfig['budget'],
+            }
+          : {}),
+        ...(pricing
+          ? {
+              pricing: Object.fromEntries(
+                Object.entries(pricing).map(([m, p]) => [
+                  m,
+                  { input: p.input, cached_input: p.cachedInput, output: p.output },
+                ]),
+              ),
+            }
+          : {}),
         agents: Object.fromEntries(this.agents.map(({ name, ...rest }) => [name, rest])),
       });
       return AgentTeamApp.open(config, { temporal: resolved.choice });
@@ -241,6 +284,7 @@ export class CheckpointedWorkflow {
       ...(options.onStep ? { onStep: options.onStep } : {}),
       ...(options.worker !== undefined ? { worker: options.worker } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     };
   }
 
@@ -273,6 +317,22 @@ export class CheckpointedWorkflow {
   /** A checkpoint and the team's full state at that point. */
   async loadCheckpoint(checkpointId: string): Promise<LoadedCheckpoint> {
     return (await this.open()).checkpoints.load(checkpointId);
+  }
+
+  /**
+   * The runs waiting on a person (gates, budget), longest waiting first, with what each asks. Works from any
+   * process, with no worker up.
+   */
+  async pending(workflowId?: string): Promise<PendingRun[]> {
+    return (await this.open()).pending(workflowId);
+  }
+
+  /**
+   * Answers what a run waits on, from any process (`answeredBy` defaults to the OS user). Refused with an
+   * {@link AnswerRefusedError}, changing nothing, when the answer is stale, malformed, or second.
+   */
+  async respond(workflowId: string, answer: AnswerInput & { requestId?: string }): Promise<AnswerReceipt> {
+    return (await this.open()).respond(workflowId, answer);
   }
 
   /** The underlying client module (Temporal client, target, config). */

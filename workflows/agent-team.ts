@@ -11,7 +11,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   TimeoutFailure,
+  condition,
   defineQuery,
+  defineUpdate,
   isCancellation,
   patched,
   proxyActivities,
@@ -19,20 +21,35 @@ import {
   setHandler,
   sleep,
   upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import {
   InvalidTeamInput,
+  applyAnswer,
+  checkAnswer,
   initialState,
   nextAction,
+  pendingRequest,
   reduce,
   requestFor,
   resultOf,
   stepSummary,
+  timeoutAnswer,
   transcriptOf,
   type TeamState,
 } from './state';
-import type { StepResult, TeamInput, TeamMessage, TeamResult } from './types';
+import {
+  WAITING_ATTRIBUTE,
+  type HumanAnswer,
+  type HumanRequest,
+  type StepResult,
+  type TeamInput,
+  type TeamMessage,
+  type TeamResult,
+} from './types';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -41,6 +58,27 @@ export const stateQuery = defineQuery<TeamState>('state');
 
 /** Query: the conversation so far, which `callAgent` fetches instead of receiving it in its input. */
 export const transcriptQuery = defineQuery<TeamMessage[]>('transcript');
+
+/** Query: what the run waits on (a gate's request), or null. */
+export const pendingQuery = defineQuery<HumanRequest | null>('pending');
+
+/** What the `answer` Update returns once the answer is taken. */
+export interface AnswerAck {
+  requestId: string;
+  decision: HumanAnswer['decision'];
+}
+
+/**
+ * Update: the answer to what the run waits on. Its validator refuses, changing nothing, an answer that is stale
+ * (for another request), malformed, or second to one already taken.
+ */
+export const answerUpdate = defineUpdate<AnswerAck, [HumanAnswer]>('answer');
+
+/** The search attribute a run waiting on a person sets to the request's kind. */
+const WAITING_KEY = defineSearchAttributeKey(WAITING_ATTRIBUTE, 'KEYWORD');
+
+/** The patch id guarding the gates (people in the loop); runs without gates never reach it. */
+export const HUMAN_GATES_PATCH = 'human-gates';
 
 /** The patch id guarding automatic resumes (see `patched` in the Temporal docs on versioning). */
 export const AUTO_RESUME_PATCH = 'auto-resume-on-failure';
@@ -53,7 +91,9 @@ export interface StopRecord {
   /** Steps completed: checkpoint @<step> is the last one, from which `resume` continues. */
   step: number;
   round: number;
-  reason: 'cancelled';
+  reason: 'cancelled' | 'rejected';
+  /** For a run a person rejected: at which gate, why, and who. */
+  rejected?: { kind: HumanRequest['kind']; reason: string; by: string | null };
 }
 
 /** One automatic resume, as the run's memo lists it. */
@@ -92,7 +132,59 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   setHandler(stateQuery, () => state);
   setHandler(transcriptQuery, () => transcriptOf(state));
 
+  // People in the loop: an answer arrives by the `answer` Update, checked against the state by its validator.
+  let received: HumanAnswer | null = null;
+  setHandler(pendingQuery, () => (received ? null : pendingRequest(state)));
+  setHandler(
+    answerUpdate,
+    (answer) => {
+      received = answer;
+      return { requestId: answer.requestId, decision: answer.decision };
+    },
+    {
+      validator: (answer) => {
+        if (received) {
+          const by = received.answeredBy ? ` by ${received.answeredBy}` : '';
+          throw new Error(`${received.requestId} was answered already (${received.decision}${by}): nothing changed`);
+        }
+        const problem = checkAnswer(state, answer);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+
+  /**
+   * Waits (durably, at no cost) for the answer to `request`, or its timeout, and folds it into the state; says
+   * what it waits on meanwhile. The answer is folded in the same step as `received` is cleared, so no second
+   * answer can pass the validator against the state the first one changed.
+   */
+  const ask = async (request: HumanRequest): Promise<void> => {
+    patched(HUMAN_GATES_PATCH);
+    // Workflow time is deterministic: `askedAt` replays the same.
+    upsertMemo({ pending: { ...request, askedAt: new Date().toISOString() } });
+    if (input.waitingAttribute) upsertSearchAttributes([{ key: WAITING_KEY, value: request.kind }]);
+    const id = workflowInfo().workflowId;
+    setCurrentDetails(
+      `**Waiting for a person** · ${request.kind.replace('_', ' ')} · ${request.question}\n\n` +
+        `Answer: \`agent-team ${request.kind === 'budget' ? 'budget' : 'approve'} ${id}${request.kind === 'budget' ? ' --add-usd 0.05' : ''}\`, or ` +
+        `\`temporal workflow update execute -w ${id} --name answer --input '{"requestId":"${request.id}","decision":"${request.decisions[0]}"}'\``,
+    );
+    const { timeoutMs } = state.settings.gates;
+    if (timeoutMs > 0) await condition(() => received !== null, timeoutMs);
+    else await condition(() => received !== null);
+    const answer = received ?? timeoutAnswer(state, request);
+    state = applyAnswer(state, answer);
+    received = null;
+    // The answer taken, in the memo: what the checkpoint tools fold, in order, with the steps.
+    upsertMemo({ pending: null, lastAnswer: answer });
+    if (input.waitingAttribute) upsertSearchAttributes([{ key: WAITING_KEY, value: null }]);
+  };
+
   const { llm } = state.settings;
+  const { cancelRun } = proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 5 },
+  });
   const { callAgent } = proxyActivities<Activities>({
     // A margin over the HTTP timeout, so the client's own timeout fires first and is classified.
     startToCloseTimeout: llm.timeoutMs + 5_000,
@@ -108,7 +200,14 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   try {
     const { autoResume } = state.settings;
     const autoResumes: AutoResumeRecord[] = [];
-    for (let action = nextAction(state); action; action = nextAction(state)) {
+    for (;;) {
+      const waiting = pendingRequest(state);
+      if (waiting) {
+        await ask(waiting);
+        continue;
+      }
+      const action = nextAction(state);
+      if (!action) break;
       const request = requestFor(state, action);
       setCurrentDetails(
         `**Round ${action.round}/${state.settings.maxRounds}** · stalls ${state.stallCount}/${state.settings.maxStalls} · ` +
@@ -159,8 +258,31 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     }
     throw err;
   }
+  if (state.rejected) {
+    // A person rejected the run: it ends CANCELED, with the reason. Only a cancel request can end a run so, and
+    // a workflow cannot request its own: an activity asks the server for it, and the run ends when it arrives.
+    const { kind, by, reason } = state.rejected;
+    const message = `rejected at ${kind.replace('_', ' ')} by ${by ?? 'unknown'}${reason ? `: ${reason}` : ''}`;
+    const stoppedAt: StopRecord = {
+      step: state.steps,
+      round: state.round,
+      reason: 'rejected',
+      rejected: state.rejected,
+    };
+    upsertMemo({ stoppedAt });
+    setCurrentDetails(`**Rejected** · ${message}`);
+    try {
+      await cancelRun(message);
+      await condition(() => false);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // A worker that cannot request the cancel: the run fails, non-retryably, with the type Rejected.
+      throw ApplicationFailure.create({ message, type: 'Rejected', nonRetryable: true, details: [state.rejected] });
+    }
+  }
   setCurrentDetails(
-    `Done after ${state.round} rounds, ${state.steps} steps${state.cutShort ? ' (cut short by max_rounds)' : ''}`,
+    `Done after ${state.round} rounds, ${state.steps} steps` +
+      (state.cutShort ? ` (cut short by ${state.cutShortBy === 'budget' ? 'the budget' : 'max_rounds'})` : ''),
   );
   return resultOf(state);
 }

@@ -5,9 +5,15 @@
  *
  * No I/O, no clock, no randomness: this module is bundled into the workflow sandbox.
  */
+import { applyAnswer, budgetExceeded, costOf } from './gates';
 import {
   DEFAULT_SETTINGS,
   MAX_TASK_CHARS,
+  type BudgetSettings,
+  type Decision,
+  type GateSettings,
+  type ModelPrice,
+  type RequestKind,
   type StepKind,
   type StepRequest,
   type StepResult,
@@ -41,7 +47,42 @@ export interface TeamState {
   lastLedger: ProgressLedger | null;
   finalAnswer: string | null;
   cutShort: boolean;
-  usage: TokenUsage & { llmCalls: number };
+  /** What cut the run short, when something did. */
+  cutShortBy: 'max_rounds' | 'budget' | null;
+  /** Tokens, calls and their cost at the run's prices (`cachedPromptTokens`: of the prompt tokens, cached). */
+  usage: Required<TokenUsage> & { llmCalls: number; costUsd: number };
+  /** Where the gates stand (see ./gates). */
+  gates: {
+    /** `steps` when the current plan, the next step, the final answer were approved. */
+    planApprovedAt: number | null;
+    stepApprovedAt: number | null;
+    finalApprovedAt: number | null;
+    /** A reviewer's request for changes, for the next plan or final answer. */
+    feedback: string | null;
+    /** Budget added by answers. */
+    budgetAdded: { usd: number; tokens: number };
+    /** An answer (or `on_exceed: stop`) said to stop at the budget. */
+    stopForBudget: boolean;
+  };
+  /** Every answer the run took, in order: the audit trail of its gates. */
+  answers: AnswerRecord[];
+  /** Set when a person rejected the run (the run then ends). */
+  rejected: { kind: RequestKind; reason: string; by: string | null } | null;
+}
+
+/** An answer as the state records it. */
+export interface AnswerRecord {
+  requestId: string;
+  kind: RequestKind;
+  /** Steps completed when it was asked. */
+  step: number;
+  decision: Decision;
+  feedback?: string;
+  reason?: string;
+  addUsd?: number;
+  addTokens?: number;
+  answeredBy: string | null;
+  timedOut?: boolean;
 }
 
 /** The next step to run, or null when the run is done. */
@@ -52,6 +93,7 @@ export interface NextAction {
   instruction?: string;
   replan?: boolean;
   cutShort?: boolean;
+  cutShortBy?: 'max_rounds' | 'budget';
 }
 
 /** Raised for a workflow input that can never succeed; the workflow turns it into a non-retryable failure. */
@@ -97,8 +139,50 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
       maxDelayMs: positiveInt(autoResume.maxDelayMs, 'autoResume.maxDelayMs', 1),
     },
     team: input.team === undefined ? null : checkTeam(input.team),
+    gates: checkGates({ ...d.gates, ...(input.gates ?? {}) }),
+    budget: checkBudget({ ...d.budget, ...(input.budget ?? {}) }),
+    pricing: checkPricing(input.pricing ?? {}),
   };
   return { task, settings };
+}
+
+function checkGates(g: GateSettings): GateSettings {
+  for (const key of ['planReview', 'approveFinalAnswer'] as const) {
+    if (typeof g[key] !== 'boolean') throw new InvalidTeamInput(`gates.${key} must be true or false`);
+  }
+  if (!Array.isArray(g.approveSteps) || g.approveSteps.some((a) => typeof a !== 'string')) {
+    throw new InvalidTeamInput('gates.approveSteps must be a list of agent names');
+  }
+  positiveInt(g.timeoutMs, 'gates.timeoutMs', 0);
+  if (g.onTimeout !== 'approve' && g.onTimeout !== 'reject') {
+    throw new InvalidTeamInput(`gates.onTimeout must be "approve" or "reject", got ${JSON.stringify(g.onTimeout)}`);
+  }
+  return g;
+}
+
+function checkBudget(b: BudgetSettings): BudgetSettings {
+  for (const key of ['maxUsd', 'maxTokens'] as const) {
+    const v = b[key];
+    if (v !== null && !(typeof v === 'number' && v > 0)) {
+      throw new InvalidTeamInput(`budget.${key} must be a number > 0, or null for no limit`);
+    }
+  }
+  if (b.onExceed !== 'pause' && b.onExceed !== 'stop') {
+    throw new InvalidTeamInput(`budget.onExceed must be "pause" or "stop", got ${JSON.stringify(b.onExceed)}`);
+  }
+  return b;
+}
+
+function checkPricing(pricing: Record<string, ModelPrice>): Record<string, ModelPrice> {
+  if (pricing === null || typeof pricing !== 'object') throw new InvalidTeamInput('pricing must be an object');
+  for (const [model, price] of Object.entries(pricing)) {
+    for (const key of ['input', 'cachedInput', 'output'] as const) {
+      if (!price || typeof price[key] !== 'number' || price[key] < 0) {
+        throw new InvalidTeamInput(`pricing.${model}.${key} must be a number ≥ 0 (USD per million tokens)`);
+      }
+    }
+  }
+  return pricing;
 }
 
 /** The orchestrator: every team has one; it plans, judges progress and writes the final answer. */
@@ -143,6 +227,18 @@ export function initialState(input: TeamInput): TeamState {
     throw new InvalidTeamInput('restore must be an object with a steps array');
   }
   let state = empty;
+  const answers = Array.isArray(seed.answers) ? seed.answers : [];
+  const applySeedAnswers = (afterSteps: number): void => {
+    for (const [i, a] of answers.entries()) {
+      if (a?.afterSteps !== afterSteps) continue;
+      try {
+        state = applyAnswer(state, a.answer);
+      } catch (err) {
+        throw new InvalidTeamInput(`restore.answers[${i}]: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+  applySeedAnswers(0);
   seed.steps.forEach((step, i) => {
     if (!step || typeof step !== 'object' || !STEP_KINDS.includes(step.kind) || typeof step.content !== 'string') {
       throw new InvalidTeamInput(`restore.steps[${i}] is not a step result`);
@@ -158,6 +254,7 @@ export function initialState(input: TeamInput): TeamState {
     } catch (err) {
       throw new InvalidTeamInput(`restore.steps[${i}]: ${err instanceof Error ? err.message : String(err)}`);
     }
+    applySeedAnswers(i + 1);
   });
   return state;
 }
@@ -176,12 +273,33 @@ function emptyState(task: string, settings: TeamSettings): TeamState {
     lastLedger: null,
     finalAnswer: null,
     cutShort: false,
-    usage: { promptTokens: 0, completionTokens: 0, llmCalls: 0 },
+    cutShortBy: null,
+    usage: { promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, llmCalls: 0, costUsd: 0 },
+    gates: {
+      planApprovedAt: null,
+      stepApprovedAt: null,
+      finalApprovedAt: null,
+      feedback: null,
+      budgetAdded: { usd: 0, tokens: 0 },
+      stopForBudget: false,
+    },
+    answers: [],
+    rejected: null,
   };
 }
 
-/** What runs next, derived from the state alone. */
+/**
+ * What runs next, derived from the state alone (the workflow first asks {@link pendingRequest} whether it must
+ * wait for a person). Past the budget, with a stop decided, the next step is the final answer, cut short.
+ */
 export function nextAction(state: TeamState): NextAction | null {
+  if (
+    state.phase !== 'done' &&
+    budgetExceeded(state) &&
+    (state.gates.stopForBudget || state.settings.budget.onExceed === 'stop')
+  ) {
+    return { kind: 'final', agent: ORCHESTRATOR, round: state.round, cutShort: true, cutShortBy: 'budget' };
+  }
   switch (state.phase) {
     case 'planning':
       return { kind: 'plan', agent: 'orchestrator', round: state.round };
@@ -216,6 +334,8 @@ export function nextAction(state: TeamState): NextAction | null {
  */
 export function requestFor(state: TeamState, action: NextAction): StepRequest {
   const request: StepRequest = { ...action, stepIndex: state.steps, task: state.task, plan: state.plan };
+  const feedback = state.gates.feedback;
+  if (feedback !== null && (action.kind === 'plan' || action.kind === 'final')) request.feedback = feedback;
   const team = state.settings.team;
   if (!team) return request;
   const speaker = team.agents.find((a) => a.name === action.agent);
@@ -257,9 +377,13 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
     messages: [...state.messages, message],
     usage: {
       promptTokens: state.usage.promptTokens + step.usage.promptTokens,
+      cachedPromptTokens: state.usage.cachedPromptTokens + (step.usage.cachedPromptTokens ?? 0),
       completionTokens: state.usage.completionTokens + step.usage.completionTokens,
       llmCalls: state.usage.llmCalls + 1,
+      costUsd: state.usage.costUsd + costOf(step.usage, step.model, state.settings.pricing),
     },
+    // A plan or final answer written with a reviewer's feedback has used it.
+    gates: step.kind === 'plan' || step.kind === 'final' ? { ...state.gates, feedback: null } : state.gates,
   };
   switch (step.kind) {
     case 'plan':
@@ -283,20 +407,37 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
     case 'agent':
       return { ...next, phase: 'evaluating' };
     case 'final':
-      return { ...next, phase: 'done', finalAnswer: step.content, cutShort: step.cutShort ?? false };
+      return {
+        ...next,
+        phase: 'done',
+        finalAnswer: step.content,
+        cutShort: step.cutShort ?? false,
+        cutShortBy: step.cutShort ? (step.cutShortBy ?? 'max_rounds') : null,
+      };
   }
 }
 
+export { applyAnswer, budgetExceeded, checkAnswer, costOf, pendingRequest, timeoutAnswer } from './gates';
+
 /** The workflow's return value for a finished state. */
 export function resultOf(state: TeamState): TeamResult {
+  const { promptTokens, completionTokens, llmCalls, cachedPromptTokens, costUsd } = state.usage;
   return {
     task: state.task,
     answer: state.finalAnswer ?? '',
     cutShort: state.cutShort,
+    ...(state.cutShortBy === 'budget' ? { cutShortBy: 'budget' as const } : {}),
     rounds: state.round,
     replans: state.replans,
     steps: state.steps,
-    usage: state.usage,
+    // Runs priced (every run `agent-team run` starts) report their cost; the shape of older results is kept.
+    usage: {
+      promptTokens,
+      completionTokens,
+      llmCalls,
+      ...(cachedPromptTokens ? { cachedPromptTokens } : {}),
+      ...(Object.keys(state.settings.pricing).length ? { costUsd } : {}),
+    },
   };
 }
 

@@ -6,10 +6,51 @@
 /** The workflow type name: what `temporal workflow start --type` and visibility queries name. */
 export const WORKFLOW_TYPE = 'agentTeamWorkflow';
 
+/**
+ * The search attribute (Keyword) a run sets to the kind of request it waits on, and clears after: the
+ * `pending` list queries it. A run sets it only when its input says the namespace has it registered.
+ */
+export const WAITING_ATTRIBUTE = 'AgentTeamWaiting';
+
 /** Tokens spent by one LLM call, or summed over many. */
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Of the prompt tokens, those the endpoint served from its prompt cache (billed at a lower price). */
+  cachedPromptTokens?: number;
+}
+
+/** A model's price in USD per million tokens, as `pricing:` in config/workflow.yaml gives it. */
+export interface ModelPrice {
+  input: number;
+  cachedInput: number;
+  output: number;
+}
+
+/**
+ * Where a run stops and asks a person (all off by default). A gate waits on the `answer` Update: for days if
+ * need be, at no cost, through crashes.
+ */
+export interface GateSettings {
+  /** The orchestrator's plan, and every replan, waits for approve / revise (with feedback) / reject. */
+  planReview: boolean;
+  /** The final answer waits for approve / revise / reject. */
+  approveFinalAnswer: boolean;
+  /** These agents' steps wait before they run, showing the instruction they will get. */
+  approveSteps: string[];
+  /** How long a gate waits before it takes `onTimeout`; 0: forever. */
+  timeoutMs: number;
+  onTimeout: 'approve' | 'reject';
+}
+
+/** A spending limit per run, checked before each step is sent (never after paying for it). */
+export interface BudgetSettings {
+  /** USD, from each step's usage and the run's price table; null: no limit. */
+  maxUsd: number | null;
+  /** Tokens (prompt and completion); null: no limit. */
+  maxTokens: number | null;
+  /** `pause`: ask for more budget or a stop; `stop`: the orchestrator writes its final answer from what it has. */
+  onExceed: 'pause' | 'stop';
 }
 
 /** Retry and timeout settings for every LLM call the workflow schedules. */
@@ -68,6 +109,10 @@ export interface TeamSettings {
   autoResume: AutoResumeSettings;
   /** The run's team; null for a run started without one (the worker's configured team serves it). */
   team: TeamDefinition | null;
+  gates: GateSettings;
+  budget: BudgetSettings;
+  /** USD per million tokens, by model: the run's cost is counted with these. */
+  pricing: Record<string, ModelPrice>;
 }
 
 /**
@@ -84,6 +129,11 @@ export interface TeamInput {
   autoResume?: Partial<AutoResumeSettings>;
   /** The team (`agent-team run` always records it); without it, the worker's configured team serves the run. */
   team?: TeamDefinition;
+  gates?: Partial<GateSettings>;
+  budget?: Partial<BudgetSettings>;
+  pricing?: Record<string, ModelPrice>;
+  /** The namespace has the {@link WAITING_ATTRIBUTE} search attribute registered: the run keeps it current. */
+  waitingAttribute?: boolean;
   /**
    * Start from a checkpoint of another run instead of from scratch (`checkpoints import --restore`): its
    * steps are folded into the initial state with the same reducer, so they are not executed (or paid) again.
@@ -100,6 +150,8 @@ export interface RestoreSeed {
   runId: string;
   /** The results of every step up to the checkpoint, in order. */
   steps: StepResult[];
+  /** The answers given to the run's gates up to the checkpoint, each after the step count it followed. */
+  answers?: { afterSteps: number; answer: HumanAnswer }[];
 }
 
 /**
@@ -107,7 +159,7 @@ export interface RestoreSeed {
  * They must equal the configuration schema's defaults (src/config/schema.ts), which a unit test checks; the
  * workflow cannot import the schema (it runs in Temporal's deterministic sandbox).
  */
-export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team'> = {
+export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team' | 'pricing'> = {
   maxRounds: 10,
   maxStalls: 3,
   llm: {
@@ -119,6 +171,8 @@ export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team'> = {
     heartbeatMs: 10_000,
   },
   autoResume: { enabled: true, maxAttempts: 3, initialDelayMs: 5_000, maxDelayMs: 60_000 },
+  gates: { planReview: false, approveFinalAnswer: false, approveSteps: [], timeoutMs: 0, onTimeout: 'reject' },
+  budget: { maxUsd: null, maxTokens: null, onExceed: 'pause' },
 };
 
 /** Largest task accepted, in UTF-16 code units (well under Temporal's 2 MB payload limit). */
@@ -188,8 +242,12 @@ export interface StepRequest {
   instruction?: string;
   /** `plan` steps: true when this is a replan after a stall. */
   replan?: boolean;
-  /** `final` steps: true when max_rounds cut the run short. */
+  /** `final` steps: true when max_rounds (or the budget) cut the run short. */
   cutShort?: boolean;
+  /** `final` steps cut short: what cut them short (absent: max_rounds). */
+  cutShortBy?: 'max_rounds' | 'budget';
+  /** `plan` and `final` steps after a reviewer asked for changes: what they asked. */
+  feedback?: string;
   /** The speaking agent, from the run's team (absent for runs without one: the worker's team serves them). */
   speaker?: SpeakerSpec;
   /** `plan` and `ledger` steps of runs with a team: the members the orchestrator may direct. */
@@ -212,6 +270,7 @@ export interface StepResult {
   instruction?: string;
   replan?: boolean;
   cutShort?: boolean;
+  cutShortBy?: 'max_rounds' | 'budget';
   /** The agent's answer (for `ledger` steps, the raw JSON the model returned). */
   content: string;
   /** `ledger` steps: the validated progress ledger. */
@@ -229,10 +288,58 @@ export interface StepResult {
 export interface TeamResult {
   task: string;
   answer: string;
-  /** True when max_rounds stopped the team before the orchestrator judged the task done. */
+  /** True when max_rounds (or the budget) stopped the team before the orchestrator judged the task done. */
   cutShort: boolean;
+  /** What cut it short, when it was. */
+  cutShortBy?: 'max_rounds' | 'budget';
   rounds: number;
   replans: number;
   steps: number;
-  usage: TokenUsage & { llmCalls: number };
+  usage: TokenUsage & { llmCalls: number; costUsd?: number };
+}
+
+/** What a gate asks. */
+export type RequestKind = 'plan_review' | 'step_approval' | 'final_review' | 'budget';
+
+/** What a person may answer. */
+export type Decision = 'approve' | 'revise' | 'reject' | 'add_budget' | 'stop';
+
+/** A question a run waits on, derived from its state (so every checkpoint knows whether it was waiting). */
+export interface HumanRequest {
+  /** `<kind>@<steps completed>#<answers so far>`: an answer must name it, so a stale answer is refused. */
+  id: string;
+  kind: RequestKind;
+  /** Steps completed when it was asked. */
+  step: number;
+  /** The question, in a sentence. */
+  question: string;
+  /** The decisions it accepts. */
+  decisions: Decision[];
+  /** plan_review: the plan; final_review: the answer; step_approval: the agent and its instruction. */
+  plan?: string;
+  answer?: string;
+  agent?: string;
+  instruction?: string;
+  /** budget: what was spent, and the limits (with what was added). */
+  spent?: { usd: number; tokens: number };
+  limit?: { usd: number | null; tokens: number | null };
+  /** When the run started waiting (the memo's copy of the request carries it; a checkpoint's does not). */
+  askedAt?: string;
+}
+
+/** An answer to a {@link HumanRequest}: the `answer` Update's argument, recorded in history. */
+export interface HumanAnswer {
+  requestId: string;
+  decision: Decision;
+  /** revise: what to change. */
+  feedback?: string;
+  /** reject: why. */
+  reason?: string;
+  /** add_budget: how much more. */
+  addUsd?: number;
+  addTokens?: number;
+  /** Who answered: the OS user of the CLI, or the library caller's name. */
+  answeredBy?: string;
+  /** Set when no one answered in time and the gate took its default action. */
+  timedOut?: boolean;
 }

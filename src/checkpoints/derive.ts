@@ -4,9 +4,9 @@
  * first WorkflowTaskCompleted (before any agent ran) is the entry checkpoint. This module names them in a
  * run's history; ./store.ts lists, loads and resumes them through a client.
  */
-import type { TeamState } from '../../workflows/state';
-import type { StepKind, StepResult } from '../../workflows/types';
-import type { RunHistory, RunStatus } from '../history/reader';
+import { applyAnswer, initialState, pendingRequest, reduce, type TeamState } from '../../workflows/state';
+import type { HumanAnswer, RequestKind, StepKind, StepResult } from '../../workflows/types';
+import type { RecordedStep, RunHistory, RunStatus } from '../history/reader';
 import type { Usage } from '../shared/usage';
 import { encodeCheckpointId, shortCheckpointId } from './ids';
 
@@ -46,6 +46,8 @@ export interface Checkpoint {
   resetFrom?: ResetOrigin;
   /** Set on checkpoints of a run restored from an exported checkpoint (`checkpoints import --restore`). */
   restoredFrom?: RestoreOrigin;
+  /** Set when the run, at this point, waits on a person (a gate): a resume from here asks again. */
+  waiting?: RequestKind;
 }
 
 /** Where a restored run came from: the exported checkpoint whose steps seeded it. */
@@ -108,50 +110,82 @@ export function checkpointsOf(
     ...(resetFrom ? { resetFrom } : {}),
     ...(restoredFrom ? { restoredFrom } : {}),
   };
-  const usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 };
-  const count = (r: StepResult): void => {
-    usage.promptTokens += r.usage.promptTokens;
-    usage.completionTokens += r.usage.completionTokens;
-    usage.totalTokens = usage.promptTokens + usage.completionTokens;
-    usage.llmCalls += 1;
-  };
-  seed.forEach(count);
-  const last = seed[seed.length - 1];
   const list: Checkpoint[] = [];
   const at = (
     eventId: number,
-    step: number,
     when: Date | null,
-  ): Pick<Checkpoint, 'checkpointId' | 'shortId' | 'eventId' | 'step' | 'createdAt'> => ({
-    checkpointId: encodeCheckpointId({ namespace, workflowId: run.workflowId, runId: run.runId, eventId }),
-    shortId: shortCheckpointId(
-      { workflowId: run.workflowId, runId: run.runId, step },
-      options.latest ?? false,
-      options.siblings,
-    ),
-    eventId,
-    step,
-    createdAt: when?.toISOString() ?? null,
-  });
-  const after = (r: StepResult | undefined): Pick<Checkpoint, 'agent' | 'kind' | 'round' | 'replan'> => ({
-    agent: r?.agent ?? null,
-    kind: r?.kind ?? null,
-    round: r?.round ?? 0,
-    ...(r?.replan ? { replan: true } : {}),
-  });
-  if (run.entryEventId !== null) {
-    list.push({ ...base, ...at(run.entryEventId, seed.length, run.startedAt), ...after(last), usage: { ...usage } });
-  }
-  run.steps.forEach((s, i) => {
-    count(s.result);
-    if (s.checkpointEventId === null) return; // the run closed (or is still deciding) right after this step
-    list.push({
+    state: TeamState,
+    r: StepResult | undefined,
+  ): Checkpoint => {
+    const waiting = pendingRequest(state)?.kind;
+    return {
       ...base,
-      ...at(s.checkpointEventId, seed.length + i + 1, s.completedAt),
-      ...after(s.result),
-      usage: { ...usage },
-    });
-  });
+      checkpointId: encodeCheckpointId({ namespace, workflowId: run.workflowId, runId: run.runId, eventId }),
+      shortId: shortCheckpointId(
+        { workflowId: run.workflowId, runId: run.runId, step: state.steps },
+        options.latest ?? false,
+        options.siblings,
+      ),
+      eventId,
+      step: state.steps,
+      agent: r?.agent ?? null,
+      kind: r?.kind ?? null,
+      round: r?.round ?? 0,
+      ...(r?.replan ? { replan: true } : {}),
+      createdAt: when?.toISOString() ?? null,
+      usage: usageOf(state),
+      ...(waiting ? { waiting } : {}),
+    };
+  };
+  // Fold the run's steps and answers in history order; a checkpoint holds what came before its event.
+  let state = run.input ? initialState(run.input) : null;
+  let last: StepResult | undefined = seed[seed.length - 1];
+  const events = foldablesOf(run);
+  let next = 0;
+  const foldUpTo = (eventId: number): void => {
+    for (; next < events.length && events[next]!.eventId < eventId; next++) {
+      const e = events[next]!;
+      if (e.step) last = e.step.result;
+      if (state) state = e.step ? reduce(state, e.step.result) : applyAnswer(state, e.answer!);
+    }
+  };
+  if (run.entryEventId !== null && state) {
+    foldUpTo(run.entryEventId);
+    list.push(at(run.entryEventId, run.startedAt, state, last));
+  }
+  for (const s of run.steps) {
+    if (s.checkpointEventId === null) continue; // the run closed (or is still deciding) right after this step
+    foldUpTo(s.checkpointEventId);
+    if (state) list.push(at(s.checkpointEventId, s.completedAt, state, last));
+  }
   return list;
 }
 
+/** The run's steps and answers in history order. */
+function foldablesOf(run: RunHistory): { eventId: number; step?: RecordedStep; answer?: HumanAnswer }[] {
+  return [
+    ...run.steps.map((step) => ({ eventId: step.completedEventId, step })),
+    ...run.answers.map((a) => ({ eventId: a.eventId, answer: a.answer })),
+  ].sort((x, y) => x.eventId - y.eventId);
+}
+
+/**
+ * The team's state in a run just before `eventId` (everything when omitted): its input, with every step and
+ * every answer recorded before that event, folded with the workflow's own reducer. Null for a run without
+ * a recorded input.
+ */
+export function stateAt(run: RunHistory, eventId = Number.POSITIVE_INFINITY): TeamState | null {
+  if (!run.input) return null;
+  let state = initialState(run.input);
+  for (const e of foldablesOf(run)) {
+    if (e.eventId >= eventId) break;
+    state = e.step ? reduce(state, e.step.result) : applyAnswer(state, e.answer!);
+  }
+  return state;
+}
+
+/** The usage of a state, as checkpoints and outcomes report it. */
+export function usageOf(state: TeamState): Usage {
+  const { promptTokens, completionTokens, llmCalls, costUsd } = state.usage;
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls, costUsd };
+}

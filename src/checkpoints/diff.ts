@@ -21,6 +21,10 @@ export interface CheckpointDiff {
   replans: { from: number; to: number };
   tokens: { from: number; to: number; delta: number };
   llmCalls: { from: number; to: number; delta: number };
+  /** USD at the runs' prices. */
+  costUsd: { from: number; to: number; delta: number };
+  /** Answers to gates (people in the loop) taken after the first checkpoint. */
+  answersAdded: TeamState['answers'];
 }
 
 /** Compares the states of two loaded checkpoints (of the same run, the same reset chain, or any two). */
@@ -63,5 +67,11 @@ export function diffCheckpoints(a: LoadedCheckpoint, b: LoadedCheckpoint): Check
       to: b.state.usage.llmCalls,
       delta: b.state.usage.llmCalls - a.state.usage.llmCalls,
     },
+    costUsd: {
+      from: a.state.usage.costUsd,
+      to: b.state.usage.costUsd,
+      delta: b.state.usage.costUsd - a.state.usage.costUsd,
+    },
+    answersAdded: b.state.answers.filter((x) => !a.state.answers.some((y) => y.requestId === x.requestId)),
   };
 }

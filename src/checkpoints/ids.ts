@@ -197,10 +197,13 @@ export function shortCheckpointId(
   return `${c.workflowId}@${c.step}${latest ? '' : `~${runPrefix(c.runId, siblings)}`}`;
 }
 
-/** The Temporal CLI command that performs the same reset. */
+/**
+ * The Temporal CLI command that performs the same reset. Answers given after the checkpoint (the `answer`
+ * Update) are not re-applied (`--reapply-exclude Update`), so a resume from before a gate asks again.
+ */
 export function resetCommand(ref: CheckpointRef, reason = 'resume from checkpoint'): string {
   return (
     `temporal workflow reset --namespace ${shellWord(ref.namespace)} -w ${shellWord(ref.workflowId)} -r ${shellWord(ref.runId)} ` +
-    `-e ${ref.eventId} --reason ${shellWord(reason)}`
+    `-e ${ref.eventId} --reapply-exclude Update --reason ${shellWord(reason)}`
   );
 }

@@ -8,14 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import Long from 'long';
-import { initialState, reduce } from '../../workflows/state';
+import { temporal } from '@temporalio/proto';
 import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
 import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
 import { queryString } from '../shared/util';
 import { cliCommand } from '../shared/invocation';
 import { requester } from '../shared/user';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
-import { checkpointsOf, seededSteps, type Checkpoint, type LoadedCheckpoint } from './derive';
+import { checkpointsOf, stateAt, type Checkpoint, type LoadedCheckpoint } from './derive';
 import { parseCheckpointId, type CheckpointRef, type ShortCheckpointRef } from './ids';
 
 export interface ListOptions {
@@ -204,10 +204,9 @@ export class CheckpointStore {
   }
 
   private withState(text: string, run: RunHistory, checkpoint: Checkpoint): LoadedCheckpoint {
-    if (!run.input) throw new InvalidCheckpointError(text, 'the run has no recorded input');
-    const state = run.steps
-      .slice(0, checkpoint.step - seededSteps(run).length)
-      .reduce((s, step) => reduce(s, step.result), initialState(run.input));
+    // Every step and every answer (gates) recorded before the checkpoint's event, folded by the workflow's reducer.
+    const state = stateAt(run, checkpoint.eventId);
+    if (!state) throw new InvalidCheckpointError(text, 'the run has no recorded input');
     return { ...checkpoint, state };
   }
 
@@ -242,6 +241,8 @@ export class CheckpointStore {
       // Who asked goes first, as `temporal workflow reset` writes it: history keeps the reason, not the caller.
       reason: `${requester()}: ${reason ?? `agent-team resume from checkpoint at step ${checkpoint.step}`}`,
       requestId: randomUUID(),
+      // Answers given after the checkpoint (Updates) are not re-applied: a resume from before a gate asks again.
+      resetReapplyExcludeTypes: [temporal.api.enums.v1.ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
       identity: this.client.options.identity ?? requester(),
     });
     return { checkpoint, runId: response.runId ?? '' };

@@ -16,7 +16,9 @@ import type * as ReplayModule from '../history/replay';
 import type * as DevServerModule from '../temporal/dev-server';
 import type * as ConnectionModule from '../temporal/connection';
 import type * as OfflineLlmModule from '../llm/offline-server';
-import { checkpointTable, outcomeLine, stepLine } from '../render/text';
+import { checkpointTable, outcomeLine, requestLines, stepLine } from '../render/text';
+import type { HumanRequest } from '../../workflows/types';
+import { promptAnswer } from './prompt';
 
 export { RUN_STATUSES, type RunStatus } from '../shared/constants';
 
@@ -127,7 +129,7 @@ let following: string | null = null;
  * Runs `body` with a signal that the first Ctrl-C aborts: the command detaches from its run (a step in flight
  * finishes, within worker.shutdown_grace_ms) and exits 130; a second Ctrl-C leaves at once.
  */
-export async function detachable<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function detachable<T>(body: (signal: AbortSignal, detach: () => void) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const now = (): void => {
     if (following) err(`⏸ Left at once. The run goes on in Temporal: ${cliCommand()} follow ${following}`);
@@ -140,7 +142,7 @@ export async function detachable<T>(body: (signal: AbortSignal) => Promise<T>): 
   };
   process.once('SIGINT', first);
   try {
-    return await body(controller.signal);
+    return await body(controller.signal, () => controller.abort());
   } finally {
     process.removeListener('SIGINT', first);
     process.removeListener('SIGINT', now);
@@ -181,10 +183,17 @@ export async function withApp<T>(
   }
 }
 
-/** What `run`, `resume` and `follow` show while a run executes. */
+/** What `run`, `resume` and `follow` show while a run executes, and how they put a waiting run's question. */
 export function progress(
   app: AppModule.AgentTeamApp,
-): Pick<AppModule.ExecuteOptions, 'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting'> {
+  options: {
+    /** `run --detach`: called instead of asking, when the run starts waiting on a person. */
+    onWaiting?: (request: HumanRequest, workflowId: string) => void;
+  } = {},
+): Pick<
+  AppModule.ExecuteOptions,
+  'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting' | 'onRequest' | 'onAnswerError'
+> {
   return {
     onStarted: (workflowId, runId, taskQueue) => {
       following = workflowId;
@@ -194,9 +203,58 @@ export function progress(
       if (ui) err(`  Web UI: ${ui}`);
     },
     onHosting: (taskQueue, why) => err(`  A worker here serves task queue "${taskQueue}": ${why}`),
-    onStep: (step, reused) => err(stepLine(step.result) + (reused ? '  (reused from the checkpoint)' : '')),
+    onStep: (step, reused) =>
+      err(stepLine(step.result, step.costUsd) + (reused ? '  (reused from the checkpoint)' : '')),
     onAutoResume: (note) => err(`  ↻ ${note}`),
+    onRequest: async (request, workflowId, signal) => {
+      for (const line of requestLines(request, workflowId, cliCommand())) err(line);
+      if (options.onWaiting) return options.onWaiting(request, workflowId);
+      // On a terminal, ask; otherwise (piped, CI) keep following until someone answers from elsewhere.
+      if (process.stdin.isTTY && process.stderr.isTTY) {
+        return promptAnswer(request, signal);
+      }
+      err('  No terminal to ask on: following the run until someone answers (Ctrl-C leaves it waiting).');
+    },
+    onAnswerError: (e) => err(`  ✖ ${errorMessage(e)}`, 'ERROR'),
   };
+}
+
+/** `--detach` of `run`, `follow` and `resume`: leave the run once it waits on a person. */
+export const detachOption = (): Option =>
+  new Option(
+    '--detach',
+    'when the run waits on a person (gates, budget), print the question and the commands that answer it, and exit 0',
+  );
+
+/**
+ * Follows a run (`execute` starts, attaches to or resumes it) with the progress view, Ctrl-C detaching, and with
+ * `detach` leaving it (exit 0) as soon as it waits on a person. Returns the exit code.
+ */
+export async function followWithProgress(
+  app: AppModule.AgentTeamApp,
+  options: { detach?: boolean; json?: boolean },
+  execute: (view: ReturnType<typeof progress> & { signal: AbortSignal }) => Promise<OutcomeModule.RunOutcome>,
+): Promise<number> {
+  return detachable(async (signal, detach) => {
+    let waiting: { request: HumanRequest; workflowId: string } | null = null;
+    const onWaiting = (request: HumanRequest, workflowId: string) => {
+      waiting = { request, workflowId };
+      detach();
+    };
+    try {
+      const outcome = await execute({ ...progress(app, options.detach ? { onWaiting } : {}), signal });
+      return report(outcome, options.json);
+    } catch (e) {
+      if (!(e instanceof DetachedError) || !waiting) throw e;
+      const { request, workflowId } = waiting;
+      err(
+        `⏸ Left ${workflowId} waiting for you: it waits durably in Temporal, with no worker up.\n` +
+          `  Answer with a command above, then run its next steps: ${cliCommand()} follow ${workflowId}`,
+      );
+      if (options.json) json({ workflowId, runId: e.runId, status: 'RUNNING', waiting: request });
+      return 0;
+    }
+  });
 }
 
 /** The closing report on stderr, and the answer (or JSON) on stdout. Returns the exit code. */

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../shared/package';
 import { errorMessage } from '../shared/errors';
+import { registerAnswers } from './commands/answer';
 import { registerCheckpoints } from './commands/checkpoints';
 import { registerControl } from './commands/control';
 import { registerHistory } from './commands/history';
@@ -32,6 +33,7 @@ export function buildProgram(options: { helpWidth?: number } = {}): Command {
   registerRun(program);
   registerResume(program);
   registerControl(program);
+  registerAnswers(program);
   registerReplay(program);
   registerCheckpoints(program);
   registerHistory(program);

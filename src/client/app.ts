@@ -5,10 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cliCommand } from '../shared/invocation';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { agentTeamWorkflow } from '../../workflows';
-import type { TeamInput } from '../../workflows/types';
+import {
+  WAITING_ATTRIBUTE,
+  WORKFLOW_TYPE,
+  type HumanAnswer,
+  type HumanRequest,
+  type TeamInput,
+} from '../../workflows/types';
+import { answerUpdate, type AnswerAck, type StopRecord } from '../../workflows/agent-team';
 import { exportWorkflow, restoreInput, type ExportFile, type LoadedExport } from '../checkpoints/archive';
 import { resetCommand } from '../checkpoints/ids';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
@@ -20,13 +27,16 @@ import { auditWorkflow, type AuditTrail } from '../history/audit';
 import { followRun, readRun, type RecordedStep, type RunStatus } from '../history/reader';
 import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from '../history/replay';
 import {
+  AnswerRefusedError,
   DetachedError,
   IncompatibleCodeError,
   InterruptedError,
   NotFoundError,
   RunClosedError,
   UsageError,
+  rootCause,
 } from '../shared/errors';
+import { queryString } from '../shared/util';
 import { toDate } from '../shared/util';
 import { requester } from '../shared/user';
 import { isNotFound } from '../shared/grpc';
@@ -35,7 +45,7 @@ import { connectClient, resolveTemporal, type TemporalChoice, type TemporalTarge
 import type { DevServer } from '../temporal/dev-server';
 import { applyRetention } from '../temporal/retention';
 import { installRuntime } from '../temporal/runtime';
-import { hostWorker, type HostedWorker, type HostedWorkerOptions } from './hosted-worker';
+import { hostDecider, hostWorker, type HostedWorker, type HostedWorkerOptions } from './hosted-worker';
 import { reuseOf, summarize, type RestoreOutcome, type ResumeOutcome, type RunOutcome } from './outcome';
 
 export interface ExecuteOptions {
@@ -63,6 +73,19 @@ export interface ExecuteOptions {
   onStep?: (step: RecordedStep, reused: boolean) => void;
   /** Called when the run schedules an automatic resume of a failed step. */
   onAutoResume?: (note: string) => void;
+  /**
+   * Called when the run starts waiting on a person (a gate). Return (or resolve to) an answer to give it (the
+   * library's `onRequest`, the CLI's prompt on a terminal), or nothing to leave the question to someone else:
+   * `agent-team approve …` from any shell, `respond()` from any process, or `temporal workflow update`.
+   */
+  onRequest?: (
+    request: HumanRequest,
+    workflowId: string,
+    /** Aborted once the request is answered elsewhere (or the run closes): a prompt should close. */
+    signal: AbortSignal,
+  ) => Promise<AnswerInput | void | undefined> | AnswerInput | void | undefined;
+  /** Told when an answer `onRequest` gave was refused (someone else answered first, say). */
+  onAnswerError?: (err: Error) => void;
 }
 
 export interface ResumeOptions extends ExecuteOptions {
@@ -88,6 +111,36 @@ export interface AppOptions {
  * alone, so two `run`s at once never execute each other's steps. Resets keep a run's task queue.
  */
 export const ownTaskQueue = (base: string, workflowId: string): string => `${base}/${workflowId}`;
+
+/** An answer as a caller gives it: the request id is filled in, and `answeredBy` defaults to the OS user. */
+export type AnswerInput = Omit<HumanAnswer, 'requestId' | 'timedOut'>;
+
+/** What {@link AgentTeamApp.respond} reports: the answer taken, and whether a worker serves the run. */
+export interface AnswerReceipt extends AnswerAck {
+  workflowId: string;
+  runId: string;
+  /** False when no worker served the run: it waits for one (`agent-team follow`) to run its next step. */
+  served: boolean;
+}
+
+/** A run that waits on a person, and what it asks. */
+export interface PendingRun {
+  workflowId: string;
+  runId: string;
+  request: HumanRequest;
+  /** When it started waiting. */
+  since: string | null;
+}
+
+/** Whether a run of this input may wait on a person (a gate or a budget is set). */
+const hasGates = (input: TeamInput): boolean =>
+  Boolean(
+    input.gates?.planReview ||
+    input.gates?.approveFinalAnswer ||
+    input.gates?.approveSteps?.length ||
+    input.budget?.maxUsd != null ||
+    input.budget?.maxTokens != null,
+  );
 
 /** A fresh workflow id, short enough to type: `team-<yymmdd>-<hhmmss UTC>-<6 hex>`, sortable by time. */
 export function newWorkflowId(now = new Date()): string {
@@ -163,12 +216,39 @@ export class AgentTeamApp {
     return { ...teamInputFor(validateTask(task), this.config), ...overrides };
   }
 
+  private waitingAttribute?: Promise<boolean>;
+
+  /**
+   * Whether the namespace has the {@link WAITING_ATTRIBUTE} search attribute, which a run waiting on a person
+   * keeps current. The embedded server gets it registered (at start, or here for a server started before);
+   * a cluster's operator registers it (`temporal operator search-attribute create`); without it, `pending`
+   * asks each running run instead.
+   */
+  hasWaitingAttribute(): Promise<boolean> {
+    this.waitingAttribute ??= (async () => {
+      const { namespace } = this.target;
+      const ops = this.client.connection.operatorService;
+      const { customAttributes } = await ops.listSearchAttributes({ namespace });
+      if (customAttributes?.[WAITING_ATTRIBUTE] !== undefined) return true;
+      if (this.target.mode !== 'embedded') return false;
+      await ops.addSearchAttributes({
+        namespace,
+        searchAttributes: { [WAITING_ATTRIBUTE]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+      });
+      return true;
+    })().catch(() => false);
+    return this.waitingAttribute;
+  }
+
   /** Starts a run; throws {@link UsageError} for a workflow id that is already running. */
   async start(
     input: TeamInput,
     options: { workflowId?: string; taskQueue?: string } = {},
   ): Promise<{ workflowId: string; runId: string }> {
     const workflowId = options.workflowId ?? newWorkflowId();
+    if (input.waitingAttribute === undefined && hasGates(input) && (await this.hasWaitingAttribute())) {
+      input = { ...input, waitingAttribute: true };
+    }
     try {
       const handle = await this.client.workflow.start(agentTeamWorkflow, {
         taskQueue: options.taskQueue ?? this.taskQueue,
@@ -192,28 +272,59 @@ export class AgentTeamApp {
   async follow(
     workflowId: string,
     runId: string,
-    options: Pick<ExecuteOptions, 'onStep' | 'onAutoResume' | 'signal'> & { taskQueue?: string } = {},
+    options: Pick<ExecuteOptions, 'onStep' | 'onAutoResume' | 'onRequest' | 'onAnswerError' | 'signal'> & {
+      taskQueue?: string;
+      /** This process hosts a worker of the run (an answer given in-process needs no other). */
+      hostsWorker?: boolean;
+    } = {},
   ): Promise<RunOutcome> {
     const onStep = options.onStep ?? (() => {});
     let seen = 0;
+    // The requests handed to onRequest, each with a signal aborted once it is answered (here or elsewhere).
+    const asked = new Map<string, AbortController>();
     try {
-      const reader = await followRun(
-        this.client,
-        workflowId,
-        runId,
-        (step) => {
+      const { onRequest } = options;
+      const reader = await followRun(this.client, workflowId, runId, {
+        onStep: (step) => {
           seen++;
           onStep(step, false);
         },
-        options.onAutoResume,
-        options.signal,
-      );
+        ...(options.onAutoResume ? { onAutoResume: options.onAutoResume } : {}),
+        ...(onRequest
+          ? {
+              onRequest: (request: HumanRequest) => {
+                const closed = new AbortController();
+                asked.set(request.id, closed);
+                void Promise.resolve(onRequest(request, workflowId, closed.signal))
+                  .then(async (answer) => {
+                    if (answer && !closed.signal.aborted) {
+                      await this.respond(
+                        workflowId,
+                        { ...answer, requestId: request.id },
+                        { hostWorker: !options.hostsWorker },
+                      );
+                    }
+                  })
+                  .catch((err: unknown) =>
+                    options.onAnswerError?.(err instanceof Error ? err : new Error(String(err))),
+                  );
+              },
+              onRequestClosed: (id: string) => {
+                asked.get(id)?.abort();
+                asked.delete(id);
+              },
+            }
+          : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       return summarize(reader, this.target.namespace);
     } catch (err) {
       if (options.signal?.aborted) {
         throw new DetachedError(workflowId, runId, options.taskQueue ?? null, seen, { cause: err });
       }
       throw err;
+    } finally {
+      for (const open of asked.values()) open.abort();
     }
   }
 
@@ -234,6 +345,7 @@ export class AgentTeamApp {
       return (await hosted.run(work())) as T;
     } catch (err) {
       // Detached: the worker let the step in flight finish before it stopped; report the steps that completed.
+      if (err instanceof DetachedError) await this.releaseSticky(err.workflowId, err.runId);
       if (err instanceof DetachedError && options.onStep) {
         const run = await readRun(this.client, err.workflowId, err.runId).then(
           (r) => r.run,
@@ -285,11 +397,12 @@ export class AgentTeamApp {
   /** Starts a run (on a queue of its own when this process hosts its worker) and follows it. */
   private async startAndFollow(input: TeamInput, workflowId: string, options: ExecuteOptions): Promise<RunOutcome> {
     const taskQueue = options.worker === false ? this.taskQueue : ownTaskQueue(this.taskQueue, workflowId);
-    return this.hosting(options, options.worker === false ? null : taskQueue, async () => {
+    const host = options.worker === false ? null : taskQueue;
+    return this.hosting(options, host, async () => {
       if (options.signal?.aborted) throw new InterruptedError();
       const { runId } = await this.start(input, { workflowId, taskQueue });
       options.onStarted?.(workflowId, runId, taskQueue);
-      return this.follow(workflowId, runId, { ...options, taskQueue });
+      return this.follow(workflowId, runId, { ...options, taskQueue, hostsWorker: host !== null });
     });
   }
 
@@ -302,7 +415,7 @@ export class AgentTeamApp {
     const host = status === 'RUNNING' ? await this.hostFor(taskQueue, options) : null;
     return this.hosting(options, host, async () => {
       options.onStarted?.(workflowId, runId, taskQueue);
-      return this.follow(workflowId, runId, { ...options, taskQueue });
+      return this.follow(workflowId, runId, { ...options, taskQueue, hostsWorker: host !== null });
     });
   }
 
@@ -325,9 +438,136 @@ export class AgentTeamApp {
       throw new RunClosedError(`run ${runId} of "${workflowId}" is ${status}: there is nothing to cancel`);
     await this.client.workflow.getHandle(workflowId, runId).cancel();
     if (!options.wait) return null;
-    return this.hosting(options, await this.hostFor(taskQueue, options), () =>
-      this.follow(workflowId, runId, { ...options, taskQueue }),
+    const host = await this.hostFor(taskQueue, options);
+    return this.hosting(options, host, () =>
+      this.follow(workflowId, runId, { ...options, taskQueue, hostsWorker: host !== null }),
     );
+  }
+
+  /**
+   * Answers what a run waits on (plan review, step approval, final review, budget). Without `requestId`, the
+   * request the run waits on now (its memo says which) is answered. Refused, changing nothing, when the run
+   * waits on nothing, the answer is stale or malformed, or another answer was taken first
+   * ({@link AnswerRefusedError}, exit 2). The answer needs a worker to take it: when none serves the run, this
+   * process takes it with one that starts no step (a rejection, with a full one until the run has ended).
+   */
+  async respond(
+    workflowId: string,
+    input: AnswerInput & { requestId?: string },
+    options: {
+      onNote?: (note: string) => void;
+      /** Take the answer with a worker of this process (default true; false when this process serves the run). */
+      hostWorker?: boolean;
+    } = {},
+  ): Promise<AnswerReceipt> {
+    const d = await this.lookup(workflowId, undefined, () => this.client.workflow.getHandle(workflowId).describe());
+    const handle = this.client.workflow.getHandle(workflowId, d.runId);
+    if (d.status.name !== 'RUNNING') {
+      const status = d.status.name === 'CANCELLED' ? 'CANCELED' : d.status.name;
+      throw new AnswerRefusedError(workflowId, `its latest run ${d.runId} is ${status}: it waits on no answer`);
+    }
+    const waiting = (d.memo?.pending ?? null) as HumanRequest | null;
+    const requestId = input.requestId ?? waiting?.id;
+    if (!requestId) {
+      const stopped = d.memo?.stoppedAt as StopRecord | undefined;
+      throw new AnswerRefusedError(
+        workflowId,
+        stopped?.reason === 'rejected'
+          ? `it was rejected already${stopped.rejected ? ` by ${stopped.rejected.by}` : ''} and ends once a worker serves it (\`${cliCommand()} follow ${workflowId}\`)`
+          : 'it waits on no answer now',
+      );
+    }
+    const answer: HumanAnswer = { answeredBy: requester(), ...input, requestId };
+    const served = (await this.pollersOf(d.taskQueue)) > 0;
+    const send = async (): Promise<AnswerAck> => {
+      const slow = setTimeout(
+        () => options.onNote?.(`waiting for a worker of task queue "${d.taskQueue}" to take the answer…`),
+        5_000,
+      );
+      try {
+        return await handle.executeUpdate(answerUpdate, { args: [answer] });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          const cause = rootCause(err);
+          throw new AnswerRefusedError(workflowId, cause instanceof Error ? cause.message : err.message, {
+            cause: err,
+          });
+        }
+        if (isNotFound(err)) throw new NotFoundError(workflowId, this.target.namespace, undefined, { cause: err });
+        throw err;
+      } finally {
+        clearTimeout(slow);
+      }
+    };
+    if (options.hostWorker === false) return { workflowId, runId: d.runId, ...(await send()), served };
+    // A worker's recent poll does not prove it is still up (a detached `run` polled a moment ago), so this
+    // process always takes the answer itself, with a worker that starts no step; for a rejection, with a full
+    // one until the run has ended (it ends by a cancel an activity requests). The run's sticky queue is let go
+    // first, so the answer's task does not wait 10 s for a worker that has left, and again after, so its next
+    // task goes to the workers that remain.
+    await this.releaseSticky(workflowId, d.runId);
+    let ack: AnswerAck;
+    try {
+      if (answer.decision === 'reject') {
+        const hosted = await this.createWorker({ taskQueue: d.taskQueue, offline: true });
+        // Served until the run has ended, also when this answer lost to another rejection that no worker
+        // has carried out yet (its process left before the run took it).
+        const untilEnded = async () => {
+          const memo = (await handle.describe().catch(() => null))?.memo;
+          if ((memo?.stoppedAt as StopRecord | undefined)?.reason === 'rejected') await handle.result().catch(() => {});
+        };
+        ack = (await hosted.run(
+          send().then(
+            async (a) => {
+              await untilEnded();
+              return a;
+            },
+            async (err: unknown) => {
+              await untilEnded();
+              throw err;
+            },
+          ),
+        )) as AnswerAck;
+      } else {
+        ack = await (
+          await hostDecider({ target: this.target, client: this.client, log: this.log }, d.taskQueue)
+        ).run(send());
+      }
+    } finally {
+      await this.releaseSticky(workflowId, d.runId);
+    }
+    return { workflowId, runId: d.runId, ...ack, served };
+  }
+
+  /**
+   * Lets go of a run's sticky task queue (the cache of the worker that served it last), so its next workflow
+   * task goes to its normal queue at once instead of waiting out the sticky timeout (10 s) for a worker of this
+   * process that has stopped. Harmless when the run has closed or has no sticky queue.
+   */
+  private async releaseSticky(workflowId: string, runId: string): Promise<void> {
+    await this.client.workflowService
+      .resetStickyTaskQueue({ namespace: this.target.namespace, execution: { workflowId, runId } })
+      .catch(() => {});
+  }
+
+  /**
+   * The runs waiting on a person, longest waiting first, with what each asks (of one workflow, with
+   * `workflowId`). Read from visibility and each run's memo, so no worker needs to be up, and runs started
+   * without the {@link WAITING_ATTRIBUTE} search attribute (by hand, on a namespace without it) are listed too.
+   */
+  async pending(workflowId?: string): Promise<PendingRun[]> {
+    const query = [
+      workflowId ? `WorkflowId = ${queryString(workflowId)}` : `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
+      `ExecutionStatus = "Running"`,
+    ].join(' AND ');
+    const out: PendingRun[] = [];
+    for await (const wf of this.client.workflow.list({ query })) {
+      const request = (wf.memo?.pending ?? null) as HumanRequest | null;
+      if (request) {
+        out.push({ workflowId: wf.workflowId, runId: wf.runId, request, since: request.askedAt ?? null });
+      }
+    }
+    return out.sort((a, b) => (a.since ?? '').localeCompare(b.since ?? ''));
   }
 
   /** Ends a running run at once (Temporal's terminate), recording who asked and why. Refuses a closed run. */
@@ -361,7 +601,8 @@ export class AgentTeamApp {
     const command = resetCommand({ namespace: this.target.namespace, ...loaded });
     // A reset keeps the task queue of the run it resets: serve it as it is.
     const { taskQueue } = await this.describe(loaded.workflowId, loaded.runId);
-    return this.hosting(options, await this.hostFor(taskQueue, options), async () => {
+    const host = await this.hostFor(taskQueue, options);
+    return this.hosting(options, host, async () => {
       if (options.signal?.aborted) throw new InterruptedError();
       const { checkpoint, runId } = await this.checkpoints.reset(loaded);
       options.onReset?.(checkpoint, command);
@@ -369,6 +610,7 @@ export class AgentTeamApp {
       const outcome = await this.follow(checkpoint.workflowId, runId, {
         ...options,
         taskQueue,
+        hostsWorker: host !== null,
         onStep: (step) => options.onStep?.(step, step.completedEventId < checkpoint.eventId),
       });
       const { state: _state, ...resumedFrom } = checkpoint;

@@ -3,14 +3,14 @@
  * it calls, the Temporal worker, and how both are shut down together.
  */
 import type { Client } from '@temporalio/client';
-import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type OpenAI from 'openai';
 import type { StepEvent } from '../../activities';
 import type { AgentTeamConfig } from '../config';
 import { openLlm, type LlmConnection } from '../llm/client';
 import { connectWorker, type TemporalTarget } from '../temporal/connection';
 import { installRuntime } from '../temporal/runtime';
-import { createAgentTeamWorker } from '../worker';
+import { createAgentTeamWorker, workflowBundle } from '../worker';
 
 export interface HostedWorkerOptions {
   /** Use the offline model (also the default when no OpenAI variables are set). */
@@ -89,4 +89,38 @@ export async function hostWorker(
       }
     },
   };
+}
+
+/**
+ * A worker that takes workflow tasks only (no activities, no LLM): it lets a run nobody serves take an answer
+ * (the `answer` Update needs a worker to validate it) without this process starting the run's next step.
+ */
+export async function hostDecider(
+  env: { target: TemporalTarget; client: Client; log: (line: string) => void },
+  taskQueue: string,
+): Promise<{ run<T>(until: Promise<T>): Promise<T> }> {
+  installRuntime(env.log);
+  const connection = await connectWorker(env.target);
+  try {
+    const codecs = env.client.options.dataConverter.payloadCodecs;
+    const worker = await Worker.create({
+      connection,
+      namespace: env.target.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      ...(codecs?.length ? { dataConverter: { payloadCodecs: codecs } } : {}),
+    });
+    return {
+      run: async <T>(until: Promise<T>) => {
+        try {
+          return await worker.runUntil(until);
+        } finally {
+          await connection.close();
+        }
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
 }

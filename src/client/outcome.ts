@@ -15,6 +15,8 @@ export interface StepSummary {
   agent: string;
   round: number;
   usage: TokenUsage;
+  /** What the step cost in USD, at the run's prices (0 for a run started without a price table). */
+  costUsd: number;
   attempt: number;
   /** The model's answer time (the successful call alone). */
   latencyMs: number;
@@ -51,7 +53,7 @@ export interface Reuse {
   /** Steps this run executed. */
   executedSteps: number;
   /** What the reused steps cost the first time: not paid again. */
-  savedUsage: { totalTokens: number; llmCalls: number };
+  savedUsage: { totalTokens: number; llmCalls: number; costUsd: number };
 }
 
 /** The outcome of a resume: the new run, and what it reused from the checkpoint. */
@@ -70,7 +72,11 @@ export interface RestoreOutcome extends RunOutcome, Reuse {
 export const reuseOf = (checkpoint: Checkpoint, executedSteps: number): Reuse => ({
   reusedSteps: checkpoint.step,
   executedSteps,
-  savedUsage: { totalTokens: checkpoint.usage.totalTokens, llmCalls: checkpoint.usage.llmCalls },
+  savedUsage: {
+    totalTokens: checkpoint.usage.totalTokens,
+    llmCalls: checkpoint.usage.llmCalls,
+    costUsd: checkpoint.usage.costUsd,
+  },
 });
 
 function unwrapError(err: Error | undefined): RunError | undefined {
@@ -88,6 +94,10 @@ function unwrapError(err: Error | undefined): RunError | undefined {
   };
 }
 
+/** `rejected at plan review by alice: the plan skips the tests`. */
+export const rejectionMessage = (r: { kind: string; reason: string; by: string | null }): string =>
+  `rejected at ${r.kind.replace('_', ' ')} by ${r.by ?? 'unknown'}${r.reason ? `: ${r.reason}` : ''}`;
+
 /** Summarises a closed run from its history. */
 export async function summarize(reader: HistoryReader, namespace: string): Promise<RunOutcome> {
   const { run } = reader;
@@ -97,13 +107,17 @@ export async function summarize(reader: HistoryReader, namespace: string): Promi
     agent: s.result.agent,
     round: s.result.round,
     usage: s.result.usage,
+    costUsd: s.costUsd,
     attempt: s.result.attempt,
     latencyMs: s.result.latencyMs,
   }));
   const terminated = run.closeEvent?.workflowExecutionTerminatedEventAttributes;
+  const rejected = run.status === 'CANCELED' ? run.stoppedAt?.rejected : undefined;
   const error = terminated
     ? { message: `terminated: ${terminated.reason || 'no reason given'}`, type: 'Terminated' }
-    : unwrapError(await reader.failure());
+    : rejected
+      ? { message: rejectionMessage(rejected), type: 'Rejected' }
+      : unwrapError(await reader.failure());
   return {
     workflowId: run.workflowId,
     runId: run.runId,

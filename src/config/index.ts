@@ -7,11 +7,20 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InvalidTeamInput, ORCHESTRATOR, resolveSettings } from '../../workflows/state';
-import type { AgentSpec, TeamInput } from '../../workflows/types';
+import { isPriced } from '../../workflows/gates';
+import type { AgentSpec, ModelPrice, TeamInput } from '../../workflows/types';
 import { ConfigError, UsageError } from '../shared/errors';
-import { DEFAULT_TEAM, configSchema, type RawConfig } from './schema';
+import { DEFAULT_PRICING, DEFAULT_TEAM, configSchema, type RawConfig } from './schema';
 
-export { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, configSchema, type ConfigInput, type RawConfig } from './schema';
+export {
+  DEFAULT_MODEL,
+  DEFAULT_PRICING,
+  DEFAULT_TEAM,
+  configDefaults,
+  configSchema,
+  type ConfigInput,
+  type RawConfig,
+} from './schema';
 
 /** The loaded configuration: the validated file plus where it came from and the resolved team. */
 export interface AgentTeamConfig extends RawConfig {
@@ -20,6 +29,8 @@ export interface AgentTeamConfig extends RawConfig {
   /** Absolute path of checkpointing.storage_path. */
   storageDir: string;
   team: AgentSpec[];
+  /** The price table: the shipped snapshot with `pricing:` over it (USD per million tokens). */
+  prices: Record<string, ModelPrice>;
 }
 
 function formatIssues(error: z.ZodError, source: string): string {
@@ -65,11 +76,33 @@ export function parseConfig(raw: unknown, source: string | null = null, cwd = pr
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, source ?? 'the configuration'));
   const config = parsed.data;
+  const team = resolveTeam(config.agents);
+  const prices: Record<string, ModelPrice> = {};
+  for (const [model, p] of Object.entries({ ...DEFAULT_PRICING, ...config.pricing })) {
+    prices[model] = { input: p.input, cachedInput: p.cached_input, output: p.output };
+  }
+  const names = new Set(team.map((a) => a.name));
+  const unknown = config.gates.approve_steps.filter((a) => !names.has(a));
+  if (unknown.length) {
+    throw new ConfigError(
+      `gates.approve_steps: no agent named ${unknown.map((a) => `"${a}"`).join(', ')} in the team (${[...names].join(', ')})`,
+    );
+  }
+  if (config.budget.max_usd !== null) {
+    const unpriced = [...new Set(team.map((a) => a.model))].filter((m) => !isPriced(m, prices));
+    if (unpriced.length) {
+      throw new ConfigError(
+        `budget.max_usd needs a price for every model: add ${unpriced.map((m) => `"${m}"`).join(', ')} under pricing: ` +
+          '(USD per million tokens: input, cached_input, output)',
+      );
+    }
+  }
   return {
     ...config,
     source,
     storageDir: resolve(cwd, config.workflow.checkpointing.storage_path),
-    team: resolveTeam(config.agents),
+    team,
+    prices,
   };
 }
 
@@ -105,7 +138,10 @@ export function validateTask(task: string): string {
  * The workflow input for a task under this configuration: every setting explicit, the team included, so
  * history records what the run is and any worker executes it the same way.
  */
-export function teamInputFor(task: string, config: AgentTeamConfig): Required<Omit<TeamInput, 'restore'>> {
+export function teamInputFor(
+  task: string,
+  config: AgentTeamConfig,
+): Required<Omit<TeamInput, 'restore' | 'waitingAttribute'>> {
   const { llm, workflow } = config;
   const { checkpointing } = workflow;
   return {
@@ -127,5 +163,23 @@ export function teamInputFor(task: string, config: AgentTeamConfig): Required<Om
       maxDelayMs: checkpointing.auto_resume_max_delay_ms,
     },
     team: { agents: config.team.map((a) => ({ ...a })), temperature: llm.temperature },
+    gates: {
+      planReview: config.gates.plan_review,
+      approveFinalAnswer: config.gates.approve_final_answer,
+      approveSteps: [...config.gates.approve_steps],
+      timeoutMs: config.gates.timeout_ms,
+      onTimeout: config.gates.on_timeout,
+    },
+    budget: {
+      maxUsd: config.budget.max_usd,
+      maxTokens: config.budget.max_tokens,
+      onExceed: config.budget.on_exceed,
+    },
+    // The prices of the team's models (and of the dated versions an endpoint reports for them).
+    pricing: Object.fromEntries(
+      Object.entries(config.prices).filter(([m]) =>
+        config.team.some((a) => a.model === m || a.model.replace(/-\d{4}-\d{2}-\d{2}$/, '') === m),
+      ),
+    ),
   };
 }

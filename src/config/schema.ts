@@ -40,6 +40,28 @@ export const DEFAULT_TEAM = {
   },
 } as const;
 
+/**
+ * Prices in USD per million tokens: a snapshot of OpenAI's published list prices, shipped so that a budget in
+ * USD works out of the box. Prices change: check yours and override them under `pricing:` (a run records the
+ * prices it was started with).
+ */
+export const DEFAULT_PRICING = {
+  'gpt-4o-mini': { input: 0.15, cached_input: 0.075, output: 0.6 },
+  'gpt-4o': { input: 2.5, cached_input: 1.25, output: 10 },
+  'gpt-4.1': { input: 2, cached_input: 0.5, output: 8 },
+  'gpt-4.1-mini': { input: 0.4, cached_input: 0.1, output: 1.6 },
+  'gpt-4.1-nano': { input: 0.1, cached_input: 0.025, output: 0.4 },
+  o3: { input: 2, cached_input: 0.5, output: 8 },
+  'o3-mini': { input: 1.1, cached_input: 0.55, output: 4.4 },
+  'o4-mini': { input: 1.1, cached_input: 0.275, output: 4.4 },
+} as const;
+
+const priceSchema = z.strictObject({
+  input: z.number().min(0),
+  cached_input: z.number().min(0),
+  output: z.number().min(0),
+});
+
 const agentSchema = z.strictObject({
   model: z.string().min(1).default(DEFAULT_MODEL),
   description: z.string().min(1).optional(),
@@ -87,6 +109,23 @@ export const configSchema = z.strictObject({
       temperature: z.number().min(0).max(2).default(0),
     })
     .prefault({}),
+  gates: z
+    .strictObject({
+      plan_review: z.boolean().default(false),
+      approve_final_answer: z.boolean().default(false),
+      approve_steps: z.array(z.string().min(1)).default([]),
+      timeout_ms: int(0).default(0),
+      on_timeout: z.enum(['approve', 'reject']).default('reject'),
+    })
+    .prefault({}),
+  budget: z
+    .strictObject({
+      max_usd: z.number().positive().nullable().default(null),
+      max_tokens: int(1).nullable().default(null),
+      on_exceed: z.enum(['pause', 'stop']).default('pause'),
+    })
+    .prefault({}),
+  pricing: z.record(z.string().min(1), priceSchema).default({}),
   worker: z
     .strictObject({
       /** Agent steps one worker process runs at once (each is one LLM call). */

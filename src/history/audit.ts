@@ -4,7 +4,7 @@
  * and who asked, automatic resumes, and the step a run failed at. `history` prints it, `timeline` draws it.
  */
 import type { Client } from '@temporalio/client';
-import type { StepKind, StepRequest, TokenUsage } from '../../workflows/types';
+import type { HumanAnswer, HumanRequest, StepKind, StepRequest, TokenUsage } from '../../workflows/types';
 import { checkpointsOf, resetOriginOf, seededSteps, type RestoreOrigin } from '../checkpoints/derive';
 import { toIso } from '../shared/util';
 import { decodeValue } from './decode';
@@ -23,6 +23,8 @@ export interface AuditStep {
   answer: string;
   model: string;
   usage: TokenUsage;
+  /** USD at the run's prices (0 without a price table). */
+  costUsd: number;
   /** Attempts the step took (1 = first try). */
   attempts: number;
   scheduledAt: string | null;
@@ -75,8 +77,23 @@ export interface AuditRun {
   stopped?: { how: 'terminated' | 'canceled'; reason: string; requestedBy: string | null; at: string | null };
   /** Automatic resumes of failed steps (their timers' summaries). */
   autoResumes: string[];
+  /** The questions the run asked a person (gates, budget), each with its answer once given. */
+  gates: AuditGate[];
   /** Usage of the steps this run executed (kept and seeded steps excluded). */
-  usage: TokenUsage & { llmCalls: number };
+  usage: TokenUsage & { llmCalls: number; costUsd: number };
+}
+
+/** A question a run asked at a gate, and the answer: who gave it and when (or that none came in time). */
+export interface AuditGate {
+  requestId: string;
+  kind: HumanRequest['kind'];
+  /** Steps completed when it was asked. */
+  afterStep: number;
+  question: string;
+  askedAt: string | null;
+  /** True for a question a reset kept from the run it was made from. */
+  kept: boolean;
+  answer?: Omit<HumanAnswer, 'requestId'> & { at: string | null };
 }
 
 export interface AuditTrail {
@@ -129,6 +146,7 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
       answer: r.content,
       model: r.model,
       usage: r.usage,
+      costUsd: s.costUsd,
       attempts: r.attempt,
       scheduledAt,
       completedAt,
@@ -143,7 +161,24 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
     promptTokens: executed.reduce((n, s) => n + s.usage.promptTokens, 0),
     completionTokens: executed.reduce((n, s) => n + s.usage.completionTokens, 0),
     llmCalls: executed.length,
+    costUsd: executed.reduce((n, s) => n + s.costUsd, 0),
   };
+  const resetAt = resetFrom?.eventId ?? 0;
+  const gates: AuditGate[] = run.requests.map(({ request, eventId, at }) => {
+    const answered = run.answers.find((a) => a.answer.requestId === request.id && a.eventId > eventId);
+    const { requestId: _, ...answer } = answered?.answer ?? { requestId: '' };
+    return {
+      requestId: request.id,
+      kind: request.kind,
+      afterStep: request.step,
+      question: request.question,
+      askedAt: at?.toISOString() ?? null,
+      kept: eventId < resetAt,
+      ...(answered
+        ? { answer: { ...(answer as Omit<HumanAnswer, 'requestId'>), at: answered.at?.toISOString() ?? null } }
+        : {}),
+    };
+  });
   return {
     runId: run.runId,
     status: run.status,
@@ -155,6 +190,7 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
     steps,
     ...(await failedStepOf(client, run, byId, seeded)),
     autoResumes: run.autoResumes,
+    gates,
     usage,
   };
 }
@@ -176,11 +212,13 @@ function stoppedOf(run: RunHistory): { stopped?: AuditRun['stopped'] } {
   const requested = run.events.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
   if (run.status === 'CANCELED' && requested) {
     const attrs = requested.workflowExecutionCancelRequestedEventAttributes!;
+    // A rejection: the run asked for its own cancel; the person is who rejected.
+    const rejected = run.stoppedAt?.rejected;
     return {
       stopped: {
         how: 'canceled',
         reason: attrs.cause || 'cancel requested',
-        requestedBy: attrs.identity || null,
+        requestedBy: rejected ? rejected.by : attrs.identity || null,
         at: toIso(requested.eventTime),
       },
     };

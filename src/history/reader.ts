@@ -6,7 +6,8 @@
 import type { Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { StepResult, TeamInput } from '../../workflows/types';
+import { costOf } from '../../workflows/gates';
+import type { HumanAnswer, HumanRequest, StepResult, TeamInput } from '../../workflows/types';
 import type { RunStatus } from '../shared/constants';
 import { queryString, toDate } from '../shared/util';
 import { decodeFailure, decodeOptionalValue, decodeValue } from './decode';
@@ -23,6 +24,15 @@ export interface RecordedStep {
   /** The WorkflowTaskCompleted event right after the step: the checkpoint's reset point. Null while pending. */
   checkpointEventId: number | null;
   completedAt: Date | null;
+  /** What the step cost in USD, at the run's prices (0 without a price table). */
+  costUsd: number;
+}
+
+/** An answer a run took, as its memo recorded it when it did (`lastAnswer`). */
+export interface RecordedAnswer {
+  answer: HumanAnswer;
+  eventId: number;
+  at: Date | null;
 }
 
 export interface RunHistory {
@@ -38,6 +48,19 @@ export interface RunHistory {
   steps: RecordedStep[];
   /** Automatic resumes (the summaries of their timers), in order. */
   autoResumes: string[];
+  /** The answers the run took at its gates, in order, each with the event that recorded it. */
+  answers: RecordedAnswer[];
+  /** The questions the run asked at its gates, in order, each with the event that recorded it. */
+  requests: { request: HumanRequest; eventId: number; at: Date | null }[];
+  /** What the run waits on now (a gate's request), as its memo last said; null when nothing. */
+  pending: HumanRequest | null;
+  /** Where a cancelled (or rejected) run stopped, as its memo says. */
+  stoppedAt: {
+    step: number;
+    round: number;
+    reason: 'cancelled' | 'rejected';
+    rejected?: { kind: HumanRequest['kind']; reason: string; by: string | null };
+  } | null;
   status: RunStatus;
   closeEvent: HistoryEvent | null;
   events: HistoryEvent[];
@@ -59,6 +82,8 @@ function closeStatus(event: HistoryEvent): RunStatus | null {
 export class HistoryReader {
   readonly run: RunHistory;
   private pending: RecordedStep[] = [];
+  /** Scheduled events of activities that are not agent steps. */
+  private readonly otherActivities = new Set<number>();
 
   constructor(
     /** Decodes payloads: a client's `options.loadedDataConverter` (it applies the codecs of encryption at rest). */
@@ -77,6 +102,10 @@ export class HistoryReader {
       createdAt: null,
       steps: [],
       autoResumes: [],
+      answers: [],
+      requests: [],
+      pending: null,
+      stoppedAt: null,
       status: 'RUNNING',
       closeEvent: null,
       events: [],
@@ -102,11 +131,15 @@ export class HistoryReader {
       for (const step of this.pending) step.checkpointEventId = id;
       this.pending = [];
     }
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled && scheduled.activityType?.name !== 'callAgent') this.otherActivities.add(id);
     const completed = event.activityTaskCompletedEventAttributes;
-    if (completed) {
+    // An agent step (not the activity that ends a rejected run).
+    if (completed && !this.otherActivities.has(toNumber(completed.scheduledEventId))) {
       const result = await decodeValue<StepResult>(converter, completed.result?.payloads);
       const step: RecordedStep = {
         result,
+        costUsd: costOf(result.usage, result.model, this.run.input?.pricing ?? {}),
         scheduledEventId: toNumber(completed.scheduledEventId),
         completedEventId: id,
         checkpointEventId: null,
@@ -115,6 +148,19 @@ export class HistoryReader {
       this.run.steps.push(step);
       this.pending.push(step);
       return step;
+    }
+    const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
+    if (memo?.lastAnswer) {
+      const answer = await decodeOptionalValue<HumanAnswer>(converter, memo.lastAnswer);
+      if (answer) this.run.answers.push({ answer, eventId: id, at: toDate(event.eventTime) });
+    }
+    if (memo?.stoppedAt) {
+      this.run.stoppedAt = (await decodeOptionalValue<RunHistory['stoppedAt']>(converter, memo.stoppedAt)) ?? null;
+    }
+    if (memo && 'pending' in memo) {
+      this.run.pending = await decodeOptionalValue<HumanRequest | null>(converter, memo.pending);
+      if (this.run.pending)
+        this.run.requests.push({ request: this.run.pending, eventId: id, at: toDate(event.eventTime) });
     }
     const timer = event.timerStartedEventAttributes;
     if (timer && event.userMetadata?.summary) {
@@ -196,12 +242,20 @@ export async function followRun(
   client: Client,
   workflowId: string,
   runId: string,
-  onStep: (step: RecordedStep) => void,
-  onAutoResume?: (note: string) => void,
-  /** Aborting it ends the long poll in flight and rejects. */
-  signal?: AbortSignal,
+  options: {
+    onStep?: (step: RecordedStep) => void;
+    onAutoResume?: (note: string) => void;
+    /** Told of each request the run starts waiting on (a gate). */
+    onRequest?: (request: HumanRequest) => void;
+    /** Told when the request last told of is no longer open (answered, here or elsewhere, or the run closed). */
+    onRequestClosed?: (requestId: string) => void;
+    /** Aborting it ends the long poll in flight and rejects. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<HistoryReader> {
+  const { onStep = () => {}, onAutoResume, onRequest, onRequestClosed, signal } = options;
   const reader = new HistoryReader(client.options.loadedDataConverter, workflowId, runId, onAutoResume);
+  let announced: string | null = null;
   let nextPageToken: Uint8Array | undefined;
   let lastEventId = 0;
   const poll = () =>
@@ -220,7 +274,17 @@ export async function followRun(
       const step = await reader.add(event);
       if (step) onStep(step);
     }
+    // A request still open once the page is read (not one answered further on in the same page).
+    const waiting = reader.run.closeEvent ? null : reader.run.pending;
+    if (announced !== null && waiting?.id !== announced) {
+      onRequestClosed?.(announced);
+      announced = null;
+    }
     if (reader.run.closeEvent) return reader;
+    if (waiting && waiting.id !== announced) {
+      announced = waiting.id;
+      onRequest?.(waiting);
+    }
     nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
   }
 }

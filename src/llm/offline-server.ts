@@ -225,18 +225,27 @@ function answer(
     });
   }
   if (kind === 'plan') {
-    const replan = text(messages[messages.length - 1]?.content).includes('stalled');
+    const last = text(messages[messages.length - 1]?.content);
+    const feedback = /A reviewer asked for changes to the plan: (.*)/.exec(last)?.[1];
+    const replan = last.includes('stalled') || feedback !== undefined;
     return (
       `${replan ? 'Revised plan' : 'Plan'} for "${task}":\n` +
+      (feedback ? `0. as the reviewer asked: ${feedback}\n` : '') +
       '1. researcher: gather the facts and trade-offs.\n2. coder: write reference implementations.\n' +
       '3. analyst: compare them with numbers.\n4. orchestrator: write the final answer.'
     );
   }
   if (kind === 'final') {
-    const cut = text(messages[messages.length - 1]?.content).includes('round limit');
+    const last = text(messages[messages.length - 1]?.content);
+    const cut = last.includes('round limit')
+      ? 'the round limit was reached'
+      : last.includes('budget ran out')
+        ? 'the budget ran out'
+        : null;
+    const feedback = /A reviewer asked for changes to your previous final answer: (.*)/.exec(last)?.[1];
     const who = [...new Set(spoken.map((m) => m.name))].join(', ') || 'nobody';
     return (
-      `Final answer on "${task}"${cut ? ' (incomplete: the round limit was reached)' : ''}: ` +
+      `Final answer on "${task}"${cut ? ` (incomplete: ${cut})` : ''}${feedback ? ` (revised as asked: ${feedback})` : ''}: ` +
       `drawing on ${who}, the team's findings are summarised above. ` +
       spoken.map((m) => `[${m.name}] ${text(m.content).split('\n').slice(-1)[0]?.slice(0, 80)}`).join(' ')
     );

@@ -1,6 +1,7 @@
 /** `history`: a workflow's audit trail as text, in lines that fit an 80-column terminal. */
 import { kindLabel } from '../../workflows/state';
-import type { AuditTrail } from '../history/audit';
+import type { AuditGate, AuditTrail } from '../history/audit';
+import { requestTitle, usd } from './text';
 import { oneLine, wrap } from '../shared/util';
 
 const WIDTH = 80;
@@ -14,6 +15,30 @@ const block = (first: string, text: string, rest = ' '.repeat(first.length)): st
 const time = (iso: string | null): string => (iso ? iso.replace('T', ' ').replace(/Z$/, '') : '?');
 /** The time of day alone (a run's heading gives the date). */
 const clock = (iso: string | null): string => (iso ? iso.slice(11).replace(/Z$/, '') : '?');
+
+const DECISION_MARK = { approve: '✔', revise: '✎', reject: '✖', add_budget: '+', stop: '⏹' } as const;
+
+/** A question a run asked a person, and the answer: who, when, what they said. */
+function gateLines(g: AuditGate): string[] {
+  const lines = block('   ⏸ ', `${requestTitle(g.kind)} asked at ${time(g.askedAt)}: ${g.question}`);
+  const a = g.answer;
+  if (!a) return [...lines, '     … no answer yet: the run waits'];
+  const what =
+    a.decision === 'add_budget'
+      ? `add ${[a.addUsd ? usd(a.addUsd) : null, a.addTokens ? `${a.addTokens.toLocaleString('en-US')} tokens` : null].filter(Boolean).join(' and ')}`
+      : a.decision;
+  const who = a.timedOut
+    ? 'no answer in time (gates.timeout_ms): took'
+    : `by ${a.answeredBy ?? 'unknown'} at ${time(a.at)}:`;
+  const note = a.feedback ?? a.reason;
+  return [
+    ...lines,
+    ...block(
+      `     ${DECISION_MARK[a.decision]} `,
+      a.timedOut ? `${who} ${what}` : `${what} ${who.replace(/:$/, '')}${note ? `: ${note}` : ''}`,
+    ),
+  ];
+}
 
 /** The audit trail as text: every run, reset and step, with instructions and answers (clipped unless `full`). */
 export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {}): string {
@@ -47,12 +72,24 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
         `     (checkpoint ${r.checkpointId})`,
       );
     }
+    const gatesAfter = (step: number): void => {
+      for (const g of run.gates) if (!g.kept && g.afterStep === step) out.push(...gateLines(g));
+    };
+    gatesAfter(run.steps.find((s) => !s.kept) ? run.steps.find((s) => !s.kept)!.step - 1 : 0);
     for (const s of run.steps) {
       if (s.kept) continue;
       out.push(
-        `   #${s.step} ${s.agent} · ${kindLabel(s)} · round ${s.round} · ${s.model} · ` +
-          `${s.usage.promptTokens}→${s.usage.completionTokens} tokens${s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}`,
-        `      ${clock(s.scheduledAt)} → ${clock(s.completedAt)} UTC · span ${s.durationMs ?? '?'} ms, model ${s.latencyMs} ms`,
+        ...block(
+          `   #${s.step} `,
+          `${s.agent} · ${kindLabel(s)} · round ${s.round} · ${s.model} · ` +
+            `${s.usage.promptTokens}→${s.usage.completionTokens} tokens${s.costUsd > 0 ? ` · ${usd(s.costUsd)}` : ''}`,
+          '      ',
+        ),
+        ...block(
+          '      ',
+          `${clock(s.scheduledAt)} → ${clock(s.completedAt)} UTC · span ${s.durationMs ?? '?'} ms, model ${s.latencyMs} ms` +
+            `${s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}`,
+        ),
       );
       if (s.instruction) out.push(...block('      asked: ', oneLine(s.instruction)));
       out.push(
@@ -60,6 +97,10 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
           .split('\n')
           .flatMap((line) => block('      │ ', line, '      │ ')),
       );
+      gatesAfter(s.step);
+    }
+    if (run.usage.costUsd > 0) {
+      out.push(`   cost of this run's ${run.usage.llmCalls} LLM calls: ${usd(run.usage.costUsd)} at its prices`);
     }
     for (const note of run.autoResumes) out.push(...block('   ↻ ', note));
     if (run.stopped) {

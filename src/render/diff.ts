@@ -1,6 +1,7 @@
 /** `checkpoints diff` as text. */
 import type { CheckpointDiff } from '../checkpoints/diff';
 import { oneLine, wrap } from '../shared/util';
+import { answerLine, usd } from './text';
 
 const RELATION = {
   continues: '',
@@ -24,8 +25,15 @@ export function renderDiff(d: CheckpointDiff): string {
     change('stalls', d.stallCount),
     change('replans', d.replans),
     `  ${'tokens'.padEnd(12)} ${d.tokens.from.toLocaleString('en-US')} → ${d.tokens.to.toLocaleString('en-US')} (${d.tokens.delta >= 0 ? '+' : ''}${d.tokens.delta.toLocaleString('en-US')}, ${d.llmCalls.delta >= 0 ? '+' : ''}${d.llmCalls.delta} LLM calls)`,
+    ...(d.costUsd.from || d.costUsd.to
+      ? [`  ${'cost'.padEnd(12)} ${usd(d.costUsd.from)} → ${usd(d.costUsd.to)} (+${usd(Math.max(0, d.costUsd.delta))})`]
+      : []),
     `  ${'plan'.padEnd(12)} ${d.planChanged ? 'changed' : 'unchanged'}`,
   ];
+  if (d.answersAdded.length) {
+    lines.push(`  answers added (${d.answersAdded.length}):`);
+    for (const a of d.answersAdded) lines.push(oneLine(`    ${answerLine(a)}`, 80));
+  }
   if (d.planChanged && d.plan.to) lines.push(`    new plan: ${oneLine(d.plan.to, 66)}`);
   if (d.messagesDropped.length) {
     lines.push(`  messages only in the first (${d.messagesDropped.length}):`);

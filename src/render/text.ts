@@ -3,33 +3,40 @@
  * count from 1 everywhere; checkpoint N is the state after step N (0: before any step).
  */
 import Table from 'cli-table3';
-import { kindLabel } from '../../workflows/state';
+import { kindLabel, type AnswerRecord } from '../../workflows/state';
 import type { RunOutcome } from '../client/outcome';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
-import type { StepResult } from '../../workflows/types';
-import { oneLine, shellLines, wrap } from '../shared/util';
+import type { HumanRequest, StepResult } from '../../workflows/types';
+import { oneLine, shellLines, shellWord, wrap } from '../shared/util';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
-/** One line per completed step, as it happens: `#3  researcher  agent  round 1  109→50 tokens  model 14 ms`. */
-export function stepLine(r: StepResult): string {
+/**
+ * One line per completed step, as it happens: `#3  researcher  agent  round 1  109→50 tokens  $0.0001  14 ms`
+ * (the cost when the run has prices; the model's answer time).
+ */
+export function stepLine(r: StepResult, costUsd = 0): string {
   const retries = r.attempt > 1 ? `  (attempt ${r.attempt})` : '';
+  const cost = costUsd > 0 ? `  ${usd(costUsd)}` : '';
   return (
     `  #${String(r.stepIndex + 1).padEnd(3)} ${r.agent.padEnd(13)} ${kindLabel(r).padEnd(7)} round ${String(r.round).padEnd(3)} ` +
-    `${n(r.usage.promptTokens)}→${n(r.usage.completionTokens)} tokens  model ${n(r.latencyMs)} ms${retries}`
+    `${n(r.usage.promptTokens)}→${n(r.usage.completionTokens)} tokens${cost}  model ${n(r.latencyMs)} ms${retries}`
   );
 }
 
 /** The closing line of a run. */
 export function outcomeLine(outcome: RunOutcome): string {
-  const tokens = `${n(outcome.usage.totalTokens)} tokens in ${outcome.usage.llmCalls} LLM calls`;
+  const cost = outcome.usage.costUsd > 0 ? ` (${usd(outcome.usage.costUsd)})` : '';
+  const calls = outcome.usage.llmCalls;
+  const tokens = `${n(outcome.usage.totalTokens)} tokens in ${calls} LLM call${calls === 1 ? '' : 's'}${cost}`;
   if (outcome.status === 'COMPLETED') {
-    const cut = outcome.result?.cutShort ? ' — cut short by max_rounds' : '';
+    const by = outcome.result?.cutShortBy === 'budget' ? 'the budget' : 'max_rounds';
+    const cut = outcome.result?.cutShort ? ` — cut short by ${by}` : '';
     return `✔ COMPLETED: ${outcome.steps.length} steps, ${outcome.result?.rounds ?? 0} rounds, ${tokens}${cut}`;
   }
   const e = outcome.error;
   const where = e?.agent ? ` at ${e.agent}${e.round !== undefined ? ` (round ${e.round})` : ''}` : '';
-  return `✖ ${outcome.status}${where} after ${outcome.steps.length} completed steps (${tokens})${e ? `:\n  ${e.message}` : ''}`;
+  return `✖ ${outcome.status}${where} after ${outcome.steps.length} completed step${outcome.steps.length === 1 ? '' : 's'} (${tokens})${e ? `:\n  ${e.message}` : ''}`;
 }
 
 const BORDERLESS = {
@@ -100,6 +107,9 @@ export function checkpointTable(
           ? [c.createdAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '', c.checkpointId]
           : [c.shortId]),
       ]);
+      // A gate was open here: the run waited (or waits) on a person, and a resume from here asks again.
+      if (c.waiting)
+        table.push(['', { colSpan: options.wide ? 5 : 4, content: `⏸ waiting: ${requestTitle(c.waiting)}` }]);
     }
     lines.push(
       table
@@ -133,8 +143,11 @@ export function checkpointDetails(
     `  created ${c.createdAt ?? '?'}`,
     ...block(
       '  saved: ',
-      `${n(c.usage.totalTokens)} tokens in ${c.usage.llmCalls} LLM calls are reused by a resume from here`,
+      `${n(c.usage.totalTokens)} tokens in ${c.usage.llmCalls} LLM calls` +
+        (c.usage.costUsd > 0 ? ` (${usd(c.usage.costUsd)})` : '') +
+        ' are reused by a resume from here',
     ),
+    ...(c.waiting ? block('  waiting: ', `${requestTitle(c.waiting)} (a resume from here asks again)`) : []),
     ...(c.resetFrom
       ? block('  ', `this run was reset from run ${c.resetFrom.runId} at @${c.resetFrom.step}: ${c.resetFrom.reason}`)
       : []),
@@ -146,6 +159,9 @@ export function checkpointDetails(
     `State: phase ${s.phase}, round ${s.round}/${s.settings.maxRounds}, stalls ${s.stallCount}/${s.settings.maxStalls}, replans ${s.replans}`,
     ...block('  task: ', oneLine(s.task)),
     ...(s.plan ?? '(none yet)').split('\n').flatMap((l, i) => block(i === 0 ? '  plan: ' : '        ', l)),
+    ...(s.answers.length
+      ? [`  answers (${s.answers.length}):`, ...s.answers.map((a) => oneLine(`    ${answerLine(a)}`, 80))]
+      : []),
     `  messages (${s.messages.length}):`,
     ...s.messages.map((m) => {
       const head = `    #${m.step} ${m.agent} · ${m.kind} · round ${m.round}: `;
@@ -153,4 +169,70 @@ export function checkpointDetails(
     }),
   ];
   return out.join('\n');
+}
+
+/** USD as the CLI prints it: `$0.000054` under a cent, `$0.0821` under a dollar, else `$1.25`. */
+export const usd = (x: number): string => `$${x.toFixed(x < 0.01 ? 6 : x < 1 ? 4 : 2)}`;
+
+const REQUEST_TITLES: Record<HumanRequest['kind'], string> = {
+  plan_review: 'plan review',
+  step_approval: 'step approval',
+  final_review: 'final answer review',
+  budget: 'budget',
+};
+
+/** A request's kind as every command prints it: `plan review`, `budget`… */
+export const requestTitle = (kind: HumanRequest['kind']): string => REQUEST_TITLES[kind];
+
+/** The commands that answer a request, one per decision, as a user pastes them. */
+export function answerCommands(request: HumanRequest, workflowId: string, cli = 'agent-team'): string[] {
+  const wf = shellWord(workflowId);
+  if (request.kind === 'budget') return [`${cli} budget ${wf} --add-usd 0.05`, `${cli} budget ${wf} --stop`];
+  return [
+    `${cli} approve ${wf}`,
+    `${cli} revise ${wf} --feedback "what to change"`,
+    `${cli} reject ${wf} --reason "why"`,
+  ];
+}
+
+/** What a waiting run asks, in lines that fit 80 columns: the question, what it is about, how to answer. */
+export function requestLines(request: HumanRequest, workflowId: string, cli = 'agent-team'): string[] {
+  const block = (first: string, text: string, maxLines = 12): string[] => {
+    const lines = text
+      .split('\n')
+      .flatMap((l, i) =>
+        wrap(l, 78 - first.length).map((w, j) => (i === 0 && j === 0 ? first : ' '.repeat(first.length)) + w),
+      );
+    return lines.length > maxLines ? [...lines.slice(0, maxLines - 1), ' '.repeat(first.length) + '…'] : lines;
+  };
+  const lines = [`⏸ ${requestTitle(request.kind)}: the run waits for you (after step ${request.step})`];
+  if (request.plan !== undefined) lines.push(...block('  plan: ', request.plan));
+  if (request.agent !== undefined) lines.push(`  next: ${request.agent}`);
+  if (request.instruction !== undefined) lines.push(...block('  instruction: ', request.instruction));
+  if (request.answer !== undefined) lines.push(...block('  answer: ', request.answer));
+  if (request.spent) {
+    const { limit, spent } = request;
+    const limits = [
+      limit?.usd != null ? `${usd(limit.usd)}` : null,
+      limit?.tokens != null ? `${n(limit.tokens)} tokens` : null,
+    ].filter(Boolean);
+    lines.push(`  spent: ${usd(spent.usd)}, ${n(spent.tokens)} tokens (limit ${limits.join(', ')})`);
+  }
+  lines.push(...block('  ', request.question));
+  lines.push('  Answer here, or from any shell:');
+  for (const c of answerCommands(request, workflowId, cli)) lines.push(`    ${c}`);
+  return lines;
+}
+
+/** An answer a run took: `plan review @1: approve by alice`, `budget @4: add $0.50 by bob`, `… (timed out)`. */
+export function answerLine(a: AnswerRecord): string {
+  const what =
+    a.decision === 'add_budget'
+      ? `add ${[a.addUsd ? usd(a.addUsd) : null, a.addTokens ? `${n(a.addTokens)} tokens` : null].filter(Boolean).join(' and ')}`
+      : a.decision;
+  const note = a.feedback ?? a.reason;
+  return (
+    `${requestTitle(a.kind)} @${a.step}: ${what}${a.timedOut ? ' (no answer in time)' : a.answeredBy ? ` by ${a.answeredBy}` : ''}` +
+    (note ? `: ${note}` : '')
+  );
 }

@@ -3,7 +3,8 @@
  * gantt chart) for docs, and a single self-contained HTML page (no scripts, no external assets) with one
  * lane per agent, each run of the reset chain in turn, where resets branched off, and every step's details.
  */
-import type { AuditRun, AuditStep, AuditTrail } from '../history/audit';
+import type { AuditGate, AuditRun, AuditStep, AuditTrail } from '../history/audit';
+import { requestTitle, usd } from './text';
 import { kindLabel } from '../../workflows/state';
 import { wrap } from '../shared/util';
 
@@ -20,6 +21,23 @@ const duration = (msValue: number | null): string =>
   msValue === null ? '?' : msValue < 1000 ? `${msValue} ms` : `${(msValue / 1000).toFixed(1)} s`;
 const what = (s: Pick<AuditStep, 'kind' | 'instruction' | 'replan'>): string =>
   s.kind === 'agent' ? oneLine(s.instruction ?? 'agent', 40) : kindLabel(s);
+
+/** `plan review after step 1: approve by alice at 10:00:05 (asked 10:00:01)`, or that it still waits. */
+function gateText(g: AuditGate): string {
+  const clock = (iso: string | null): string => (iso ? iso.slice(11, 19) : '?');
+  const head = `${requestTitle(g.kind)} after step ${g.afterStep}`;
+  const a = g.answer;
+  if (!a) return `${head}: waiting since ${clock(g.askedAt)}`;
+  const what =
+    a.decision === 'add_budget'
+      ? `add ${[a.addUsd ? usd(a.addUsd) : null, a.addTokens ? `${n(a.addTokens)} tokens` : null].filter(Boolean).join(' and ')}`
+      : a.decision;
+  const who = a.timedOut ? ' (no answer in time)' : ` by ${a.answeredBy ?? 'unknown'}`;
+  const note = a.feedback ?? a.reason;
+  return `${head}: ${what}${who} at ${clock(a.at)} (asked ${clock(g.askedAt)})${note ? `: ${oneLine(note, 120)}` : ''}`;
+}
+
+const cost = (run: AuditRun): string => (run.usage.costUsd > 0 ? ` (${usd(run.usage.costUsd)})` : '');
 
 function runHeading(run: AuditRun, i: number): string {
   const origin = run.resetFrom
@@ -65,6 +83,7 @@ export function renderText(trail: AuditTrail): string {
           `${n(s.usage.promptTokens + s.usage.completionTokens).padStart(6)}  ${kindLabel(s)}`,
       );
     }
+    for (const g of run.gates.filter((x) => !x.kept)) lines.push(...fit(`  ⏸ ${gateText(g)}`, '    '));
     for (const note of run.autoResumes) lines.push(...fit(`  ↻ ${note}`, '    '));
     if (run.stopped)
       lines.push(
@@ -80,7 +99,7 @@ export function renderText(trail: AuditTrail): string {
       );
     }
     lines.push(
-      `  ${own.length} steps executed, ${n(run.usage.promptTokens + run.usage.completionTokens)} tokens in ${run.usage.llmCalls} LLM calls`,
+      `  ${own.length} steps executed, ${n(run.usage.promptTokens + run.usage.completionTokens)} tokens in ${run.usage.llmCalls} LLM calls${cost(run)}`,
     );
   });
   return lines.join('\n');
@@ -198,15 +217,20 @@ export function renderHtml(trail: AuditTrail): string {
       ? `<p class="failure">✖ Step #${run.failedStep.step} (${escapeHtml(run.failedStep.agent)}, round ${run.failedStep.round}) failed after ${run.failedStep.attempts} attempt(s): ${escapeHtml(run.failedStep.message)}</p>`
       : '';
     const resumes = run.autoResumes.map((a) => `<li>↻ ${escapeHtml(a)}</li>`).join('');
+    const gates = run.gates
+      .filter((g) => !g.kept)
+      .map((g) => `<li class="${g.answer?.decision ?? 'open'}">⏸ ${escapeHtml(gateText(g))}</li>`)
+      .join('');
     return `<section class="run">
 <h2>Run ${i + 1} <code>${escapeHtml(run.runId)}</code> <span class="status ${run.status.toLowerCase()}">${run.status}</span></h2>
 ${origin}
 <div class="lanes">${lanes}</div>
 <div class="axis"><span>0 s</span><span>${duration(tEnd - t0)}</span></div>
+${gates ? `<h3>People in the loop</h3><ul class="gates">${gates}</ul>` : ''}
 ${failure}${resumes ? `<ul class="resumes">${resumes}</ul>` : ''}
 <table><thead><tr><th>step</th><th>agent</th><th>kind</th><th>round</th><th>span (model)</th><th>attempts</th><th>tokens in → out</th><th>instruction / answer</th></tr></thead>
 <tbody>${rows}</tbody></table>
-<p class="summary">${own.length} steps executed · ${n(run.usage.promptTokens + run.usage.completionTokens)} tokens in ${run.usage.llmCalls} LLM calls</p>
+<p class="summary">${own.length} steps executed · ${n(run.usage.promptTokens + run.usage.completionTokens)} tokens in ${run.usage.llmCalls} LLM calls${escapeHtml(cost(run))}</p>
 </section>`;
   };
 
@@ -231,7 +255,8 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}code{font:1
 table{border-collapse:collapse;width:100%;margin-top:12px;background:#fff}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eef0f5;vertical-align:top}
 th{font-size:12px;color:#69708a;font-weight:600}td.warn{color:#b36b00;font-weight:600}
 details summary{cursor:pointer}pre{white-space:pre-wrap;max-height:320px;overflow:auto;background:#f6f7fa;padding:8px;border-radius:4px}
-.summary{color:#4a5266}
+.summary{color:#4a5266}h3{font-size:14px;margin:14px 0 4px}
+.gates li{margin:2px 0}.gates li.open{color:#b36b00;font-weight:600}.gates li.reject{color:#8d1c2f}
 </style></head>
 <body>
 <h1>Agent team timeline · <code>${escapeHtml(trail.workflowId)}</code></h1>

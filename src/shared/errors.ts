@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'DEV_SERVER'
   | 'TEMPORAL_UNREACHABLE'
   | 'DETACHED'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'ANSWER_REFUSED';
 
 /** The base class: a message meant for a person, a code meant for a script. */
 export class AgentTeamError extends Error {
@@ -83,6 +84,19 @@ export class InvalidCheckpointError extends UsageError {
 export class RunStillRunningError extends UsageError {
   override name = 'RunStillRunningError';
   override readonly code: ErrorCode = 'RUN_RUNNING';
+}
+
+/** An answer to a run's gate was refused (nothing changed): it waits on nothing, or on another request, or the answer is malformed, or another was taken first. */
+export class AnswerRefusedError extends UsageError {
+  override name = 'AnswerRefusedError';
+  override readonly code: ErrorCode = 'ANSWER_REFUSED';
+  constructor(
+    readonly workflowId: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`answer to "${workflowId}" refused: ${why}`, options);
+  }
 }
 
 /** Cancel or terminate was refused because the run has already closed. */

@@ -4,13 +4,21 @@ import type { TokenUsage } from '../../workflows/types';
 export interface Usage extends TokenUsage {
   totalTokens: number;
   llmCalls: number;
+  /** At the run's prices (0 for a run started without a price table). */
+  costUsd: number;
 }
 
-export const noUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0 });
+export const noUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0, costUsd: 0 });
 
-/** The usage of these steps (one LLM call each). */
-export function sumUsage(steps: readonly { usage: TokenUsage }[]): Usage {
+/** The usage of these steps (one LLM call each, `costUsd` each when known). */
+export function sumUsage(steps: readonly { usage: TokenUsage; costUsd?: number }[]): Usage {
   const promptTokens = steps.reduce((n, s) => n + s.usage.promptTokens, 0);
   const completionTokens = steps.reduce((n, s) => n + s.usage.completionTokens, 0);
-  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls: steps.length };
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: promptTokens + completionTokens,
+    llmCalls: steps.length,
+    costUsd: steps.reduce((n, s) => n + (s.costUsd ?? 0), 0),
+  };
 }

@@ -3,6 +3,7 @@
  * persisting to <storage dir>/temporal.db (SQLite) or in memory. Started in the background so that later
  * commands (list, resume) see the same history; a server already listening on the port is reused.
  */
+import { WAITING_ATTRIBUTE } from '../../workflows/types';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliCommand } from '../shared/invocation';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -220,6 +221,9 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     options.namespace,
     '--log-level',
     'warn',
+    // What a run waits on (a gate), so `pending` can be a visibility query (see workflows/types.ts).
+    '--search-attribute',
+    `${WAITING_ATTRIBUTE}=Keyword`,
     ...devServerDynamicConfigArgs(),
   ];
   if (dbPath) args.push('--db-filename', dbPath, ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]));

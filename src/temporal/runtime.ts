@@ -49,6 +49,8 @@ export function installRuntime(log: (line: string) => void, env: NodeJS.ProcessE
         }
         // The run's own report says how a run failed: the SDK's line would only repeat it.
         if (message === 'Workflow failed') return;
+        // An answering process hosts a worker without activities on purpose (it must not start a step).
+        if (message.startsWith('No activities registered')) return;
         const attempt = typeof meta?.attempt === 'number' ? ` (attempt ${meta.attempt})` : '';
         const final = error instanceof ApplicationFailure && error.nonRetryable;
         const mark = message === 'Activity failed' ? (final ? '✖' : '↻') : lvl.toLowerCase() + ':';

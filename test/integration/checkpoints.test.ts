@@ -30,7 +30,7 @@ async function team(faults = '', taskQueue?: string): Promise<TestTeam> {
 /** Resets to a checkpoint and waits for the new run; returns its result and the new run id. */
 async function resumeAndWait(t: TestTeam, store: CheckpointStore, checkpointId: string) {
   const { checkpoint, runId } = await store.reset(checkpointId);
-  const reader = await followRun(t.client, checkpoint.workflowId, runId, () => {});
+  const reader = await followRun(t.client, checkpoint.workflowId, runId);
   return { checkpoint, runId, outcome: await summarize(reader, 'default') };
 }
 
@@ -256,7 +256,7 @@ describe('checkpoints', () => {
       expect(reset.code).toBe(0);
       const runs = await store.runsOf(workflowId);
       expect(runs).toHaveLength(2);
-      const reader = await followRun(t.client, workflowId, runs[0]!, () => {});
+      const reader = await followRun(t.client, workflowId, runs[0]!);
       expect(reader.run.status).toBe('COMPLETED');
       const list = await store.list({ workflowId });
       const newRun = list.filter((c) => c.runId === runs[0]);

@@ -329,7 +329,7 @@ describe('checkpoints from the CLI', () => {
       'orchestrator',
     ]);
     expect(detail.resetCommand).toBe(
-      `temporal workflow reset --namespace default -w ${workflowId} -r ${last.runId} -e ${last.eventId} --reason 'resume from checkpoint'`,
+      `temporal workflow reset --namespace default -w ${workflowId} -r ${last.runId} -e ${last.eventId} --reapply-exclude Update --reason 'resume from checkpoint'`,
     );
 
     const resumed = await cli(

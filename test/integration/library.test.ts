@@ -173,3 +173,60 @@ describe('WorkflowBuilder / CheckpointedWorkflow', () => {
     expect(() => new WorkflowBuilder().addAgent({ description: 'x' })).toThrow(/needs a name/);
   });
 });
+
+describe('people in the loop from TypeScript', () => {
+  const gated = (llm: OfflineLlmServer, taskQueue: string) =>
+    new WorkflowBuilder()
+      .addAgent(orchestrator, 'orchestrator')
+      .addAgent(researcher, 'researcher')
+      .addAgent(coder, 'coder')
+      .addAgent(analyst, 'analyst')
+      .withCheckpointing(new ClusterCheckpointStorage({ address: testAddress(), namespace: 'default' }))
+      .withSettings({ taskQueue, llm: FAST, gates: { planReview: true }, budget: { maxUsd: 1 } })
+      .withLlm({ openai: new OpenAI({ baseURL: llm.baseURL, apiKey: 'test', maxRetries: 0 }) })
+      .build();
+
+  it('run(task, { onRequest }) answers in-process; pending() and respond() answer from another instance', async () => {
+    const llm = await startOfflineLlm({});
+    const taskQueue = uniqueId('lib-gates');
+    const workflow = gated(llm, taskQueue);
+    const elsewhere = gated(llm, taskQueue);
+    try {
+      const asked: string[] = [];
+      const first = await workflow.run(TASK, {
+        onRequest: (request) => {
+          asked.push(request.id);
+          return { decision: 'approve', answeredBy: 'lib-test' };
+        },
+      });
+      expect(first.status).toBe('COMPLETED');
+      expect(asked).toEqual(['plan_review@1#0']);
+      expect(first.usage.costUsd).toBeGreaterThan(0);
+      const audit = await (await workflow.client()).audit(first.workflowId);
+      expect(audit.runs[0]!.gates[0]!.answer).toMatchObject({ decision: 'approve', answeredBy: 'lib-test' });
+
+      // No onRequest: the run waits until another process (here, another instance) answers.
+      const workflowId = uniqueId('lib-wait');
+      const second = workflow.run(TASK, { workflowId });
+      let waiting = await elsewhere.pending(workflowId);
+      for (let i = 0; waiting.length === 0 && i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        waiting = await elsewhere.pending(workflowId);
+      }
+      expect(waiting.map((p) => p.request.kind)).toEqual(['plan_review']);
+      const receipt = await elsewhere.respond(workflowId, { decision: 'revise', feedback: 'add a benchmark step' });
+      expect(receipt).toMatchObject({ workflowId, requestId: 'plan_review@1#0', decision: 'revise' });
+      await expect(
+        elsewhere.respond(workflowId, { requestId: 'plan_review@1#0', decision: 'approve' }),
+      ).rejects.toThrow(/answered already/);
+      for (let i = 0; (await elsewhere.pending(workflowId))[0]?.request.id !== 'plan_review@2#1' && i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await elsewhere.respond(workflowId, { decision: 'approve' });
+      expect((await second).status).toBe('COMPLETED');
+    } finally {
+      await Promise.all([workflow.close(), elsewhere.close()]);
+      await llm.close();
+    }
+  });
+});

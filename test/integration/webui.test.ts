@@ -12,7 +12,7 @@ import { encryptionKeysFromEnv } from '../../src/temporal/codec';
 import { startCodecServer, type CodecServer } from '../../src/temporal/codec-server';
 import { freePort, type DevServer } from '../../src/temporal/dev-server';
 import { CHROMIUM_ARGS, findChromium } from '../browser';
-import { cleanEnv, cli, writeConfig } from '../cli-helpers';
+import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
 import { ownServer, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -76,6 +76,37 @@ describe('the Temporal Web UI in a real browser', () => {
     }
     await page.getByText('Final answer on').first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'webui-run.png'), fullPage: true });
+  });
+
+  it('a run waiting for a person shows what it asks (current details) while it is Running', async () => {
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('tq')}\ngates:\n  plan_review: true\n`);
+    const env = cleanEnv({ TEMPORAL_ADDRESS: server.address });
+    const res = await cli(['run', TASK, '--offline', '--detach', '--json', '--config', config], env);
+    expect(res.code).toBe(0);
+    const { workflowId, runId } = JSON.parse(res.stdout) as { workflowId: string; runId: string };
+    // Current details come from a worker (the UI queries the run's metadata): a `follow` serves the waiting run.
+    const follower = spawnCli(['follow', workflowId, '--config', config], env);
+    await waitForOutput(follower, /No terminal to ask on/);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${workflowId}/${runId}/history`);
+    await page
+      .getByText(/^running$/i)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.getByText('User Metadata').first().click();
+    // The UI renders markdown (current details) in a sandboxed iframe of its own.
+    const shown = async (text: string): Promise<boolean> => {
+      for (const frame of page.frames()) if ((await frame.getByText(text).count()) > 0) return true;
+      return false;
+    };
+    const end = Date.now() + 30_000;
+    while (!(await shown('Waiting for a person')) && Date.now() < end) await page.waitForTimeout(250);
+    expect(await shown('Waiting for a person')).toBe(true);
+    expect(await shown(`agent-team approve ${workflowId}`)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'webui-waiting.png'), fullPage: true });
+    await page.close();
+    await cli(['terminate', workflowId, '--reason', 'test over', '--config', config], env);
+    await collect(follower);
   });
 
   it('with encryption on, shows the payloads decoded through the codec server', async () => {

@@ -131,7 +131,7 @@ describe('checkpoint ids', () => {
 
   it('map onto `temporal workflow reset`, quoted for a shell', () => {
     expect(resetCommand(ref)).toBe(
-      `temporal workflow reset --namespace default -w ${ref.workflowId} -r ${ref.runId} -e 40 --reason 'resume from checkpoint'`,
+      `temporal workflow reset --namespace default -w ${ref.workflowId} -r ${ref.runId} -e 40 --reapply-exclude Update --reason 'resume from checkpoint'`,
     );
     expect(resetCommand({ ...ref, workflowId: "it's" })).toContain(`-w 'it'\\''s'`);
   });

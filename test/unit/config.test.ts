@@ -30,6 +30,8 @@ describe('configuration', () => {
       task: 't',
       ...DEFAULT_SETTINGS,
       team: { agents: defaultTeam(), temperature: 0 },
+      // The prices of the team's models, from the shipped snapshot.
+      pricing: { 'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 } },
     });
     expect(shipped.team.map((a) => a.name)).toEqual(['orchestrator', 'researcher', 'coder', 'analyst']);
   });

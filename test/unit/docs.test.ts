@@ -25,7 +25,8 @@ it('docs/configuration.md names every key of the schema with its default', () =>
   const documented = new Map(
     [...read('docs/configuration.md').matchAll(/^- `([a-z_.]+)` \(([^)]*)\)/gm)].map((m) => [m[1]!, m[2]!]),
   );
-  for (const [key, value] of flat) expect([key, documented.get(key)]).toEqual([key, String(value)]);
+  for (const [key, value] of flat)
+    expect([key, documented.get(key)]).toEqual([key, Array.isArray(value) ? JSON.stringify(value) : String(value)]);
   expect([...documented.keys()].filter((k) => !flat.has(k))).toEqual([]);
 });
 

@@ -13,6 +13,7 @@ function step(n: number, agent: string, extra: Partial<AuditStep> = {}): AuditSt
     answer: `${agent} <answer> ${n}`,
     model: 'm',
     usage: { promptTokens: 100, completionTokens: 20 },
+    costUsd: 0.000027,
     attempts: 1,
     scheduledAt: t(n * 2),
     completedAt: t(n * 2 + 1),
@@ -23,7 +24,7 @@ function step(n: number, agent: string, extra: Partial<AuditStep> = {}): AuditSt
     ...extra,
   };
 }
-const usage = { promptTokens: 300, completionTokens: 60, llmCalls: 3 };
+const usage = { promptTokens: 300, completionTokens: 60, llmCalls: 3, costUsd: 0.000081 };
 const first: AuditRun = {
   runId: 'run-aaaaaaaa',
   status: 'FAILED',
@@ -41,6 +42,7 @@ const first: AuditRun = {
     message: 'HTTP 400',
   },
   autoResumes: [],
+  gates: [],
   usage,
 };
 const second: AuditRun = {
@@ -56,7 +58,18 @@ const second: AuditRun = {
     step(4, 'coder', { scheduledAt: t(21), completedAt: t(23) }),
   ],
   autoResumes: [],
-  usage: { promptTokens: 100, completionTokens: 20, llmCalls: 1 },
+  gates: [
+    {
+      requestId: 'step_approval@3#0',
+      kind: 'step_approval',
+      afterStep: 3,
+      question: 'Let coder run with this instruction, ask for a revised plan, or reject?',
+      askedAt: t(20),
+      kept: false,
+      answer: { decision: 'approve', answeredBy: 'alice', at: t(21) },
+    },
+  ],
+  usage: { promptTokens: 100, completionTokens: 20, llmCalls: 1, costUsd: 0.000027 },
 };
 const trail: AuditTrail = { workflowId: 'wf-1', namespace: 'default', task: 'Compare <sorts>', runs: [first, second] };
 
@@ -104,5 +117,22 @@ describe('renderAudit', () => {
     expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
     expect(text.replace(/\n\s+(│ )?/g, ' ')).toContain('(1,000 characters; --full shows all)');
     expect(renderAudit(long, { full: true })).not.toContain('--full shows all');
+  });
+
+  it('prints each question a run asked, right after the step it followed, with the answer, who and when', () => {
+    const text = renderAudit(trail);
+    const flat = text.replace(/\n\s+/g, ' ');
+    const at = (s: number): string => t(s).replace('T', ' ').replace(/Z$/, '');
+    expect(flat).toContain(`⏸ step approval asked at ${at(20)}: Let coder run with this instruction`);
+    expect(flat).toContain(`✔ approve by alice at ${at(21)}`);
+    // After the kept steps (1-3) of the second run, before its step 4.
+    expect(text.indexOf('⏸ step approval')).toBeLessThan(text.lastIndexOf('#4 coder'));
+    expect(text).toContain('#4 coder · agent · round 2 · m · 100→20 tokens · $0.0000');
+    expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    const waiting = renderAudit({
+      ...trail,
+      runs: [{ ...second, status: 'RUNNING', gates: [{ ...second.gates[0]!, answer: undefined }] }],
+    });
+    expect(waiting).toContain('… no answer yet: the run waits');
   });
 });

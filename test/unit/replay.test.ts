@@ -6,9 +6,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { initialState, reduce } from '../../workflows/state';
+import { initialState, reduce, resultOf } from '../../workflows/state';
 import type { StepResult, TeamInput, TeamResult } from '../../workflows/types';
+import { defaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
+import { stateAt } from '../../src/checkpoints/derive';
 import { parseHistoryJson } from '../../src/history/json';
+import { HistoryReader } from '../../src/history/reader';
 import { workflowBundle } from '../../src/worker/bundle';
 import { quietRuntime } from '../helpers';
 
@@ -20,6 +23,12 @@ const FIXTURES = [
   'history-auto-resume.json',
   'history-restored.json',
 ];
+/**
+ * Runs with people in the loop (gates, budget): answers arrive as Updates, so the state is a fold of the steps
+ * and the answers in history order (what checkpoints and the workflow both do).
+ */
+const GATED = ['history-gates.json', 'history-budget-stop-timeout.json'];
+const REJECTED = 'history-gate-rejected.json';
 /** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
 const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
 const load = (name: string) => parseHistoryJson(JSON.parse(readFileSync(join(__dirname, '../fixtures', name), 'utf8')));
@@ -29,11 +38,14 @@ const decode = (payload: { data?: Uint8Array | null } | undefined | null): unkno
 beforeAll(() => quietRuntime());
 
 describe('replay of recorded histories', () => {
-  it.each([...FIXTURES, FAILED_BEFORE_AUTO_RESUME])('%s replays against the current workflow code', async (name) => {
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load(name)),
-    ).resolves.toBeUndefined();
-  });
+  it.each([...FIXTURES, ...GATED, REJECTED, FAILED_BEFORE_AUTO_RESUME])(
+    '%s replays against the current workflow code',
+    async (name) => {
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load(name)),
+      ).resolves.toBeUndefined();
+    },
+  );
 
   it.each(FIXTURES)('%s folds with the reducer to exactly the result the run returned', (name) => {
     const events = load(name).events ?? [];
@@ -46,12 +58,8 @@ describe('replay of recorded histories', () => {
     const returned = decode(completed?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]) as TeamResult;
     expect(state.phase).toBe('done');
     expect(state.finalAnswer).toBe(returned.answer);
-    expect({ rounds: state.round, replans: state.replans, steps: state.steps, usage: state.usage }).toEqual({
-      rounds: returned.rounds,
-      replans: returned.replans,
-      steps: returned.steps,
-      usage: returned.usage,
-    });
+    // The result the workflow would return now, from the same history, is the one it returned then.
+    expect(resultOf(state)).toEqual(returned);
   });
 
   it('the replan fixture really covers a replan and a retried step', () => {
@@ -61,6 +69,49 @@ describe('replay of recorded histories', () => {
       .map((e) => decode(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]) as StepResult);
     expect(results.filter((r) => r.kind === 'plan' && r.replan)).toHaveLength(1);
     expect(results.some((r) => r.attempt > 1)).toBe(true);
+  });
+
+  /** The fixture's run as the checkpoint adapter reads it (steps, answers, requests). */
+  const readFixture = async (name: string) => {
+    const reader = new HistoryReader(
+      { payloadConverter: defaultPayloadConverter, failureConverter: defaultFailureConverter, payloadCodecs: [] },
+      'fixture',
+      'run',
+    );
+    for (const event of load(name).events ?? []) await reader.add(event);
+    return reader.run;
+  };
+
+  it.each(GATED)('%s folds steps and answers to exactly the result the run returned', async (name) => {
+    const run = await readFixture(name);
+    const returned = decode(
+      run.closeEvent?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0],
+    ) as TeamResult;
+    expect(resultOf(stateAt(run)!)).toEqual(returned);
+  });
+
+  it('the gated fixtures cover every kind of question and answer', async () => {
+    const gates = await readFixture('history-gates.json');
+    expect(gates.requests.map((r) => r.request.kind)).toEqual([
+      'plan_review',
+      'plan_review',
+      'budget',
+      'step_approval',
+      'final_review',
+    ]);
+    expect(gates.answers.map((a) => a.answer.decision)).toEqual([
+      'revise',
+      'approve',
+      'add_budget',
+      'approve',
+      'approve',
+    ]);
+    const stopped = await readFixture('history-budget-stop-timeout.json');
+    expect(stopped.answers.map((a) => [a.answer.decision, a.answer.answeredBy])).toEqual([['approve', 'timeout']]);
+    expect(resultOf(stateAt(stopped)!)).toMatchObject({ cutShort: true, cutShortBy: 'budget' });
+    const rejected = await readFixture(REJECTED);
+    expect(rejected.status).toBe('CANCELED');
+    expect(stateAt(rejected)!.rejected).toMatchObject({ kind: 'plan_review', reason: 'wrong task' });
   });
 
   it('a changed workflow fails replay with a DeterminismViolationError', async () => {

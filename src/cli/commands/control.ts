@@ -5,6 +5,8 @@ import { cliCommand } from '../../shared/invocation';
 import {
   action,
   configOption,
+  detachOption,
+  followWithProgress,
   detachable,
   err,
   executeOptions,
@@ -14,8 +16,6 @@ import {
   noWorkerOption,
   offlineOption,
   preflight,
-  progress,
-  report,
   withApp,
   type CommonOptions,
   type RunOptions,
@@ -34,17 +34,15 @@ export function registerControl(program: Command): void {
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())
+    .addOption(detachOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nCtrl-C detaches again; the run goes on in Temporal.')
     .action(
-      action(async (workflowId: string, options: RunOptions) => {
+      action(async (workflowId: string, options: RunOptions & { detach?: boolean }) => {
         const config = await preflight(options);
-        return withApp(config, async (app) => {
-          const outcome = await detachable((signal) =>
-            app.attach(workflowId, { ...executeOptions(options), ...progress(app), signal }),
-          );
-          return report(outcome, options.json);
-        });
+        return withApp(config, (app) =>
+          followWithProgress(app, options, (view) => app.attach(workflowId, { ...executeOptions(options), ...view })),
+        );
       }),
     );
 

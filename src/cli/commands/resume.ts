@@ -9,15 +9,14 @@ import { UsageError } from '../../shared/errors';
 import {
   action,
   configOption,
-  detachable,
+  detachOption,
+  followWithProgress,
   err,
   executeOptions,
   jsonOption,
   noWorkerOption,
   offlineOption,
   preflight,
-  progress,
-  report,
   withApp,
   type RunOptions,
 } from '../common';
@@ -30,7 +29,7 @@ export const forceOption = (): Option =>
 
 export async function resume(
   checkpointId: string | undefined,
-  options: RunOptions & { workflowId?: string; force?: boolean },
+  options: RunOptions & { workflowId?: string; force?: boolean; detach?: boolean },
 ): Promise<number> {
   if (checkpointId !== undefined)
     parseCheckpointId(checkpointId); // a damaged id fails before any connection
@@ -44,11 +43,10 @@ export async function resume(
   return withApp(config, async (app) => {
     const id = checkpointId ?? (await pickCheckpoint(app, options.workflowId));
     if (options.force) err('! --force: resetting without checking that the workflow code replays the kept history');
-    const outcome = await detachable((signal) =>
+    return followWithProgress(app, options, (view) =>
       app.resume(id, {
         ...executeOptions(options),
-        ...progress(app),
-        signal,
+        ...view,
         ...(options.force ? { force: true } : {}),
         onReplayCheck: (r) =>
           err(`✔ Replay check: the ${r.events} events this resume keeps replay against the current workflow code`),
@@ -61,7 +59,6 @@ export async function resume(
           ),
       }),
     );
-    return report(outcome, options.json);
   });
 }
 
@@ -108,18 +105,21 @@ export function registerResume(program: Command): void {
     .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
     .option('-w, --workflow-id <id>', 'without a checkpoint id: pick among the checkpoints of this workflow only')
     .addOption(forceOption())
+    .addOption(detachOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())
     .addOption(jsonOption())
     .action(
-      action(async (checkpointId: string | undefined, options: RunOptions & { workflowId?: string }) => {
-        if (checkpointId !== undefined && options.workflowId !== undefined) {
-          throw new UsageError(
-            'give either a checkpoint id or --workflow-id (to pick among its checkpoints), not both',
-          );
-        }
-        return resume(checkpointId, options);
-      }),
+      action(
+        async (checkpointId: string | undefined, options: RunOptions & { workflowId?: string; detach?: boolean }) => {
+          if (checkpointId !== undefined && options.workflowId !== undefined) {
+            throw new UsageError(
+              'give either a checkpoint id or --workflow-id (to pick among its checkpoints), not both',
+            );
+          }
+          return resume(checkpointId, options);
+        },
+      ),
     );
 }

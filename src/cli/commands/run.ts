@@ -7,14 +7,13 @@ import { cliCommand } from '../../shared/invocation';
 import {
   action,
   configOption,
-  detachable,
+  detachOption,
+  followWithProgress,
   executeOptions,
   jsonOption,
   noWorkerOption,
   offlineOption,
   preflight,
-  progress,
-  report,
   withApp,
   type RunOptions,
 } from '../common';
@@ -61,6 +60,7 @@ export function registerRun(program: Command): void {
     .option('--task-file <path>', 'read the task from this file')
     .option('--workflow-id <id>', 'workflow id for the run (default: team-<yymmdd>-<hhmmss>-<random>)')
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
+    .addOption(detachOption())
     .addOption(forceOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())
@@ -70,13 +70,21 @@ export function registerRun(program: Command): void {
       'after',
       '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json\n' +
         '  echo "Compare quicksort and mergesort" | agent-team run -\n  agent-team run --resume <workflowId>@<step>\n' +
-        '\nCtrl-C detaches: the run goes on in Temporal, and\n  agent-team follow <workflowId>\ncontinues it.',
+        '\nCtrl-C detaches: the run goes on in Temporal, and\n  agent-team follow <workflowId>\ncontinues it.\n' +
+        '\nWhen the run waits on a person (gates, budget in config/workflow.yaml), a terminal is asked; otherwise\n' +
+        'the question and the commands that answer it are printed and the run is followed until someone does.',
     )
     .action(
       action(
         async (
           words: string[],
-          options: RunOptions & { workflowId?: string; resume?: string; force?: boolean; taskFile?: string },
+          options: RunOptions & {
+            workflowId?: string;
+            resume?: string;
+            force?: boolean;
+            taskFile?: string;
+            detach?: boolean;
+          },
         ) => {
           if (options.force && options.resume === undefined)
             throw new UsageError('--force goes with --resume <checkpointId>');
@@ -93,15 +101,13 @@ export function registerRun(program: Command): void {
           const task = validateTask(await readTask(words, options.taskFile));
           const config = await preflight(options);
           return withApp(config, (app) =>
-            detachable(async (signal) => {
-              const outcome = await app.runTask(task, {
+            followWithProgress(app, options, (view) =>
+              app.runTask(task, {
                 ...(options.workflowId ? { workflowId: options.workflowId } : {}),
                 ...executeOptions(options),
-                ...progress(app),
-                signal,
-              });
-              return report(outcome, options.json);
-            }),
+                ...view,
+              }),
+            ),
           );
         },
       ),
