@@ -60,15 +60,19 @@ export function printTables(r: Json): string {
   for (const [key, row] of Object.entries<Json>(r.retryCost ?? {})) {
     out.push(
       table(
-        `Retry cost, ${key} (LLM calls / tokens spent to recover)`,
+        `Retry cost, ${key} (LLM calls / tokens / USD at the shipped gpt-4o-mini price, spent to recover)`,
         ['system', 'restart from scratch', 'resume from checkpoint', 'saving', 'resume → first new answer (ms)'],
         SYSTEMS.map((s) => {
           const x = row[s];
+          const cost = (c: Json): string => `${c.calls} / ${c.tokens}${c.usd !== undefined ? ` / $${c.usd}` : ''}`;
           return [
             s,
-            `${x.restartFromScratch.calls} / ${x.restartFromScratch.tokens}`,
-            x.resumeFromCheckpoint ? `${x.resumeFromCheckpoint.calls} / ${x.resumeFromCheckpoint.tokens}` : 'n/a',
-            x.savingPercent ? `${x.savingPercent.calls} % / ${x.savingPercent.tokens} %` : 'n/a',
+            cost(x.restartFromScratch),
+            x.resumeFromCheckpoint ? cost(x.resumeFromCheckpoint) : 'n/a',
+            x.savingPercent
+              ? `${x.savingPercent.calls} % / ${x.savingPercent.tokens} %` +
+                `${x.savingPercent.usd !== undefined ? ` / ${x.savingPercent.usd} %` : ''}`
+              : 'n/a',
             x.resumeLatencyMs?.toFirstNewStepAnswered ?? 'n/a',
           ];
         }),

@@ -11,8 +11,10 @@ import Database from 'better-sqlite3';
 import { AgentTeamApp } from '../src/client/app';
 import type { HostedWorker } from '../src/client/hosted-worker';
 import { installRuntime } from '../src/temporal/runtime';
-import { parseConfig } from '../src/config';
+import { DEFAULT_PRICING, parseConfig } from '../src/config';
+import { costOf } from '../workflows/gates';
 import {
+  parseFaults,
   readOfflineLlmLog,
   startOfflineLlm,
   type OfflineLlmLogEntry,
@@ -22,7 +24,7 @@ import { cliVersion, findTemporalCli } from '../src/temporal/cli-binary';
 import { PACKAGE_VERSION } from '../src/shared/package';
 import { ensureDevServer, freePort, type DevServer } from '../src/temporal/dev-server';
 import { agentTeamWorkflow } from '../workflows';
-import type { TeamInput } from '../workflows/types';
+import type { ModelPrice, TeamInput } from '../workflows/types';
 import {
   langGraphSystem,
   openaiFor,
@@ -73,7 +75,6 @@ interface Model {
 let models = 0;
 async function model(latencyMs: number, faults: string = ''): Promise<Model> {
   const logPath = join(work, `llm-${models++}.jsonl`);
-  const { parseFaults } = await import('../src/offline-llm/server');
   const server = await startOfflineLlm({ latencyMs, logPath, faults: parseFaults(faults), turns: 0 });
   return {
     server,
@@ -245,10 +246,26 @@ function faultAt(k: number): string {
   return `orchestrator:${orchestratorCalls.indexOf(k) + 1}:fatal`;
 }
 
-const spent = (entries: OfflineLlmLogEntry[]) => ({
-  calls: entries.length,
-  tokens: entries.filter((e) => e.status === 200).reduce((t, e) => t + e.promptTokens + e.completionTokens, 0),
-});
+/** The shipped price table (a snapshot of OpenAI's list prices), as a run records it. */
+const PRICES: Record<string, ModelPrice> = Object.fromEntries(
+  Object.entries(DEFAULT_PRICING).map(([m, p]) => [
+    m,
+    { input: p.input, cachedInput: p.cached_input, output: p.output },
+  ]),
+);
+
+/** What recovering cost: calls sent, tokens and USD paid (answered calls, at the shipped prices of their model). */
+const spent = (entries: OfflineLlmLogEntry[]) => {
+  const paid = entries.filter((e) => e.status === 200);
+  return {
+    calls: entries.length,
+    tokens: paid.reduce((t, e) => t + e.promptTokens + e.completionTokens, 0),
+    usd: round(
+      paid.reduce((t, e) => t + costOf(e, e.model, PRICES), 0),
+      6,
+    ),
+  };
+};
 
 async function retryCost() {
   const n = 9;
@@ -318,14 +335,15 @@ async function retryCost() {
       await m.server.close();
     }
     for (const v of Object.values(row) as {
-      restartFromScratch: { calls: number; tokens: number };
-      resumeFromCheckpoint: { calls: number; tokens: number } | null;
+      restartFromScratch: { calls: number; tokens: number; usd: number };
+      resumeFromCheckpoint: { calls: number; tokens: number; usd: number } | null;
       savingPercent?: unknown;
     }[]) {
       if (v.resumeFromCheckpoint) {
         v.savingPercent = {
           calls: round(100 * (1 - v.resumeFromCheckpoint.calls / v.restartFromScratch.calls), 1),
           tokens: round(100 * (1 - v.resumeFromCheckpoint.tokens / v.restartFromScratch.tokens), 1),
+          usd: round(100 * (1 - v.resumeFromCheckpoint.usd / v.restartFromScratch.usd), 1),
         };
       }
     }
