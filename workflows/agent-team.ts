@@ -39,6 +39,7 @@ import {
   stepSummary,
   timeoutAnswer,
   transcriptOf,
+  uselessAnswer,
   type TeamState,
 } from './state';
 import {
@@ -147,7 +148,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
           const by = received.answeredBy ? ` by ${received.answeredBy}` : '';
           throw new Error(`${received.requestId} was answered already (${received.decision}${by}): nothing changed`);
         }
-        const problem = checkAnswer(state, answer);
+        const problem = checkAnswer(state, answer) ?? uselessAnswer(state, answer);
         if (problem) throw new Error(problem);
       },
     },

@@ -134,7 +134,10 @@ export function checkAnswer(state: TeamState, answer: unknown): string | null {
     return `the run waits on ${pending.id} (${pending.kind}), not ${JSON.stringify(a.requestId)}: the answer is stale or mistyped`;
   }
   if (!a.decision || !pending.decisions.includes(a.decision)) {
-    return `decision must be one of ${pending.decisions.join(', ')} for ${pending.kind}, got ${JSON.stringify(a.decision)}`;
+    return (
+      `the run waits on ${pending.kind.replace('_', ' ')} (${pending.id}), which takes ` +
+      `${pending.decisions.join(', ')}, not ${JSON.stringify(a.decision ?? null)}`
+    );
   }
   if (a.decision === 'revise' && (typeof a.feedback !== 'string' || !a.feedback.trim() || a.feedback.length > 4000)) {
     return 'revise needs feedback: what to change (1 to 4000 characters)';
@@ -151,6 +154,32 @@ export function checkAnswer(state: TeamState, answer: unknown): string | null {
   }
   if (a.answeredBy !== undefined && (typeof a.answeredBy !== 'string' || a.answeredBy.length > 200)) {
     return 'answeredBy must be text of at most 200 characters';
+  }
+  return null;
+}
+
+/**
+ * Why an answer that fits would still not help (the Update's validator refuses it; recorded answers are never
+ * checked against this, so it can grow stricter without breaking replay): more budget that leaves the run
+ * over its limit, tokens for a budget without a token limit (or USD without a USD limit), a fraction of a token.
+ */
+export function uselessAnswer(state: TeamState, answer: HumanAnswer): string | null {
+  if (answer.decision !== 'add_budget') return null;
+  const { maxUsd, maxTokens } = state.settings.budget;
+  const { usd, tokens } = spentOf(state);
+  const added = state.gates.budgetAdded;
+  const addUsd = answer.addUsd ?? 0;
+  const addTokens = answer.addTokens ?? 0;
+  if (!Number.isInteger(addTokens)) return `addTokens must be a whole number, got ${addTokens}`;
+  if (addUsd > 0 && maxUsd === null) return 'the budget has no USD limit (budget.max_usd): add tokens instead';
+  if (addTokens > 0 && maxTokens === null) return 'the budget has no token limit (budget.max_tokens): add USD instead';
+  if (maxUsd !== null && usd >= maxUsd + added.usd + addUsd) {
+    const limit = maxUsd + added.usd;
+    return `the run has spent ${formatUsd(usd)} of ${formatUsd(limit)}: add more than ${formatUsd(usd - limit)}, not ${formatUsd(addUsd)}`;
+  }
+  if (maxTokens !== null && tokens >= maxTokens + added.tokens + addTokens) {
+    const limit = maxTokens + added.tokens;
+    return `the run has spent ${tokens} of ${limit} tokens: add more than ${tokens - limit}, not ${addTokens}`;
   }
   return null;
 }

@@ -417,7 +417,15 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
   }
 }
 
-export { applyAnswer, budgetExceeded, checkAnswer, costOf, pendingRequest, timeoutAnswer } from './gates';
+export {
+  applyAnswer,
+  budgetExceeded,
+  checkAnswer,
+  costOf,
+  pendingRequest,
+  timeoutAnswer,
+  uselessAnswer,
+} from './gates';
 
 /** The workflow's return value for a finished state. */
 export function resultOf(state: TeamState): TeamResult {

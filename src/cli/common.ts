@@ -16,9 +16,10 @@ import type * as ReplayModule from '../history/replay';
 import type * as DevServerModule from '../temporal/dev-server';
 import type * as ConnectionModule from '../temporal/connection';
 import type * as OfflineLlmModule from '../llm/offline-server';
-import { checkpointTable, outcomeLine, requestLines, stepLine } from '../render/text';
+import { answerCommands, checkpointTable, outcomeLine, requestLines, requestTitle, stepLine } from '../render/text';
 import type { HumanRequest } from '../../workflows/types';
 import { promptAnswer } from './prompt';
+import { wrap } from '../shared/util';
 
 export { RUN_STATUSES, type RunStatus } from '../shared/constants';
 
@@ -111,6 +112,15 @@ export function action<A extends unknown[]>(
 export function detachedMessage(e: DetachedError): string {
   const cli = cliCommand();
   const ownQueue = e.taskQueue !== null && e.taskQueue.endsWith(`/${e.workflowId}`);
+  if (waitingOn?.workflowId === e.workflowId) {
+    const { request } = waitingOn;
+    return [
+      `⏸ Detached from ${e.workflowId}: it waits durably for an answer (${requestTitle(request.kind)}).`,
+      '  Answer from any shell:',
+      ...answerCommands(request, e.workflowId, cli).map((c) => `    ${c}`),
+      `  then run its next steps: ${cli} follow ${e.workflowId}`,
+    ].join('\n');
+  }
   return [
     `⏸ Detached from ${e.workflowId}.`,
     '  The run goes on durably in Temporal: no completed step is lost or paid again.',
@@ -124,6 +134,8 @@ export function detachedMessage(e: DetachedError): string {
 
 /** The run this process follows (for the second Ctrl-C's message). */
 let following: string | null = null;
+/** The question the followed run waits on, until its next step (for the detach message). */
+let waitingOn: { request: HumanRequest; workflowId: string } | null = null;
 
 /**
  * Runs `body` with a signal that the first Ctrl-C aborts: the command detaches from its run (a step in flight
@@ -136,7 +148,11 @@ export async function detachable<T>(body: (signal: AbortSignal, detach: () => vo
     process.exit(130);
   };
   const first = (): void => {
-    err('\n⏸ Ctrl-C: detaching; a step this process is running finishes first (Ctrl-C again to leave now)');
+    err(
+      waitingOn
+        ? '\n⏸ Ctrl-C: leaving the run waiting for its answer'
+        : '\n⏸ Ctrl-C: detaching; a step in flight here finishes first (Ctrl-C again: now)',
+    );
     process.once('SIGINT', now);
     controller.abort();
   };
@@ -192,7 +208,7 @@ export function progress(
   } = {},
 ): Pick<
   AppModule.ExecuteOptions,
-  'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting' | 'onRequest' | 'onAnswerError'
+  'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting' | 'onRequest' | 'onAnswerError' | 'onAnswered'
 > {
   return {
     onStarted: (workflowId, runId, taskQueue) => {
@@ -203,19 +219,30 @@ export function progress(
       if (ui) err(`  Web UI: ${ui}`);
     },
     onHosting: (taskQueue, why) => err(`  A worker here serves task queue "${taskQueue}": ${why}`),
-    onStep: (step, reused) =>
-      err(stepLine(step.result, step.costUsd) + (reused ? '  (reused from the checkpoint)' : '')),
+    onStep: (step, reused) => {
+      waitingOn = null;
+      err(stepLine(step.result, step.costUsd) + (reused ? '  (reused from the checkpoint)' : ''));
+    },
     onAutoResume: (note) => err(`  ↻ ${note}`),
     onRequest: async (request, workflowId, signal) => {
-      for (const line of requestLines(request, workflowId, cliCommand())) err(line);
-      if (options.onWaiting) return options.onWaiting(request, workflowId);
       // On a terminal, ask; otherwise (piped, CI) keep following until someone answers from elsewhere.
-      if (process.stdin.isTTY && process.stderr.isTTY) {
-        return promptAnswer(request, signal);
-      }
-      err('  No terminal to ask on: following the run until someone answers (Ctrl-C leaves it waiting).');
+      const ask = !options.onWaiting && process.stdin.isTTY && process.stderr.isTTY;
+      for (const line of requestLines(request, workflowId, cliCommand(), ask ? 'here' : 'elsewhere')) err(line);
+      waitingOn = { request, workflowId };
+      if (options.onWaiting) return options.onWaiting(request, workflowId);
+      if (ask) return promptAnswer(request, signal);
+      err('  No terminal here: following the run until it is answered (Ctrl-C leaves it).');
     },
     onAnswerError: (e) => err(`  ✖ ${errorMessage(e)}`, 'ERROR'),
+    onAnswered: (a) => {
+      const what =
+        a.decision === 'add_budget'
+          ? `add ${[a.addUsd ? `$${a.addUsd}` : null, a.addTokens ? `${a.addTokens} tokens` : null].filter(Boolean).join(' and ')}`
+          : a.decision;
+      const who = a.timedOut ? ' (no answer in time)' : a.answeredBy ? ` by ${a.answeredBy}` : '';
+      const note = a.feedback ?? a.reason;
+      for (const line of wrap(`✔ answered: ${what}${who}${note ? `: ${note}` : ''}`, 76)) err(`  ${line}`);
+    },
   };
 }
 

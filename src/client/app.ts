@@ -3,7 +3,7 @@
  * CLI's commands and the library ask: start, follow and resume runs, host workers, list and load
  * checkpoints, export, import, prune, audit and replay. Commands are thin wrappers over it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cliCommand } from '../shared/invocation';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -45,8 +45,21 @@ import { connectClient, resolveTemporal, type TemporalChoice, type TemporalTarge
 import type { DevServer } from '../temporal/dev-server';
 import { applyRetention } from '../temporal/retention';
 import { installRuntime } from '../temporal/runtime';
-import { hostDecider, hostWorker, type HostedWorker, type HostedWorkerOptions } from './hosted-worker';
-import { reuseOf, summarize, type RestoreOutcome, type ResumeOutcome, type RunOutcome } from './outcome';
+import {
+  ANSWERING_IDENTITY,
+  hostDecider,
+  hostWorker,
+  type HostedWorker,
+  type HostedWorkerOptions,
+} from './hosted-worker';
+import {
+  rejectionMessage,
+  reuseOf,
+  summarize,
+  type RestoreOutcome,
+  type ResumeOutcome,
+  type RunOutcome,
+} from './outcome';
 
 export interface ExecuteOptions {
   /**
@@ -86,6 +99,8 @@ export interface ExecuteOptions {
   ) => Promise<AnswerInput | void | undefined> | AnswerInput | void | undefined;
   /** Told when an answer `onRequest` gave was refused (someone else answered first, say). */
   onAnswerError?: (err: Error) => void;
+  /** Told of the answer a question told to `onRequest` got (here, elsewhere, or by its timeout). */
+  onAnswered?: (answer: HumanAnswer) => void;
 }
 
 export interface ResumeOptions extends ExecuteOptions {
@@ -272,7 +287,10 @@ export class AgentTeamApp {
   async follow(
     workflowId: string,
     runId: string,
-    options: Pick<ExecuteOptions, 'onStep' | 'onAutoResume' | 'onRequest' | 'onAnswerError' | 'signal'> & {
+    options: Pick<
+      ExecuteOptions,
+      'onStep' | 'onAutoResume' | 'onRequest' | 'onAnswerError' | 'onAnswered' | 'signal'
+    > & {
       taskQueue?: string;
       /** This process hosts a worker of the run (an answer given in-process needs no other). */
       hostsWorker?: boolean;
@@ -309,9 +327,10 @@ export class AgentTeamApp {
                     options.onAnswerError?.(err instanceof Error ? err : new Error(String(err))),
                   );
               },
-              onRequestClosed: (id: string) => {
+              onRequestClosed: (id: string, answer: HumanAnswer | null) => {
                 asked.get(id)?.abort();
                 asked.delete(id);
+                if (answer) options.onAnswered?.(answer);
               },
             }
           : {}),
@@ -362,9 +381,10 @@ export class AgentTeamApp {
    * queue, yes; another queue (the shared one) only when no worker has polled it in the last minute and a half,
    * since a worker there serves every run on it.
    */
-  private async hostFor(taskQueue: string, options: ExecuteOptions): Promise<string | null> {
+  private async hostFor(taskQueue: string, workflowId: string, options: ExecuteOptions): Promise<string | null> {
     if (options.worker === false) return null;
-    if (taskQueue.startsWith(`${this.taskQueue}/`)) {
+    // `<base>/<workflowId>`, whatever base the run was started with (its config may not be this one).
+    if (taskQueue.startsWith(`${this.taskQueue}/`) || taskQueue.endsWith(`/${workflowId}`)) {
       options.onHosting?.(taskQueue, 'the run has a task queue of its own');
       return taskQueue;
     }
@@ -381,7 +401,10 @@ export class AgentTeamApp {
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
     const since = Date.now() - 90_000;
-    return (pollers ?? []).filter((p) => (toDate(p.lastAccessTime)?.getTime() ?? 0) >= since).length;
+    return (pollers ?? []).filter(
+      // An answering process's worker (it serves an answer only) does not count.
+      (p) => (toDate(p.lastAccessTime)?.getTime() ?? 0) >= since && !p.identity?.startsWith(ANSWERING_IDENTITY),
+    ).length;
   }
 
   /** Starts a run of the team on `task` and follows it to its end. */
@@ -412,7 +435,7 @@ export class AgentTeamApp {
    */
   async attach(workflowId: string, options: ExecuteOptions = {}): Promise<RunOutcome> {
     const { runId, taskQueue, status } = await this.describe(workflowId);
-    const host = status === 'RUNNING' ? await this.hostFor(taskQueue, options) : null;
+    const host = status === 'RUNNING' ? await this.hostFor(taskQueue, workflowId, options) : null;
     return this.hosting(options, host, async () => {
       options.onStarted?.(workflowId, runId, taskQueue);
       return this.follow(workflowId, runId, { ...options, taskQueue, hostsWorker: host !== null });
@@ -438,7 +461,7 @@ export class AgentTeamApp {
       throw new RunClosedError(`run ${runId} of "${workflowId}" is ${status}: there is nothing to cancel`);
     await this.client.workflow.getHandle(workflowId, runId).cancel();
     if (!options.wait) return null;
-    const host = await this.hostFor(taskQueue, options);
+    const host = await this.hostFor(taskQueue, workflowId, options);
     return this.hosting(options, host, () =>
       this.follow(workflowId, runId, { ...options, taskQueue, hostsWorker: host !== null }),
     );
@@ -493,7 +516,22 @@ export class AgentTeamApp {
             cause: err,
           });
         }
-        if (isNotFound(err)) throw new NotFoundError(workflowId, this.target.namespace, undefined, { cause: err });
+        if (isNotFound(err)) {
+          // The run ended before this answer was taken (another answer rejected it, say).
+          const now = await handle.describe().catch(() => null);
+          if (now && now.status.name !== 'RUNNING') {
+            const stopped = now.memo?.stoppedAt as StopRecord | undefined;
+            const why = stopped?.rejected
+              ? `: it was rejected by ${stopped.rejected.by ?? 'unknown'}${stopped.rejected.reason ? ` (${stopped.rejected.reason})` : ''}`
+              : '';
+            throw new AnswerRefusedError(
+              workflowId,
+              `its run ended ${now.status.name === 'CANCELLED' ? 'CANCELED' : now.status.name} before this answer was taken${why}: nothing changed`,
+              { cause: err },
+            );
+          }
+          throw new NotFoundError(workflowId, this.target.namespace, undefined, { cause: err });
+        }
         throw err;
       } finally {
         clearTimeout(slow);
@@ -508,31 +546,24 @@ export class AgentTeamApp {
     await this.releaseSticky(workflowId, d.runId);
     let ack: AnswerAck;
     try {
-      if (answer.decision === 'reject') {
-        const hosted = await this.createWorker({ taskQueue: d.taskQueue, offline: true });
-        // Served until the run has ended, also when this answer lost to another rejection that no worker
-        // has carried out yet (its process left before the run took it).
-        const untilEnded = async () => {
-          const memo = (await handle.describe().catch(() => null))?.memo;
-          if ((memo?.stoppedAt as StopRecord | undefined)?.reason === 'rejected') await handle.result().catch(() => {});
-        };
-        ack = (await hosted.run(
-          send().then(
-            async (a) => {
-              await untilEnded();
-              return a;
-            },
-            async (err: unknown) => {
-              await untilEnded();
-              throw err;
-            },
-          ),
-        )) as AnswerAck;
-      } else {
-        ack = await (
-          await hostDecider({ target: this.target, client: this.client, log: this.log }, d.taskQueue)
-        ).run(send());
-      }
+      const decider = await hostDecider({ target: this.target, client: this.client, log: this.log }, d.taskQueue);
+      ack = await decider.run(
+        (async () => {
+          const taken = await send();
+          if (answer.decision === 'reject') {
+            // The run ends CANCELED by a cancel request: the workflow asks for it through its cancelRun
+            // activity, which needs a worker; this process asks at once, so none is needed.
+            const kind = (waiting?.id === requestId ? waiting.kind : requestId.split('@')[0]) ?? 'a gate';
+            await this.requestCancel(
+              workflowId,
+              d.runId,
+              rejectionMessage({ kind, reason: answer.reason ?? '', by: answer.answeredBy ?? null }),
+            );
+            await handle.result().catch(() => {});
+          }
+          return taken;
+        })(),
+      );
     } finally {
       await this.releaseSticky(workflowId, d.runId);
     }
@@ -544,6 +575,16 @@ export class AgentTeamApp {
    * task goes to its normal queue at once instead of waiting out the sticky timeout (10 s) for a worker of this
    * process that has stopped. Harmless when the run has closed or has no sticky queue.
    */
+  private async requestCancel(workflowId: string, runId: string, reason: string): Promise<void> {
+    await this.client.workflowService.requestCancelWorkflowExecution({
+      namespace: this.target.namespace,
+      workflowExecution: { workflowId, runId },
+      reason,
+      identity: this.client.options.identity ?? requester(),
+      requestId: randomUUID(),
+    });
+  }
+
   private async releaseSticky(workflowId: string, runId: string): Promise<void> {
     await this.client.workflowService
       .resetStickyTaskQueue({ namespace: this.target.namespace, execution: { workflowId, runId } })
@@ -601,7 +642,7 @@ export class AgentTeamApp {
     const command = resetCommand({ namespace: this.target.namespace, ...loaded });
     // A reset keeps the task queue of the run it resets: serve it as it is.
     const { taskQueue } = await this.describe(loaded.workflowId, loaded.runId);
-    const host = await this.hostFor(taskQueue, options);
+    const host = await this.hostFor(taskQueue, loaded.workflowId, options);
     return this.hosting(options, host, async () => {
       if (options.signal?.aborted) throw new InterruptedError();
       const { checkpoint, runId } = await this.checkpoints.reset(loaded);

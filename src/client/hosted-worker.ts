@@ -2,6 +2,7 @@
  * A worker hosted in this process (by `run`, `resume`, `follow`, `worker` and the library): the LLM connection
  * it calls, the Temporal worker, and how both are shut down together.
  */
+import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type OpenAI from 'openai';
@@ -91,6 +92,9 @@ export async function hostWorker(
   };
 }
 
+/** The identity prefix of {@link hostDecider}'s workers: they serve an answer, not a run. */
+export const ANSWERING_IDENTITY = 'agent-team answer';
+
 /**
  * A worker that takes workflow tasks only (no activities, no LLM): it lets a run nobody serves take an answer
  * (the `answer` Update needs a worker to validate it) without this process starting the run's next step.
@@ -107,6 +111,7 @@ export async function hostDecider(
       connection,
       namespace: env.target.namespace,
       taskQueue,
+      identity: `${ANSWERING_IDENTITY} ${process.pid}@${hostname()}`,
       workflowBundle: await workflowBundle(),
       ...(codecs?.length ? { dataConverter: { payloadCodecs: codecs } } : {}),
     });

@@ -85,14 +85,14 @@ export function parseConfig(raw: unknown, source: string | null = null, cwd = pr
   const unknown = config.gates.approve_steps.filter((a) => !names.has(a));
   if (unknown.length) {
     throw new ConfigError(
-      `gates.approve_steps: no agent named ${unknown.map((a) => `"${a}"`).join(', ')} in the team (${[...names].join(', ')})`,
+      `invalid configuration in ${source ?? 'the configuration'}:\n  - gates.approve_steps: no agent named ${unknown.map((a) => `"${a}"`).join(', ')} in the team (${[...names].join(', ')})`,
     );
   }
   if (config.budget.max_usd !== null) {
     const unpriced = [...new Set(team.map((a) => a.model))].filter((m) => !isPriced(m, prices));
     if (unpriced.length) {
       throw new ConfigError(
-        `budget.max_usd needs a price for every model: add ${unpriced.map((m) => `"${m}"`).join(', ')} under pricing: ` +
+        `invalid configuration in ${source ?? 'the configuration'}:\n  - budget.max_usd needs a price for every model: add ${unpriced.map((m) => `"${m}"`).join(', ')} under pricing: ` +
           '(USD per million tokens: input, cached_input, output)',
       );
     }

@@ -247,8 +247,11 @@ export async function followRun(
     onAutoResume?: (note: string) => void;
     /** Told of each request the run starts waiting on (a gate). */
     onRequest?: (request: HumanRequest) => void;
-    /** Told when the request last told of is no longer open (answered, here or elsewhere, or the run closed). */
-    onRequestClosed?: (requestId: string) => void;
+    /**
+     * Told when the request last told of is no longer open: answered, here or elsewhere (with the answer), or the
+     * run closed.
+     */
+    onRequestClosed?: (requestId: string, answer: HumanAnswer | null) => void;
     /** Aborting it ends the long poll in flight and rejects. */
     signal?: AbortSignal;
   } = {},
@@ -277,7 +280,8 @@ export async function followRun(
     // A request still open once the page is read (not one answered further on in the same page).
     const waiting = reader.run.closeEvent ? null : reader.run.pending;
     if (announced !== null && waiting?.id !== announced) {
-      onRequestClosed?.(announced);
+      const id = announced;
+      onRequestClosed?.(id, reader.run.answers.find((a) => a.answer.requestId === id)?.answer ?? null);
       announced = null;
     }
     if (reader.run.closeEvent) return reader;

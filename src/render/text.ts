@@ -31,7 +31,7 @@ export function outcomeLine(outcome: RunOutcome): string {
   const tokens = `${n(outcome.usage.totalTokens)} tokens in ${calls} LLM call${calls === 1 ? '' : 's'}${cost}`;
   if (outcome.status === 'COMPLETED') {
     const by = outcome.result?.cutShortBy === 'budget' ? 'the budget' : 'max_rounds';
-    const cut = outcome.result?.cutShort ? ` — cut short by ${by}` : '';
+    const cut = outcome.result?.cutShort ? `\n  (cut short by ${by})` : '';
     return `✔ COMPLETED: ${outcome.steps.length} steps, ${outcome.result?.rounds ?? 0} rounds, ${tokens}${cut}`;
   }
   const e = outcome.error;
@@ -196,7 +196,13 @@ export function answerCommands(request: HumanRequest, workflowId: string, cli = 
 }
 
 /** What a waiting run asks, in lines that fit 80 columns: the question, what it is about, how to answer. */
-export function requestLines(request: HumanRequest, workflowId: string, cli = 'agent-team'): string[] {
+export function requestLines(
+  request: HumanRequest,
+  workflowId: string,
+  cli = 'agent-team',
+  /** `here`: this process asks too (a terminal); `elsewhere`: only another shell can answer. */
+  where: 'here' | 'elsewhere' = 'here',
+): string[] {
   const block = (first: string, text: string, maxLines = 12): string[] => {
     const lines = text
       .split('\n')
@@ -219,7 +225,7 @@ export function requestLines(request: HumanRequest, workflowId: string, cli = 'a
     lines.push(`  spent: ${usd(spent.usd)}, ${n(spent.tokens)} tokens (limit ${limits.join(', ')})`);
   }
   lines.push(...block('  ', request.question));
-  lines.push('  Answer here, or from any shell:');
+  lines.push(where === 'here' ? '  Answer here, or from any shell:' : '  Answer from any shell:');
   for (const c of answerCommands(request, workflowId, cli)) lines.push(`    ${c}`);
   return lines;
 }

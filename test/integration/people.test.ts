@@ -61,9 +61,17 @@ async function runUntilAsked(s: Setup): Promise<HumanRequest> {
   return r.out.waiting;
 }
 
-/** `follow --detach`: serves the run's next steps until it asks again (the request) or ends (the outcome). */
-async function followOn(s: Setup): Promise<{ asked?: HumanRequest; outcome?: RunOutcome }> {
-  const r = await agentTeam<Left | RunOutcome>(s, ['follow', s.workflowId, '--detach']);
+/**
+ * `follow --detach`: serves the run's next steps until it asks again (the request) or ends (the outcome). With
+ * `asPrinted`, exactly as the hints print it: without --config (the run's task queue is its own all the same).
+ */
+async function followOn(s: Setup, asPrinted = false): Promise<{ asked?: HumanRequest; outcome?: RunOutcome }> {
+  const r = asPrinted
+    ? await (async () => {
+        const res = await cli(['follow', s.workflowId, '--detach', '--json'], s.env);
+        return { out: JSON.parse(res.stdout) as Left | RunOutcome };
+      })()
+    : await agentTeam<Left | RunOutcome>(s, ['follow', s.workflowId, '--detach']);
   if (r.out && 'waiting' in r.out) return { asked: r.out.waiting };
   return { outcome: r.out as RunOutcome };
 }
@@ -154,7 +162,7 @@ describe('plan review', () => {
       JSON.stringify({ requestId: third.request.id, decision: 'maybe' }),
     ]);
     expect(malformed.code).not.toBe(0);
-    expect(malformed.stderr + malformed.stdout).toMatch(/decision/);
+    expect(malformed.stderr + malformed.stdout).toMatch(/which takes approve, revise, reject, not "maybe"/);
     expect(await eventCount(s)).toBe(before3);
     const approved = await temporal([
       'workflow',
@@ -174,6 +182,7 @@ describe('plan review', () => {
     expect(followed.code).toBe(0);
     const outcome = JSON.parse(followed.stdout) as RunOutcome;
     expect(outcome.status).toBe('COMPLETED');
+    expect(followed.stderr).toContain('✔ answered: approve by ops-team'); // the watcher sees the answer
     // plan, replan, replan, then the usual 8 steps; each sent once.
     expect(sentSteps(s)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
 
@@ -207,6 +216,21 @@ describe('plan review', () => {
     expect((await agentTeam(s, ['approve', s.workflowId])).stderr).toContain('CANCELED: it waits on no answer');
   });
 
+  it('approve and reject at once: one wins, the other is refused, and the answering processes run no step', async () => {
+    const s = setup('gates:\n  plan_review: true\n');
+    await runUntilAsked(s);
+    const [approved, rejected] = await Promise.all([
+      agentTeam(s, ['approve', s.workflowId]),
+      agentTeam(s, ['reject', s.workflowId, '--reason', 'no']),
+    ]);
+    expect([approved.code, rejected.code].sort()).toEqual([0, 2]);
+    const loser = approved.code === 2 ? approved : rejected;
+    expect(loser.stderr).toMatch(/answered already|ended CANCELED before this answer was taken: it was rejected by/);
+    expect(sentSteps(s)).toEqual([1]); // neither answering process sent a step
+    const status = (await agentTeam<RunOutcome>(s, ['follow', s.workflowId])).out.status;
+    expect(status).toBe(approved.code === 0 ? 'COMPLETED' : 'CANCELED');
+  });
+
   it('a gate timeout takes its configured default action (approve), recorded as answered by "timeout"', async () => {
     const s = setup('gates:\n  plan_review: true\n  timeout_ms: 1000\n  on_timeout: approve\n');
     const r = await agentTeam<RunOutcome>(s, ['run', TASK, '--workflow-id', s.workflowId]);
@@ -225,7 +249,7 @@ describe('step approval', () => {
     expect(asked.instruction).toBeTruthy();
     expect(readOfflineLlmLog(s.log).map((e) => e.agent)).not.toContain('coder');
     expect((await agentTeam(s, ['approve', s.workflowId])).code).toBe(0);
-    const { outcome } = await followOn(s);
+    const { outcome } = await followOn(s, true);
     expect(outcome?.status).toBe('COMPLETED');
     const log = readOfflineLlmLog(s.log);
     expect(log.filter((e) => e.agent === 'coder')).toHaveLength(1);
@@ -242,6 +266,12 @@ describe('budget', () => {
     // Sent: exactly the steps up to the pause; the next one waits.
     expect(sentSteps(s)).toEqual(Array.from({ length: pausedAfter }, (_, i) => i + 1));
     expect(asked.spent!.usd).toBeGreaterThanOrEqual(0.0004);
+    // More budget that would not cover what was spent, or tokens for a USD budget: refused, nothing changed.
+    const tooLittle = await agentTeam(s, ['budget', s.workflowId, '--add-usd', '0.00001']);
+    expect(tooLittle.code).toBe(2);
+    expect(tooLittle.stderr).toMatch(/the run has spent \$0\.000\d+ of \$0\.000400: add more than/);
+    expect((await agentTeam(s, ['budget', s.workflowId, '--add-tokens', '100'])).stderr).toContain('no token limit');
+    expect((await agentTeam(s, ['pending', `${s.workflowId}-typo`])).code).toBe(2);
 
     expect((await agentTeam(s, ['budget', s.workflowId, '--add-usd', '0.05'])).code).toBe(0);
     const { outcome } = await followOn(s);

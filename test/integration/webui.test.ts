@@ -86,7 +86,7 @@ describe('the Temporal Web UI in a real browser', () => {
     const { workflowId, runId } = JSON.parse(res.stdout) as { workflowId: string; runId: string };
     // Current details come from a worker (the UI queries the run's metadata): a `follow` serves the waiting run.
     const follower = spawnCli(['follow', workflowId, '--config', config], env);
-    await waitForOutput(follower, /No terminal to ask on/);
+    await waitForOutput(follower, /No terminal here/);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(`${server.uiUrl}/namespaces/default/workflows/${workflowId}/${runId}/history`);
     await page

@@ -2,7 +2,7 @@
  * People in the loop in the pure state machine: what a run waits on, which answers it takes, what they change,
  * and the cost a budget counts. The workflow and the checkpoint tools both use these functions.
  */
-import { applyAnswer, checkAnswer, costOf, pendingRequest, timeoutAnswer } from '../../workflows/gates';
+import { applyAnswer, checkAnswer, costOf, pendingRequest, timeoutAnswer, uselessAnswer } from '../../workflows/gates';
 import { initialState, nextAction, reduce, requestFor, type TeamState } from '../../workflows/state';
 import type { ProgressLedger, StepResult, TeamInput } from '../../workflows/types';
 
@@ -75,11 +75,11 @@ describe('plan review', () => {
     expect(checkAnswer(planned, 'yes')).toMatch(/an answer is an object/);
     expect(checkAnswer(planned, { requestId: 'plan_review@0#0', decision: 'approve' })).toMatch(/stale or mistyped/);
     expect(checkAnswer(planned, { requestId: 'plan_review@1#0', decision: 'maybe' })).toMatch(
-      /decision must be one of approve, revise, reject/,
+      /takes approve, revise, reject, not "maybe"/,
     );
     expect(checkAnswer(planned, { requestId: 'plan_review@1#0', decision: 'revise' })).toMatch(/revise needs feedback/);
     expect(checkAnswer(planned, { requestId: 'plan_review@1#0', decision: 'add_budget', addUsd: 1 })).toMatch(
-      /decision must be one of/,
+      /waits on plan review \(plan_review@1#0\), which takes approve, revise, reject, not "add_budget"/,
     );
     expect(() => applyAnswer(planned, { requestId: 'x', decision: 'approve' })).toThrow(/stale/);
   });
@@ -163,6 +163,15 @@ describe('budget', () => {
     expect(request.spent!.usd).toBeCloseTo(oneStep * 3, 12);
     expect(checkAnswer(s, { requestId: request.id, decision: 'add_budget', addUsd: -1 })).toMatch(/positive/);
 
+    // Answers that fit but would not help are refused by the validator (and never by replay).
+    expect(uselessAnswer(s, { requestId: request.id, decision: 'add_budget', addUsd: 1e-9 })).toMatch(
+      /the run has spent \$0\.00\d+ of \$0\.00\d+: add more than \$0\.00\d+, not \$0\.000000/,
+    );
+    expect(uselessAnswer(s, { requestId: request.id, decision: 'add_budget', addTokens: 500 })).toMatch(
+      /no token limit/,
+    );
+    expect(uselessAnswer(s, { requestId: request.id, decision: 'add_budget', addUsd: oneStep * 2 })).toBeNull();
+
     const more = applyAnswer(s, { requestId: request.id, decision: 'add_budget', addUsd: oneStep * 2 });
     expect(pendingRequest(more)).toBeNull();
     expect(nextAction(more)).toMatchObject({ kind: 'ledger' });
@@ -178,5 +187,17 @@ describe('budget', () => {
     s = step(s);
     expect(pendingRequest(s)).toBeNull();
     expect(nextAction(s)).toMatchObject({ kind: 'final', cutShortBy: 'budget' });
+  });
+
+  it('tokens are added in whole numbers, and only to a budget with a token limit', () => {
+    let s = step(start({ budget: { maxTokens: 1000, onExceed: 'pause' } }));
+    s = step(s, ledger());
+    const request = pendingRequest(s)!;
+    expect(request.kind).toBe('budget');
+    const add = (extra: object) => uselessAnswer(s, { requestId: request.id, decision: 'add_budget', ...extra });
+    expect(add({ addTokens: 1.5 })).toMatch(/whole number/);
+    expect(add({ addUsd: 1 })).toMatch(/no USD limit/);
+    expect(add({ addTokens: 2000 })).toMatch(/spent 3000 of 1000 tokens: add more than 2000, not 2000/);
+    expect(add({ addTokens: 2001 })).toBeNull();
   });
 });

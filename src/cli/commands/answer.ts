@@ -6,8 +6,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
 import { cliCommand } from '../../shared/invocation';
-import { answerCommands, requestTitle } from '../../render/text';
-import { oneLine } from '../../shared/util';
+import { requestLines } from '../../render/text';
 import type { AnswerInput, AnswerReceipt } from '../../client/app';
 import { action, configOption, err, json, jsonOption, load, out, withApp, type CommonOptions } from '../common';
 
@@ -15,8 +14,8 @@ interface AnswerOptions extends CommonOptions {
   request?: string;
 }
 
-const requestOption = (): Option =>
-  new Option('--request <id>', 'the request to answer (default: the one the run waits on now), e.g. plan_review@1#0');
+const requestOption = (example = 'plan_review@1#0'): Option =>
+  new Option('--request <id>', `the request to answer (default: the one the run waits on now), e.g. ${example}`);
 
 /** Reads `--feedback -` / `--reason -` from stdin; anything else as given. */
 async function textOf(value: string, flag: string): Promise<string> {
@@ -42,6 +41,7 @@ async function answer(workflowId: string, input: AnswerInput, options: AnswerOpt
     const cli = cliCommand();
     err(`✔ ${receipt.requestId} of ${workflowId}: ${receipt.decision.replace('_', ' ')} taken`);
     if (input.decision === 'reject') err(`  The run ends CANCELED; its checkpoints stay resumable.`);
+    else if (input.decision === 'stop' && receipt.served) err(`  The orchestrator writes the final answer now.`);
     else if (receipt.served) err(`  The run goes on. Watch it: ${cli} follow ${workflowId}`);
     else err(`  No worker serves the run now: continue it (a worker, and its steps) with ${cli} follow ${workflowId}`);
     if (options.json) json(receipt);
@@ -70,6 +70,8 @@ export function registerAnswers(program: Command): void {
     .action(
       action(async (workflowId: string | undefined, options: CommonOptions) =>
         withApp(load(options), async (app) => {
+          // A mistyped id is an error (exit 2), not an empty list.
+          if (workflowId !== undefined) await app.describe(workflowId);
           const runs = await app.pending(workflowId);
           if (options.json) {
             json(runs);
@@ -81,10 +83,9 @@ export function registerAnswers(program: Command): void {
           }
           const cli = cliCommand();
           for (const r of runs) {
-            out(`${r.workflowId} · ${requestTitle(r.request.kind)} after step ${r.request.step}`);
-            out(`  since ${r.since?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'} · request ${r.request.id}`);
-            out(`  ${oneLine(r.request.question, 76)}`);
-            for (const c of answerCommands(r.request, r.workflowId, cli)) out(`    ${c}`);
+            out(`${r.workflowId} · since ${r.since?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'}`);
+            for (const line of requestLines(r.request, r.workflowId, cli, 'elsewhere')) out(line);
+            out('');
           }
           return 0;
         }),
@@ -110,8 +111,9 @@ export function registerAnswers(program: Command): void {
     .command('revise')
     .summary('ask for a revised plan (or final answer), with feedback')
     .description(
-      'Ask the orchestrator to revise what the run waits on, with your feedback: a plan or a step answered so ' +
-        'replans (a new step, checkpointed); a final answer is written again',
+      'Ask for a revision of what the run waits on, with your feedback: for a plan (or a step waiting for ' +
+        'approval) the orchestrator writes a new plan with it (a new step, checkpointed); for a final answer, a ' +
+        'new final answer',
     )
     .argument('<workflowId>', 'the waiting workflow')
     .requiredOption('--feedback <text>', 'what to change (- reads it from stdin)')
@@ -159,7 +161,7 @@ export function registerAnswers(program: Command): void {
     .addOption(new Option('--add-usd <usd>', 'add this many US dollars').argParser(positiveNumber))
     .addOption(new Option('--add-tokens <n>', 'add this many tokens').argParser(positiveNumber))
     .option('--stop', 'stop: write the final answer now')
-    .addOption(requestOption())
+    .addOption(requestOption('budget@6#0'))
     .addOption(configOption())
     .addOption(jsonOption())
     .addHelpText(
