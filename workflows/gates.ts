@@ -63,6 +63,9 @@ export function pendingRequest(state: TeamState): HumanRequest | null {
     step: state.steps,
     question,
     decisions: DECISIONS[kind],
+    ...(gates.timeoutMs > 0
+      ? { timeout: { ms: gates.timeoutMs, decision: kind === 'budget' ? 'stop' : gates.onTimeout } }
+      : {}),
     ...extra,
   });
   if (state.phase === 'done') {

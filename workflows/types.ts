@@ -325,6 +325,8 @@ export interface HumanRequest {
   limit?: { usd: number | null; tokens: number | null };
   /** When the run started waiting (the memo's copy of the request carries it; a checkpoint's does not). */
   askedAt?: string;
+  /** The gate's timeout (gates.timeout_ms) and what it decides then; absent when it waits for ever. */
+  timeout?: { ms: number; decision: Decision };
 }
 
 /** An answer to a {@link HumanRequest}: the `answer` Update's argument, recorded in history. */

@@ -188,10 +188,12 @@ export function parsePositiveInt(value: string): number {
 export async function withApp<T>(
   options: CommonOptions | AgentTeamConfig,
   body: (app: AppModule.AgentTeamApp) => Promise<T>,
+  /** `checkRetention: false` for commands that only answer or list (no note on the namespace's retention). */
+  appOptions: Pick<AppModule.AppOptions, 'checkRetention'> = {},
 ): Promise<T> {
   const config = 'storageDir' in options ? options : load(options);
   const { AgentTeamApp } = await loadApp();
-  const app = await AgentTeamApp.open(config, { log: err });
+  const app = await AgentTeamApp.open(config, { log: err, ...appOptions });
   try {
     return await body(app);
   } finally {

@@ -119,6 +119,8 @@ export interface AppOptions {
   startServer?: boolean;
   /** Where Temporal is. @default { kind: 'auto' }: a configured cluster, else the embedded server */
   temporal?: TemporalChoice;
+  /** Apply (embedded) or check (cluster) the namespace's retention. @default true */
+  checkRetention?: boolean;
 }
 
 /**
@@ -190,7 +192,7 @@ export class AgentTeamApp {
     });
     try {
       const client = await connectClient(target, dataConverter);
-      if (options.startServer !== false) {
+      if (options.startServer !== false && options.checkRetention !== false) {
         // Retention is housekeeping: a failure to read or set it must not stop the command.
         await applyRetention(
           client,

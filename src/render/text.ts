@@ -225,6 +225,11 @@ export function requestLines(
     lines.push(`  spent: ${usd(spent.usd)}, ${n(spent.tokens)} tokens (limit ${limits.join(', ')})`);
   }
   lines.push(...block('  ', request.question));
+  if (request.timeout) {
+    const { ms, decision } = request.timeout;
+    const after = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+    lines.push(`  Without an answer within ${after} (gates.timeout_ms), it will ${decision}.`);
+  }
   lines.push(where === 'here' ? '  Answer here, or from any shell:' : '  Answer from any shell:');
   for (const c of answerCommands(request, workflowId, cli)) lines.push(`    ${c}`);
   return lines;

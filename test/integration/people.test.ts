@@ -236,6 +236,8 @@ describe('plan review', () => {
     const r = await agentTeam<RunOutcome>(s, ['run', TASK, '--workflow-id', s.workflowId]);
     expect(r.code).toBe(0);
     expect(r.out.status).toBe('COMPLETED');
+    expect(r.stderr).toContain('Without an answer within 1 s (gates.timeout_ms), it will approve.');
+    expect(r.stderr).toContain('✔ answered: approve (no answer in time)');
     const [gate] = (await history(s)).runs[0]!.gates;
     expect(gate).toMatchObject({ kind: 'plan_review', answer: { decision: 'approve', answeredBy: 'timeout' } });
   });

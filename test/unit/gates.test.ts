@@ -121,6 +121,8 @@ describe('plan review', () => {
     const request = pendingRequest(planned)!;
     expect(timeoutAnswer(planned, request)).toMatchObject({ decision: 'reject', answeredBy: 'timeout' });
     const lenient = step(start({ gates: { planReview: true, onTimeout: 'approve', timeoutMs: 10 } }));
+    expect(pendingRequest(lenient)!.timeout).toEqual({ ms: 10, decision: 'approve' });
+    expect(pendingRequest(planned)!.timeout).toBeUndefined(); // waits for ever
     const answer = timeoutAnswer(lenient, pendingRequest(lenient)!);
     expect(answer).toMatchObject({ decision: 'approve', timedOut: true });
     expect(pendingRequest(applyAnswer(lenient, answer))).toBeNull();

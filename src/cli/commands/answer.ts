@@ -14,6 +14,9 @@ interface AnswerOptions extends CommonOptions {
   request?: string;
 }
 
+/** Answering or listing touches no run's data: no note on the namespace's retention. */
+const QUIET = { checkRetention: false } as const;
+
 const requestOption = (example = 'plan_review@1#0'): Option =>
   new Option('--request <id>', `the request to answer (default: the one the run waits on now), e.g. ${example}`);
 
@@ -32,21 +35,26 @@ async function textOf(value: string, flag: string): Promise<string> {
 
 /** Sends the answer and says what happens next. */
 async function answer(workflowId: string, input: AnswerInput, options: AnswerOptions): Promise<number> {
-  return withApp(load(options), async (app) => {
-    const receipt: AnswerReceipt = await app.respond(
-      workflowId,
-      { ...input, ...(options.request ? { requestId: options.request } : {}) },
-      { onNote: (note) => err(`  ${note}`) },
-    );
-    const cli = cliCommand();
-    err(`✔ ${receipt.requestId} of ${workflowId}: ${receipt.decision.replace('_', ' ')} taken`);
-    if (input.decision === 'reject') err(`  The run ends CANCELED; its checkpoints stay resumable.`);
-    else if (input.decision === 'stop' && receipt.served) err(`  The orchestrator writes the final answer now.`);
-    else if (receipt.served) err(`  The run goes on. Watch it: ${cli} follow ${workflowId}`);
-    else err(`  No worker serves the run now: continue it (a worker, and its steps) with ${cli} follow ${workflowId}`);
-    if (options.json) json(receipt);
-    return 0;
-  });
+  return withApp(
+    load(options),
+    async (app) => {
+      const receipt: AnswerReceipt = await app.respond(
+        workflowId,
+        { ...input, ...(options.request ? { requestId: options.request } : {}) },
+        { onNote: (note) => err(`  ${note}`) },
+      );
+      const cli = cliCommand();
+      err(`✔ ${receipt.requestId} of ${workflowId}: ${receipt.decision.replace('_', ' ')} taken`);
+      if (input.decision === 'reject') err(`  The run ends CANCELED; its checkpoints stay resumable.`);
+      else if (input.decision === 'stop' && receipt.served) err(`  The orchestrator writes the final answer now.`);
+      else if (receipt.served) err(`  The run goes on. Watch it: ${cli} follow ${workflowId}`);
+      else
+        err(`  No worker serves the run now: continue it (a worker, and its steps) with ${cli} follow ${workflowId}`);
+      if (options.json) json(receipt);
+      return 0;
+    },
+    QUIET,
+  );
 }
 
 const positiveNumber = (value: string): number => {
@@ -69,26 +77,30 @@ export function registerAnswers(program: Command): void {
     .addHelpText('after', '\nExamples:\n  agent-team pending\n  agent-team pending --json')
     .action(
       action(async (workflowId: string | undefined, options: CommonOptions) =>
-        withApp(load(options), async (app) => {
-          // A mistyped id is an error (exit 2), not an empty list.
-          if (workflowId !== undefined) await app.describe(workflowId);
-          const runs = await app.pending(workflowId);
-          if (options.json) {
-            json(runs);
+        withApp(
+          load(options),
+          async (app) => {
+            // A mistyped id is an error (exit 2), not an empty list.
+            if (workflowId !== undefined) await app.describe(workflowId);
+            const runs = await app.pending(workflowId);
+            if (options.json) {
+              json(runs);
+              return 0;
+            }
+            if (runs.length === 0) {
+              err(workflowId ? `${workflowId} waits on no one.` : 'No run waits on a person.');
+              return 0;
+            }
+            const cli = cliCommand();
+            for (const r of runs) {
+              out(`${r.workflowId} · since ${r.since?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'}`);
+              for (const line of requestLines(r.request, r.workflowId, cli, 'elsewhere')) out(line);
+              out('');
+            }
             return 0;
-          }
-          if (runs.length === 0) {
-            err(workflowId ? `${workflowId} waits on no one.` : 'No run waits on a person.');
-            return 0;
-          }
-          const cli = cliCommand();
-          for (const r of runs) {
-            out(`${r.workflowId} · since ${r.since?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'}`);
-            for (const line of requestLines(r.request, r.workflowId, cli, 'elsewhere')) out(line);
-            out('');
-          }
-          return 0;
-        }),
+          },
+          QUIET,
+        ),
       ),
     );
 
