@@ -139,6 +139,7 @@ describe('plan review', () => {
     // The third plan, approved from plain Temporal while a `follow` (without a terminal) serves the run.
     const follower = spawnCli(['follow', s.workflowId, '--config', s.config, '--json'], s.env);
     started.push(follower);
+    const following = collect(follower); // all its output, from the start
     await waitForOutput(follower, new RegExp(`approve ${s.workflowId}`));
     const third = await until(async () =>
       (await agentTeam<PendingRun[]>(s, ['pending'])).out.find(
@@ -178,7 +179,7 @@ describe('plan review', () => {
       JSON.stringify({ requestId: third!.request.id, decision: 'approve', answeredBy: 'ops-team' }),
     ]);
     expect(approved.code).toBe(0);
-    const followed = await collect(follower);
+    const followed = await following;
     expect(followed.code).toBe(0);
     const outcome = JSON.parse(followed.stdout) as RunOutcome;
     expect(outcome.status).toBe('COMPLETED');

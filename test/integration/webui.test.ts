@@ -86,6 +86,7 @@ describe('the Temporal Web UI in a real browser', () => {
     const { workflowId, runId } = JSON.parse(res.stdout) as { workflowId: string; runId: string };
     // Current details come from a worker (the UI queries the run's metadata): a `follow` serves the waiting run.
     const follower = spawnCli(['follow', workflowId, '--config', config], env);
+    const followed = collect(follower); // from the start: it may end before it is awaited
     await waitForOutput(follower, /No terminal here/);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(`${server.uiUrl}/namespaces/default/workflows/${workflowId}/${runId}/history`);
@@ -106,7 +107,7 @@ describe('the Temporal Web UI in a real browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'webui-waiting.png'), fullPage: true });
     await page.close();
     await cli(['terminate', workflowId, '--reason', 'test over', '--config', config], env);
-    await collect(follower);
+    await followed;
   });
 
   it('with encryption on, shows the payloads decoded through the codec server', async () => {
