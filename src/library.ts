@@ -141,6 +141,14 @@ export interface RunOptions {
   onRequest?: ExecuteOptions['onRequest'];
 }
 
+/** `withSettings`' camelCase keys as config/workflow.yaml spells them (`maxUsd` → `max_usd`), unset ones left out. */
+const snakeKeys = (settings: object): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(settings)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
+
 /** Team settings that `WorkflowBuilder.withSettings` accepts (the same as config/workflow.yaml's). */
 export interface TeamSettingsInput {
   maxRounds?: number;
@@ -233,43 +241,12 @@ export class CheckpointedWorkflow {
       const { llm, maxRounds, maxStalls, taskQueue, gates, budget, pricing } = this.settings;
       const config = parseConfig({
         ...resolved.config,
-        workflow: {
-          ...resolved.config.workflow,
-          ...(maxRounds !== undefined ? { max_rounds: maxRounds } : {}),
-          ...(maxStalls !== undefined ? { max_stalls: maxStalls } : {}),
-        },
+        workflow: { ...resolved.config.workflow, ...snakeKeys({ maxRounds, maxStalls }) },
         temporal: { ...resolved.config.temporal, ...(taskQueue ? { task_queue: taskQueue } : {}) },
         ...(llm ? { llm } : {}),
-        ...(gates
-          ? {
-              gates: {
-                ...(gates.planReview !== undefined ? { plan_review: gates.planReview } : {}),
-                ...(gates.approveFinalAnswer !== undefined ? { approve_final_answer: gates.approveFinalAnswer } : {}),
-                ...(gates.approveSteps !== undefined ? { approve_steps: gates.approveSteps } : {}),
-                ...(gates.timeoutMs !== undefined ? { timeout_ms: gates.timeoutMs } : {}),
-                ...(gates.onTimeout !== undefined ? { on_timeout: gates.onTimeout } : {}),
-              } as RawConfig['gates'],
-            }
-          : {}),
-        ...(budget
-          ? {
-              budget: {
-                ...(budget.maxUsd !== undefined ? { max_usd: budget.maxUsd } : {}),
-                ...(budget.maxTokens !== undefined ? { max_tokens: budget.maxTokens } : {}),
-                ...(budget.onExceed !== undefined ? { on_exceed: budget.onExceed } : {}),
-              } as RawConfig['budget'],
-            }
-          : {}),
-        ...(pricing
-          ? {
-              pricing: Object.fromEntries(
-                Object.entries(pricing).map(([m, p]) => [
-                  m,
-                  { input: p.input, cached_input: p.cachedInput, output: p.output },
-                ]),
-              ),
-            }
-          : {}),
+        ...(gates ? { gates: snakeKeys(gates) as RawConfig['gates'] } : {}),
+        ...(budget ? { budget: snakeKeys(budget) as RawConfig['budget'] } : {}),
+        ...(pricing ? { pricing: Object.fromEntries(Object.entries(pricing).map(([m, p]) => [m, snakeKeys(p)])) } : {}),
         agents: Object.fromEntries(this.agents.map(({ name, ...rest }) => [name, rest])),
       });
       return AgentTeamApp.open(config, { temporal: resolved.choice });

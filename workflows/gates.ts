@@ -117,7 +117,8 @@ export function pendingRequest(state: TeamState): HumanRequest | null {
   return null;
 }
 
-const formatUsd = (usd: number): string => `$${usd.toFixed(usd < 0.01 ? 6 : usd < 1 ? 4 : 2)}`;
+/** USD as people read it: 6 decimals under a cent, 4 under a dollar, else 2. */
+export const formatUsd = (usd: number): string => `$${usd.toFixed(usd < 0.01 ? 6 : usd < 1 ? 4 : 2)}`;
 
 /**
  * Why `answer` cannot be taken in this state (the Update's validator refuses it, changing nothing), or null.

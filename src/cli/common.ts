@@ -16,7 +16,15 @@ import type * as ReplayModule from '../history/replay';
 import type * as DevServerModule from '../temporal/dev-server';
 import type * as ConnectionModule from '../temporal/connection';
 import type * as OfflineLlmModule from '../llm/offline-server';
-import { answerCommands, checkpointTable, outcomeLine, requestLines, requestTitle, stepLine } from '../render/text';
+import {
+  answerCommands,
+  answerText,
+  checkpointTable,
+  outcomeLine,
+  requestLines,
+  requestTitle,
+  stepLine,
+} from '../render/text';
 import type { HumanRequest } from '../../workflows/types';
 import { promptAnswer } from './prompt';
 import { wrap } from '../shared/util';
@@ -237,13 +245,7 @@ export function progress(
     },
     onAnswerError: (e) => err(`  ✖ ${errorMessage(e)}`, 'ERROR'),
     onAnswered: (a) => {
-      const what =
-        a.decision === 'add_budget'
-          ? `add ${[a.addUsd ? `$${a.addUsd}` : null, a.addTokens ? `${a.addTokens} tokens` : null].filter(Boolean).join(' and ')}`
-          : a.decision;
-      const who = a.timedOut ? ' (no answer in time)' : a.answeredBy ? ` by ${a.answeredBy}` : '';
-      const note = a.feedback ?? a.reason;
-      for (const line of wrap(`✔ answered: ${what}${who}${note ? `: ${note}` : ''}`, 76)) err(`  ${line}`);
+      for (const line of wrap(`✔ answered: ${answerText(a)}`, 76)) err(`  ${line}`);
     },
   };
 }

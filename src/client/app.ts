@@ -3,7 +3,7 @@
  * CLI's commands and the library ask: start, follow and resume runs, host workers, list and load
  * checkpoints, export, import, prune, audit and replay. Commands are thin wrappers over it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cliCommand } from '../shared/invocation';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -43,6 +43,7 @@ import { isNotFound } from '../shared/grpc';
 import { dataConverterFromEnv } from '../temporal/codec';
 import { connectClient, resolveTemporal, type TemporalChoice, type TemporalTarget } from '../temporal/connection';
 import type { DevServer } from '../temporal/dev-server';
+import { requestCancel, statusName } from '../temporal/cancel';
 import { applyRetention } from '../temporal/retention';
 import { installRuntime } from '../temporal/runtime';
 import {
@@ -447,8 +448,7 @@ export class AgentTeamApp {
   /** A workflow's latest run (or `runId`): its id, task queue and status ({@link NotFoundError} when not here). */
   async describe(workflowId: string, runId?: string): Promise<{ runId: string; taskQueue: string; status: RunStatus }> {
     const d = await this.lookup(workflowId, runId, () => this.client.workflow.getHandle(workflowId, runId).describe());
-    // The SDK spells it CANCELLED; history, visibility and this project say CANCELED.
-    const status = (d.status.name === 'CANCELLED' ? 'CANCELED' : d.status.name) as RunStatus;
+    const status = statusName(d.status.name) as RunStatus;
     return { runId: d.runId, taskQueue: d.taskQueue, status };
   }
 
@@ -488,8 +488,10 @@ export class AgentTeamApp {
     const d = await this.lookup(workflowId, undefined, () => this.client.workflow.getHandle(workflowId).describe());
     const handle = this.client.workflow.getHandle(workflowId, d.runId);
     if (d.status.name !== 'RUNNING') {
-      const status = d.status.name === 'CANCELLED' ? 'CANCELED' : d.status.name;
-      throw new AnswerRefusedError(workflowId, `its latest run ${d.runId} is ${status}: it waits on no answer`);
+      throw new AnswerRefusedError(
+        workflowId,
+        `its latest run ${d.runId} is ${statusName(d.status.name)}: it waits on no answer`,
+      );
     }
     const waiting = (d.memo?.pending ?? null) as HumanRequest | null;
     const requestId = input.requestId ?? waiting?.id;
@@ -528,7 +530,7 @@ export class AgentTeamApp {
               : '';
             throw new AnswerRefusedError(
               workflowId,
-              `its run ended ${now.status.name === 'CANCELLED' ? 'CANCELED' : now.status.name} before this answer was taken${why}: nothing changed`,
+              `its run ended ${statusName(now.status.name)} before this answer was taken${why}: nothing changed`,
               { cause: err },
             );
           }
@@ -541,9 +543,8 @@ export class AgentTeamApp {
     };
     if (options.hostWorker === false) return { workflowId, runId: d.runId, ...(await send()), served };
     // A worker's recent poll does not prove it is still up (a detached `run` polled a moment ago), so this
-    // process always takes the answer itself, with a worker that starts no step; for a rejection, with a full
-    // one until the run has ended (it ends by a cancel an activity requests). The run's sticky queue is let go
-    // first, so the answer's task does not wait 10 s for a worker that has left, and again after, so its next
+    // process always takes the answer itself, with a worker that starts no step (for a rejection, until the
+    // cancel this process requests has ended the run). The run's sticky queue is let go first, so the answer's task does not wait 10 s for a worker that has left, and again after, so its next
     // task goes to the workers that remain.
     await this.releaseSticky(workflowId, d.runId);
     let ack: AnswerAck;
@@ -556,10 +557,12 @@ export class AgentTeamApp {
             // The run ends CANCELED by a cancel request: the workflow asks for it through its cancelRun
             // activity, which needs a worker; this process asks at once, so none is needed.
             const kind = (waiting?.id === requestId ? waiting.kind : requestId.split('@')[0]) ?? 'a gate';
-            await this.requestCancel(
-              workflowId,
-              d.runId,
+            await requestCancel(
+              this.client,
+              this.target.namespace,
+              { workflowId, runId: d.runId },
               rejectionMessage({ kind, reason: answer.reason ?? '', by: answer.answeredBy ?? null }),
+              requester(),
             );
             await handle.result().catch(() => {});
           }
@@ -577,16 +580,6 @@ export class AgentTeamApp {
    * task goes to its normal queue at once instead of waiting out the sticky timeout (10 s) for a worker of this
    * process that has stopped. Harmless when the run has closed or has no sticky queue.
    */
-  private async requestCancel(workflowId: string, runId: string, reason: string): Promise<void> {
-    await this.client.workflowService.requestCancelWorkflowExecution({
-      namespace: this.target.namespace,
-      workflowExecution: { workflowId, runId },
-      reason,
-      identity: this.client.options.identity ?? requester(),
-      requestId: randomUUID(),
-    });
-  }
-
   private async releaseSticky(workflowId: string, runId: string): Promise<void> {
     await this.client.workflowService
       .resetStickyTaskQueue({ namespace: this.target.namespace, execution: { workflowId, runId } })

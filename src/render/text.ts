@@ -6,7 +6,8 @@ import Table from 'cli-table3';
 import { kindLabel, type AnswerRecord } from '../../workflows/state';
 import type { RunOutcome } from '../client/outcome';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
-import type { HumanRequest, StepResult } from '../../workflows/types';
+import { formatUsd } from '../../workflows/gates';
+import type { HumanAnswer, HumanRequest, StepResult } from '../../workflows/types';
 import { oneLine, shellLines, shellWord, wrap } from '../shared/util';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -172,7 +173,8 @@ export function checkpointDetails(
 }
 
 /** USD as the CLI prints it: `$0.000054` under a cent, `$0.0821` under a dollar, else `$1.25`. */
-export const usd = (x: number): string => `$${x.toFixed(x < 0.01 ? 6 : x < 1 ? 4 : 2)}`;
+/** `$0.000828`, `$0.5000`, `$12.50`: as the questions a run asks say it. */
+export const usd = formatUsd;
 
 const REQUEST_TITLES: Record<HumanRequest['kind'], string> = {
   plan_review: 'plan review',
@@ -235,15 +237,22 @@ export function requestLines(
   return lines;
 }
 
-/** An answer a run took: `plan review @1: approve by alice`, `budget @4: add $0.50 by bob`, `… (timed out)`. */
-export function answerLine(a: AnswerRecord): string {
+/** What an answer said, and who said it: `approve by alice`, `add $0.5000 by bob: …`, `stop (no answer in time)`. */
+export function answerText(
+  a: Pick<HumanAnswer, 'decision' | 'addUsd' | 'addTokens' | 'feedback' | 'reason' | 'timedOut'> & {
+    answeredBy?: string | null;
+  },
+): string {
   const what =
     a.decision === 'add_budget'
       ? `add ${[a.addUsd ? usd(a.addUsd) : null, a.addTokens ? `${n(a.addTokens)} tokens` : null].filter(Boolean).join(' and ')}`
       : a.decision;
   const note = a.feedback ?? a.reason;
   return (
-    `${requestTitle(a.kind)} @${a.step}: ${what}${a.timedOut ? ' (no answer in time)' : a.answeredBy ? ` by ${a.answeredBy}` : ''}` +
+    `${what}${a.timedOut ? ' (no answer in time)' : a.answeredBy ? ` by ${a.answeredBy}` : ''}` +
     (note ? `: ${note}` : '')
   );
 }
+
+/** An answer a run took: `plan review @1: approve by alice`, `budget @4: add $0.5000 by bob`, `… (timed out)`. */
+export const answerLine = (a: AnswerRecord): string => `${requestTitle(a.kind)} @${a.step}: ${answerText(a)}`;

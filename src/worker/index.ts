@@ -2,12 +2,12 @@
  * The worker: registers the team's workflow and the `callAgent` activity on a task queue. Workers are
  * stateless, so run as many as you like on one queue; any of them continues any run on it.
  */
-import { randomUUID } from 'node:crypto';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDependencies, type AgentDefinition } from '../../activities';
 import { transcriptQuery } from '../../workflows/agent-team';
+import { requestCancel } from '../temporal/cancel';
 import { workflowBundle } from './bundle';
 
 export { WORKFLOWS_PATH, workflowBundle } from './bundle';
@@ -46,15 +46,8 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
         options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
-      requestCancel: async (workflowId, runId, reason) => {
-        await options.client.workflowService.requestCancelWorkflowExecution({
-          namespace: options.namespace,
-          workflowExecution: { workflowId, runId },
-          reason,
-          identity: options.client.options.identity ?? 'agent-team worker',
-          requestId: randomUUID(),
-        });
-      },
+      requestCancel: (workflowId, runId, reason) =>
+        requestCancel(options.client, options.namespace, { workflowId, runId }, reason, 'agent-team worker'),
     }),
     ...options.workerOptions,
   });

@@ -85,6 +85,13 @@ async function eventCount(s: Setup, address = testAddress()): Promise<number> {
   return (JSON.parse(r.stdout) as { events: unknown[] }).events.length;
 }
 
+/** The answer through plain Temporal, as the README shows it: `temporal workflow update execute --name answer`. */
+const answerWithTemporal = (s: Setup, answer: object) =>
+  temporal([
+    ...['workflow', 'update', 'execute', '--address', testAddress(), '-w', s.workflowId],
+    ...['--name', 'answer', '--input', JSON.stringify(answer)],
+  ]);
+
 const sentSteps = (s: Setup): number[] => readOfflineLlmLog(s.log).map((e) => e.step ?? -1);
 
 /** Polls `probe` until it yields a value (visibility, which `pending` reads, is updated a moment later). */
@@ -149,35 +156,15 @@ describe('plan review', () => {
     expect(third?.request).toMatchObject({ kind: 'plan_review', step: 3 });
     const before3 = await eventCount(s);
     // A malformed answer through plain Temporal (a worker serves the run: the `follow`): the validator refuses it, nothing is written.
-    const malformed = await temporal([
-      'workflow',
-      'update',
-      'execute',
-      '--address',
-      testAddress(),
-      '-w',
-      s.workflowId,
-      '--name',
-      'answer',
-      '--input',
-      JSON.stringify({ requestId: third.request.id, decision: 'maybe' }),
-    ]);
+    const malformed = await answerWithTemporal(s, { requestId: third.request.id, decision: 'maybe' });
     expect(malformed.code).not.toBe(0);
     expect(malformed.stderr + malformed.stdout).toMatch(/which takes approve, revise, reject, not "maybe"/);
     expect(await eventCount(s)).toBe(before3);
-    const approved = await temporal([
-      'workflow',
-      'update',
-      'execute',
-      '--address',
-      testAddress(),
-      '-w',
-      s.workflowId,
-      '--name',
-      'answer',
-      '--input',
-      JSON.stringify({ requestId: third!.request.id, decision: 'approve', answeredBy: 'ops-team' }),
-    ]);
+    const approved = await answerWithTemporal(s, {
+      requestId: third.request.id,
+      decision: 'approve',
+      answeredBy: 'ops-team',
+    });
     expect(approved.code).toBe(0);
     const followed = await following;
     expect(followed.code).toBe(0);
