@@ -34,6 +34,21 @@ export function quietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
+/** Polls `probe` until it yields a value (not undefined or false), or fails naming `what` after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export const uniqueId = (prefix: string): string =>
   `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 

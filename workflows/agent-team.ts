@@ -254,7 +254,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       const stoppedAt: StopRecord = { step: state.steps, round: state.round, reason: 'cancelled' };
       upsertMemo({ stoppedAt });
       setCurrentDetails(
-        `**Cancelled** after step ${state.steps}: resume from its last checkpoint (@${state.steps}) with \`agent-team resume\``,
+        `**Cancelled** after step ${state.steps}: resume it from its last checkpoint (\`agent-team checkpoints list\` shows it)`,
       );
     }
     throw err;

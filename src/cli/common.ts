@@ -23,6 +23,7 @@ import {
   outcomeLine,
   requestLines,
   requestTitle,
+  resumePoint,
   stepLine,
 } from '../render/text';
 import type { HumanRequest } from '../../workflows/types';
@@ -293,10 +294,9 @@ export function report(outcome: OutcomeModule.RunOutcome, asJson: boolean | unde
   if (outcome.checkpoints.length > 0)
     err(checkpointTable([...outcome.checkpoints].reverse(), { title: 'Checkpoints of this run' }));
   err(outcomeLine(outcome));
-  const last = outcome.checkpoints.at(-1);
-  if (outcome.status !== 'COMPLETED' && last) {
-    err(`  Resume it from its last checkpoint: ${cliCommand()} resume ${last.shortId}`);
-  }
+  const point = resumePoint(outcome);
+  if (point)
+    err(`  Resume it from its last checkpoint: ${cliCommand()} resume ${point.checkpoint.shortId}${point.note}`);
   if (asJson) json(outcome);
   else if (outcome.result) out(outcome.result.answer);
   return outcome.status === 'COMPLETED' ? 0 : 1;

@@ -21,8 +21,17 @@ export interface RecordedStep {
   result: StepResult;
   scheduledEventId: number;
   completedEventId: number;
-  /** The WorkflowTaskCompleted event right after the step: the checkpoint's reset point. Null while pending. */
+  /**
+   * The WorkflowTaskCompleted event right after the step: the checkpoint's reset point. Null while pending, and
+   * for a step whose result came in with a cancel request (see `cameWithCancel`).
+   */
   checkpointEventId: number | null;
+  /**
+   * Set when a cancel request reached the run before the workflow task that took this step's result (it came
+   * in with the result): a reset to that task would keep the request (it is before the reset point, so nothing
+   * can leave it out) and the resumed run would be cancelled again at once. Such a step has no checkpoint.
+   */
+  cameWithCancel?: boolean;
   completedAt: Date | null;
   /** What the step cost in USD, at the run's prices (0 without a price table). */
   costUsd: number;
@@ -82,6 +91,7 @@ function closeStatus(event: HistoryEvent): RunStatus | null {
 export class HistoryReader {
   readonly run: RunHistory;
   private pending: RecordedStep[] = [];
+  private cancelRequested = false;
   /** Scheduled events of activities that are not agent steps. */
   private readonly otherActivities = new Set<number>();
 
@@ -126,9 +136,14 @@ export class HistoryReader {
     const resetFailure = event.workflowTaskFailedEventAttributes;
     if (resetFailure?.baseRunId && resetFailure.newRunId === this.run.runId)
       this.run.createdAt = toDate(event.eventTime);
+    // A reset keeps every event before its point: once a cancel request is in, no later point is a checkpoint.
+    if (event.workflowExecutionCancelRequestedEventAttributes) this.cancelRequested = true;
     if (event.workflowTaskCompletedEventAttributes) {
       if (this.run.entryEventId === null) this.run.entryEventId = id;
-      for (const step of this.pending) step.checkpointEventId = id;
+      for (const step of this.pending) {
+        if (this.cancelRequested) step.cameWithCancel = true;
+        else step.checkpointEventId = id;
+      }
       this.pending = [];
     }
     const scheduled = event.activityTaskScheduledEventAttributes;

@@ -256,3 +256,18 @@ export function answerText(
 
 /** An answer a run took: `plan review @1: approve by alice`, `budget @4: add $0.5000 by bob`, `… (timed out)`. */
 export const answerLine = (a: AnswerRecord): string => `${requestTitle(a.kind)} @${a.step}: ${answerText(a)}`;
+
+/**
+ * Where to resume a run that did not complete: its last checkpoint, and why that is before its last step when
+ * it is (a cancel request that came in with that step's result stays in any reset after it).
+ */
+export function resumePoint(outcome: RunOutcome): { checkpoint: Checkpoint; note: string } | null {
+  const checkpoint = outcome.checkpoints.at(-1);
+  if (!checkpoint || outcome.status === 'COMPLETED') return null;
+  const lastStep = outcome.steps.at(-1)?.step ?? 0;
+  const note =
+    outcome.status === 'CANCELED' && lastStep > checkpoint.step
+      ? ` (step ${lastStep} came in with the cancel request and is sent again: a run resumed after it would be cancelled again)`
+      : '';
+  return { checkpoint, note };
+}

@@ -7,12 +7,18 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import OpenAI from 'openai';
+import { createActivities } from '../../activities';
 import type { RunOutcome } from '../../src';
+import { defaultTeam } from '../../src/config';
 import type { AuditTrail } from '../../src/history/audit';
-import { readOfflineLlmLog } from '../../src/llm/offline-server';
+import { readOfflineLlmLog, startOfflineLlm } from '../../src/llm/offline-server';
 import { freePort } from '../../src/temporal/dev-server';
 import { cleanEnv, cli, collect, spawnCli, temporal, temporalJson, waitForOutput, writeConfig } from '../cli-helpers';
-import { testAddress, uniqueId } from '../helpers';
+import { FAST_LLM, quietRuntime, testAddress, testBundle, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -277,9 +283,11 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
           workflowExecutionInfo: { memo: { fields: { stoppedAt: unknown } } };
         }
       ).workflowExecutionInfo.memo.fields;
-      // (The Temporal CLI prints JSON payloads decoded.)
+      // (The Temporal CLI prints JSON payloads decoded.) The memo counts the steps completed; the last checkpoint is
+      // one step earlier when the cancel request came in with the last step's result (see the next test).
+      expect(stopped).toBeGreaterThanOrEqual(outcome.steps.length - 1);
       expect(memo.stoppedAt).toEqual({
-        step: stopped,
+        step: outcome.steps.length,
         round: expect.any(Number),
         reason: 'cancelled',
       });
@@ -315,6 +323,87 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
     // The worker prints a line per step it executes, with the run it belongs to.
     expect(w.stderr).toMatch(/#1 +orchestrator +plan .*· to-cancel-/);
     expect(w.code).toBe(0);
+  });
+  it("a cancel request that comes in with a step's result: that step has no checkpoint, the hint names the one before it, and resuming there completes", async () => {
+    // Made to happen every time: the run's workflow worker goes away while its step runs, the step completes,
+    // the cancel request arrives while the workflow task that takes the result waits for a worker, and a fresh
+    // worker then takes both in one task. A reset to that task would keep the request (it precedes the reset
+    // point), so resuming from "after step 1" would be cancelled again at once.
+    quietRuntime();
+    const base = uniqueId('cancel-with');
+    const cfg = config(base);
+    const workflowId = uniqueId('cancel-with');
+    const taskQueue = `${base}/${workflowId}`;
+    const log = logFile();
+    const llm = await startOfflineLlm({ logPath: log, latencyMs: 1_500 });
+    const native = await NativeConnection.connect({ address: testAddress() });
+    const connection = await Connection.connect({ address: testAddress() });
+    const client = new Client({ connection });
+    const workflows = async (): Promise<{ worker: Worker; done: Promise<void> }> => {
+      const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: testBundle() });
+      return { worker, done: worker.run() };
+    };
+    const activities = await Worker.create({
+      connection: native,
+      taskQueue,
+      activities: createActivities({
+        openai: new OpenAI({ baseURL: llm.baseURL, apiKey: 'test', maxRetries: 0 }),
+        agents: defaultTeam(),
+      }),
+    });
+    const activitiesDone = activities.run();
+    let wf = await workflows();
+    try {
+      const handle = await client.workflow.start('agentTeamWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ task: TASK, llm: FAST_LLM }],
+      });
+      const eventsOf = async (): Promise<string[]> =>
+        ((await handle.fetchHistory()).events ?? []).map((e) => String(e.eventType));
+      // Step 1 is running: take the workflow worker away.
+      await until('step 1 to run', async () => (await handle.describe()).raw.pendingActivities?.length === 1);
+      wf.worker.shutdown();
+      await wf.done;
+      // Step 1 completes (answered 200); its result waits for a workflow worker; the cancel request joins it.
+      const ACTIVITY_COMPLETED = String(proto.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+      await until('step 1 to complete', async () => (await eventsOf()).includes(ACTIVITY_COMPLETED));
+      await handle.cancel();
+      wf = await workflows();
+      await expect(handle.result()).rejects.toThrow(/cancel/i);
+      wf.worker.shutdown();
+      await wf.done;
+      const types = await eventsOf();
+      const CANCEL = String(proto.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+      const TASK_STARTED = String(proto.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+      // The order that makes it: the step's result, the cancel request, and only then the task that took both.
+      expect(types.indexOf(CANCEL)).toBeGreaterThan(types.indexOf(ACTIVITY_COMPLETED));
+      expect(types.indexOf(TASK_STARTED, types.indexOf(ACTIVITY_COMPLETED))).toBeGreaterThan(types.indexOf(CANCEL));
+
+      const list = await cli(['checkpoints', 'list', '-w', workflowId, '--json', '--config', cfg], env());
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.stdout) as { step: number }[]).map((c) => c.step)).toEqual([0]);
+      const followed = await cli(['follow', workflowId, '--config', cfg], env());
+      expect(followed.stderr).toContain(
+        `Resume it from its last checkpoint: agent-team resume ${workflowId}@0 (step 1 came in with the cancel request`,
+      );
+      const refused = await cli(['resume', `${workflowId}@1`, '--offline', '--config', cfg], env());
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        `step 1 of "${workflowId}" has no checkpoint: the cancel request came in with its result, so a run resumed ` +
+          `there would be cancelled again at once. Resume from the checkpoint before it (step 1 is sent again): ` +
+          `agent-team resume ${workflowId}@0`,
+      );
+      const resumed = await cli(['resume', `${workflowId}@0`, '--offline', '--json', '--config', cfg], env());
+      if (resumed.code !== 0) throw new Error(resumed.stderr);
+      expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: 0, executedSteps: 9 });
+    } finally {
+      if (wf.worker.getState() === 'RUNNING') wf.worker.shutdown();
+      activities.shutdown();
+      await Promise.all([wf.done, activitiesDone]);
+      await Promise.all([llm.close(), connection.close()]);
+      await native.close();
+    }
   });
 });
 

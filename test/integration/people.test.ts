@@ -12,7 +12,7 @@ import type { AuditTrail } from '../../src/history/audit';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import type { HumanRequest } from '../../workflows/types';
 import { cleanEnv, cli, collect, spawnCli, temporal, waitForOutput, writeConfig } from '../cli-helpers';
-import { ownServer, testAddress, uniqueId } from '../helpers';
+import { ownServer, testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -94,17 +94,6 @@ const answerWithTemporal = (s: Setup, answer: object) =>
 
 const sentSteps = (s: Setup): number[] => readOfflineLlmLog(s.log).map((e) => e.step ?? -1);
 
-/** Polls `probe` until it yields a value (visibility, which `pending` reads, is updated a moment later). */
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const started: ChildProcess[] = [];
 afterEach(() => {
   for (const child of started.splice(0))
@@ -148,7 +137,7 @@ describe('plan review', () => {
     started.push(follower);
     const following = collect(follower); // all its output, from the start
     await waitForOutput(follower, new RegExp(`approve ${s.workflowId}`));
-    const third = await until(async () =>
+    const third = await until('the third request in `pending` (visibility is updated a moment later)', async () =>
       (await agentTeam<PendingRun[]>(s, ['pending'])).out.find(
         (p) => p.workflowId === s.workflowId && p.request.id !== second!.id,
       ),

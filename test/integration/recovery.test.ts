@@ -12,7 +12,7 @@ import type { OfflineLlmLogEntry } from '../../src/llm/offline-server';
 import { ensureDevServer, freePort, type DevServer } from '../../src/temporal/dev-server';
 import type { TeamResult } from '../../workflows/types';
 import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
-import { testAddress, uniqueId } from '../helpers';
+import { testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -59,16 +59,6 @@ async function startModel(env: Record<string, string>): Promise<{ url: string; l
     }
   };
   return { url, log };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Sends per (run, step): how often each step's LLM request was sent. */

@@ -58,6 +58,37 @@ describe('checkpointsOf (the checkpoints of a recorded run)', () => {
     expect(list.at(-1)!.step).toBe(seed + run.steps.length);
   });
 
+  it('gives no checkpoint to a step whose result came in with a cancel request (a reset there keeps the request)', async () => {
+    const events = [...(fixtureHistory('history-completed.json').events ?? [])];
+    const third = events.filter((e) => e.activityTaskCompletedEventAttributes)[2]!;
+    // The request lands after step 3's result, before the workflow task that takes it: a reset to that task
+    // (checkpoint 3) would keep it, and so would every later one.
+    events.splice(events.indexOf(third) + 1, 0, {
+      eventId: third.eventId, // (its own id is not read)
+      eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+      workflowExecutionCancelRequestedEventAttributes: { identity: 'test' },
+    });
+    const reader = new HistoryReader(defaultDataConverter, 'wf', 'run-1');
+    for (const event of events) await reader.add(event);
+    const { run } = reader;
+    expect(run.steps.map((s) => Boolean(s.cameWithCancel))).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(checkpointsOf(run, 'default').map((c) => c.step)).toEqual([0, 1, 2]);
+    // Without the request, the same history has a checkpoint per step.
+    const plain = new HistoryReader(defaultDataConverter, 'wf', 'run-1');
+    for (const event of fixtureHistory('history-completed.json').events ?? []) await plain.add(event);
+    expect(checkpointsOf(plain.run, 'default').map((c) => c.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it("folds, with the workflow's reducer, to exactly the result the run returned", async () => {
     const reader = new HistoryReader(defaultDataConverter, 'wf', 'run-1');
     for (const event of fixtureHistory('history-completed.json').events ?? []) await reader.add(event);

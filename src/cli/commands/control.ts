@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
 import { cliCommand } from '../../shared/invocation';
+import { resumePoint } from '../../render/text';
 import {
   action,
   configOption,
@@ -72,10 +73,10 @@ export function registerControl(program: Command): void {
             if (options.json) json({ workflowId, cancelRequested: true });
             return 0;
           }
-          const last = outcome.checkpoints.at(-1);
+          const point = resumePoint(outcome);
           err(
             `✔ ${outcome.status}: ${workflowId} stopped after step ${outcome.steps.length}` +
-              (last ? `; resume it with: ${cliCommand()} resume ${last.shortId}` : ''),
+              (point ? `; resume it with: ${cliCommand()} resume ${point.checkpoint.shortId}${point.note}` : ''),
           );
           if (options.json) json(outcome);
           return outcome.status === 'CANCELED' ? 0 : 1;
