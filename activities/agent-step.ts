@@ -14,7 +14,9 @@ import {
   type StepRequest,
   type StepResult,
   type TeamMessage,
+  type ToolRequest,
 } from '../workflows/types';
+import type { ToolDefinition } from './tools';
 import { ORCHESTRATOR, type AgentDefinition } from './agents';
 import { LlmFailureType, classifyLlmError } from './errors';
 import { ledgerJsonSchema, parseLedger } from './ledger';
@@ -54,6 +56,21 @@ export interface ActivityDependencies {
    * cancel itself). Without it, a rejected run ends FAILED with the type `Rejected`.
    */
   requestCancel?: (workflowId: string, runId: string, reason: string) => Promise<void>;
+  /** Tools defined in TypeScript that runs may call (besides the built-in ones), by name. */
+  tools?: readonly ToolDefinition<never>[];
+  /** Told as each tool call starts and ends on this worker. */
+  onToolCall?: (event: ToolCallEvent) => void;
+}
+
+/** A tool call starting or ending on a worker. */
+export interface ToolCallEvent {
+  phase: 'start' | 'end';
+  workflowId: string;
+  runId: string;
+  request: ToolRequest;
+  attempt: number;
+  /** When it ended. */
+  result?: StepResult;
 }
 
 /** A step a worker completed. */
@@ -121,6 +138,14 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
           model: speaker.model,
           temperature: speaker.temperature,
           messages: buildMessages(req, transcript, speaker.prompt, members),
+          ...(req.tools?.length
+            ? {
+                tools: req.tools.map((t) => ({
+                  type: 'function' as const,
+                  function: { name: t.name, description: t.description, parameters: t.parameters },
+                })),
+              }
+            : {}),
           ...(req.kind === 'ledger'
             ? {
                 response_format: {
@@ -147,7 +172,12 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
     } catch (err) {
       throw classifyLlmError(err, req.agent, req.round, deps.openai.baseURL);
     }
-    const full = completion.choices[0]?.message?.content ?? '';
+    const message = completion.choices[0]?.message;
+    const full = message?.content ?? '';
+    // The functions it asked to call (the workflow runs those it was offered, and answers the others with a refusal).
+    const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
+      c.type === 'function' ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
+    );
     const truncated = full.length > MAX_ANSWER_CHARS;
     const content = truncated
       ? `${full.slice(0, MAX_ANSWER_CHARS)}\n[answer cut at ${MAX_ANSWER_CHARS} of ${full.length} characters]`
@@ -174,6 +204,7 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
       latencyMs: Date.now() - started,
       ...(truncated ? { truncatedFrom: full.length } : {}),
       attempt: call.attempt,
+      ...(toolCalls.length ? { toolCalls } : {}),
     };
     if (req.kind === 'ledger') {
       try {

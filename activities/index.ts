@@ -5,10 +5,19 @@
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { inTranscript, messageOf } from '../workflows/state';
-import type { StepRequest, StepResult, TeamMessage } from '../workflows/types';
+import type { StepRequest, StepResult, TeamMessage, ToolRequest } from '../workflows/types';
 import { createAgentStep, type ActivityDependencies } from './agent-step';
+import { BUILTIN_TOOLS, ToolError, type ToolDefinition } from './tools';
 
-export { createAgentStep, STEP_HEADERS, type ActivityDependencies, type StepCall, type StepEvent } from './agent-step';
+export {
+  createAgentStep,
+  STEP_HEADERS,
+  type ActivityDependencies,
+  type StepCall,
+  type StepEvent,
+  type ToolCallEvent,
+} from './agent-step';
+export { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, ToolError, specOf, type ToolContext, type ToolDefinition } from './tools';
 export { ORCHESTRATOR, type AgentDefinition } from './agents';
 export { LlmFailureType, classifyLlmError, retryAfterMs } from './errors';
 
@@ -48,7 +57,7 @@ export function createActivities(deps: ActivityDependencies) {
     if (transcripts.size > CACHED_RUNS) transcripts.delete(transcripts.keys().next().value!);
   }
   const next = (transcript: TeamMessage[], stepIndex: number, result: StepResult): TeamMessage[] =>
-    inTranscript(result.kind) ? [...transcript, messageOf(stepIndex, result)] : transcript;
+    inTranscript(result) ? [...transcript, messageOf(stepIndex, result)] : transcript;
 
   /** One agent step: one Chat Completions call. Heartbeats while waiting, so a dead worker is noticed early. */
   async function callAgent(req: StepRequest): Promise<StepResult> {
@@ -109,5 +118,89 @@ export function createActivities(deps: ActivityDependencies) {
     await deps.requestCancel(workflowExecution.workflowId, workflowExecution.runId, reason);
   }
 
-  return { callAgent, cancelRun };
+  const tools = new Map<string, ToolDefinition<never>>(
+    [...BUILTIN_TOOLS, ...((deps.tools ?? []) as readonly ToolDefinition<never>[])].map((t) => [t.name, t]),
+  );
+
+  /**
+   * One tool call an agent asked for. What the tool reports as an error comes back as a result the agent sees
+   * (`ok: false`), after the call's retries when it may clear; the activity itself fails only for a retry
+   * Temporal should make, or when the worker is lost (then Temporal's timeouts decide, by side-effect class).
+   */
+  async function callTool(req: ToolRequest): Promise<StepResult> {
+    const ctx = Context.current();
+    const { info } = ctx;
+    const beat = setInterval(() => ctx.heartbeat(), Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2)));
+    const workflowId = info.workflowExecution?.workflowId ?? '';
+    const runId = info.workflowExecution?.runId ?? '';
+    const started = Date.now();
+    const { name } = req.call;
+    deps.onToolCall?.({ phase: 'start', workflowId, runId, request: req, attempt: info.attempt });
+    const finish = (content: string, ok: boolean, retryable?: boolean): StepResult => {
+      const max = req.settings.maxResultChars;
+      const cut = content.length > max;
+      const result: StepResult = {
+        kind: 'tool',
+        agent: req.agent,
+        round: req.round,
+        stepIndex: req.stepIndex,
+        content: cut ? `${content.slice(0, max)}\n[result cut at ${max} of ${content.length} characters]` : content,
+        model: '',
+        usage: { promptTokens: 0, completionTokens: 0 },
+        latencyMs: Date.now() - started,
+        ...(cut ? { truncatedFrom: content.length } : {}),
+        attempt: info.attempt,
+        tool: {
+          call: req.call,
+          sideEffects: req.spec.sideEffects,
+          source: req.spec.source,
+          idempotencyKey: req.idempotencyKey,
+          ok,
+          ...(retryable !== undefined ? { retryable } : {}),
+          durationMs: Date.now() - started,
+        },
+      };
+      deps.onToolCall?.({ phase: 'end', workflowId, runId, request: req, attempt: info.attempt, result });
+      return result;
+    };
+    try {
+      const tool = tools.get(name);
+      if (!tool) return finish(`tool ${name}: this worker has no tool of that name`, false, false);
+      let args: unknown;
+      try {
+        args = JSON.parse(req.call.arguments || '{}');
+      } catch {
+        return finish(`tool ${name}: the arguments are not JSON: ${req.call.arguments.slice(0, 200)}`, false, false);
+      }
+      const parsed = tool.input.safeParse(args);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`);
+        return finish(`tool ${name}: invalid arguments: ${problems.join('; ')}`, false, false);
+      }
+      try {
+        const out = await tool.handler(parsed.data as never, {
+          idempotencyKey: req.idempotencyKey,
+          settings: req.settings,
+          signal: ctx.cancellationSignal,
+        });
+        return finish(typeof out === 'string' ? out : JSON.stringify(out, null, 2), true);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const retryable = !(err instanceof ToolError) || err.retryable;
+        // Temporal retries it (the workflow allows one attempt to a destructive tool that is not idempotent).
+        if (retryable && info.attempt < req.maxAttempts) {
+          throw ApplicationFailure.retryable(`tool ${name} (attempt ${info.attempt}): ${message}`, 'ToolFailed');
+        }
+        return finish(
+          `tool ${name} failed${retryable ? ` (after ${info.attempt} attempt${info.attempt > 1 ? 's' : ''})` : ''}: ${message}`,
+          false,
+          retryable,
+        );
+      }
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  return { callAgent, callTool, cancelRun };
 }

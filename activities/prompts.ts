@@ -58,7 +58,31 @@ export function buildMessages(
         },
       ];
     case 'agent':
-      return [system, task, ...conversation(transcript), { role: 'user', content: req.instruction ?? '' }];
+      return [
+        system,
+        task,
+        ...conversation(transcript),
+        { role: 'user', content: req.instruction ?? '' },
+        // This turn's tool calls so far, each followed by its results (the Chat Completions tool protocol).
+        ...(req.toolTurn ?? []).flatMap((exchange): ChatCompletionMessageParam[] => [
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: exchange.calls.map((c) => ({
+              id: c.id,
+              type: 'function' as const,
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          },
+          ...exchange.calls.map((c) => ({
+            role: 'tool' as const,
+            tool_call_id: c.id,
+            content: exchange.results[c.id]?.content ?? '(no result)',
+          })),
+        ]),
+      ];
+    case 'tool':
+      throw new Error('a tool step has no chat messages');
     case 'final':
       return [
         system,

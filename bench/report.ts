@@ -57,6 +57,22 @@ export function printTables(r: Json): string {
       ),
     );
   }
+  if (r.toolSteps) {
+    out.push(
+      table(
+        `A tool step beside a model step: ${r.toolSteps.what} (ms; median, p95, min–max)`,
+        ['step', 'span in history', 'the work itself', 'overhead'],
+        Object.entries<Json>(r.toolSteps.kinds).map(([kind, x]) => [
+          kind,
+          ms(x.spanMs),
+          ms(x.workMs),
+          ms(x.overheadMs),
+        ]),
+      ),
+      `wall time per step of the whole run: ${ms(r.toolSteps.wallPerStepMs)}`,
+      '',
+    );
+  }
   for (const [key, row] of Object.entries<Json>(r.retryCost ?? {})) {
     out.push(
       table(

@@ -44,7 +44,15 @@ export { WORKFLOW_TYPE, RUN_STATUSES, type RunStatus } from './shared/constants'
 export * from './shared/errors';
 export { createAgentTeamWorker, workflowBundle } from './worker';
 export { startOfflineLlm, type OfflineLlmServer, type OfflineLlmOptions } from './llm/offline-server';
-export { createActivities, type AgentDefinition } from '../activities';
+export {
+  BUILTIN_TOOLS,
+  ToolError,
+  createActivities,
+  specOf,
+  type AgentDefinition,
+  type ToolContext,
+  type ToolDefinition,
+} from '../activities';
 export { agentTeamWorkflow } from '../workflows';
 export type { AnswerRecord, TeamState } from '../workflows/state';
 export { answerUpdate, pendingQuery, type AnswerAck } from '../workflows/agent-team';

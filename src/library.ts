@@ -16,8 +16,9 @@
  * checkpoints are Temporal history.
  */
 import type OpenAI from 'openai';
-import type { BudgetSettings, GateSettings, ModelPrice, TeamInput } from '../workflows/types';
+import type { BudgetSettings, GateSettings, ModelPrice, SideEffects, TeamInput } from '../workflows/types';
 import { ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
+import { BUILTIN_TOOL_NAMES, type ToolDefinition } from '../activities/tools';
 import type { Checkpoint, LoadedCheckpoint } from './checkpoints/derive';
 import { AgentTeamApp, type AnswerInput, type AnswerReceipt, type ExecuteOptions, type PendingRun } from './client/app';
 import type { ResumeOutcome, RunOutcome } from './client/outcome';
@@ -120,6 +121,8 @@ export class ClusterCheckpointStorage implements CheckpointStorage {
 export interface RunOptions {
   /** Resume from this checkpoint instead of starting a new run. */
   checkpointId?: string;
+  /** With `checkpointId`: resume even though destructive tool calls made after it run again (refused otherwise). */
+  repeatSideEffects?: boolean;
   /** Workflow id of a new run. @default agent-team-<time>-<random> */
   workflowId?: string;
   /** Called for each completed step; `reused` marks steps kept from the checkpoint. */
@@ -161,6 +164,15 @@ export interface TeamSettingsInput {
   budget?: Partial<BudgetSettings>;
   /** USD per million tokens by model, over the shipped snapshot (config/workflow.yaml's `pricing:`). */
   pricing?: Record<string, ModelPrice>;
+  /** How tools run (config/workflow.yaml's `tools:`): the workspace, the limits, side-effect overrides. */
+  tools?: Partial<{
+    workspace: string | null;
+    maxToolCallsPerStep: number;
+    maxResultChars: number;
+    timeoutMs: number;
+    runCodeMemoryMb: number;
+    sideEffects: Record<string, SideEffects>;
+  }>;
 }
 
 /** Builds a {@link CheckpointedWorkflow}. */
@@ -169,6 +181,20 @@ export class WorkflowBuilder {
   private storage: CheckpointStorage | null = null;
   private settings: TeamSettingsInput = {};
   private llm: { offline?: boolean; openai?: OpenAI } = {};
+  private readonly tools: ToolDefinition<never>[] = [];
+
+  /**
+   * Registers a tool implemented in TypeScript (name, description, zod input schema, side-effect class, handler):
+   * agents that list its name in `tools` may call it; the worker this object hosts runs it.
+   */
+  addTool<Args>(tool: ToolDefinition<Args>): this {
+    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name))
+      throw new ConfigError(`addTool: "${tool.name}" is not a valid tool name (1-64 letters, digits, _ or -)`);
+    if (this.tools.some((t) => t.name === tool.name) || BUILTIN_TOOL_NAMES.includes(tool.name))
+      throw new ConfigError(`addTool: a tool named "${tool.name}" exists already`);
+    this.tools.push(tool as unknown as ToolDefinition<never>);
+    return this;
+  }
 
   /**
    * Adds a team member. `name` defaults to `agent.name`; a duplicate name is an error. The team must include
@@ -187,6 +213,7 @@ export class WorkflowBuilder {
       description: agent.description,
       model: agent.model ?? DEFAULT_MODEL,
       prompt: agent.prompt ?? `You are the team's ${agentName}. ${agent.description}`,
+      ...(agent.tools?.length ? { tools: [...agent.tools] } : {}),
     });
     return this;
   }
@@ -220,7 +247,18 @@ export class WorkflowBuilder {
     }
     if (this.agents.length < 2)
       throw new ConfigError('build: the team needs at least one agent besides the orchestrator');
-    return new CheckpointedWorkflow([...this.agents], this.storage, { ...this.settings }, { ...this.llm });
+    const known = [...BUILTIN_TOOL_NAMES, ...this.tools.map((t) => t.name)];
+    for (const agent of this.agents) {
+      const unknown = (agent.tools ?? []).find((t) => !known.includes(t));
+      if (unknown) {
+        throw new ConfigError(
+          `build: ${agent.name}'s tools: no tool named "${unknown}" (available: ${known.join(', ')}; addTool registers one)`,
+        );
+      }
+    }
+    return new CheckpointedWorkflow([...this.agents], this.storage, { ...this.settings }, { ...this.llm }, [
+      ...this.tools,
+    ]);
   }
 }
 
@@ -233,22 +271,34 @@ export class CheckpointedWorkflow {
     private readonly storage: CheckpointStorage | null,
     private readonly settings: TeamSettingsInput,
     private readonly llm: { offline?: boolean; openai?: OpenAI },
+    private readonly tools: readonly ToolDefinition<never>[] = [],
   ) {}
 
   private open(): Promise<AgentTeamApp> {
     this.app ??= (async () => {
       const resolved = (await this.storage?.resolve()) ?? { choice: { kind: 'auto' } as TemporalChoice, config: {} };
-      const { llm, maxRounds, maxStalls, taskQueue, gates, budget, pricing } = this.settings;
-      const config = parseConfig({
-        ...resolved.config,
-        workflow: { ...resolved.config.workflow, ...snakeKeys({ maxRounds, maxStalls }) },
-        temporal: { ...resolved.config.temporal, ...(taskQueue ? { task_queue: taskQueue } : {}) },
-        ...(llm ? { llm } : {}),
-        ...(gates ? { gates: snakeKeys(gates) as RawConfig['gates'] } : {}),
-        ...(budget ? { budget: snakeKeys(budget) as RawConfig['budget'] } : {}),
-        ...(pricing ? { pricing: Object.fromEntries(Object.entries(pricing).map(([m, p]) => [m, snakeKeys(p)])) } : {}),
-        agents: Object.fromEntries(this.agents.map(({ name, ...rest }) => [name, rest])),
-      });
+      const { llm, maxRounds, maxStalls, taskQueue, gates, budget, pricing, tools } = this.settings;
+      const { sideEffects, ...toolSettings } = tools ?? {};
+      const config = parseConfig(
+        {
+          ...resolved.config,
+          workflow: { ...resolved.config.workflow, ...snakeKeys({ maxRounds, maxStalls }) },
+          temporal: { ...resolved.config.temporal, ...(taskQueue ? { task_queue: taskQueue } : {}) },
+          ...(llm ? { llm } : {}),
+          ...(gates ? { gates: snakeKeys(gates) as RawConfig['gates'] } : {}),
+          ...(budget ? { budget: snakeKeys(budget) as RawConfig['budget'] } : {}),
+          ...(pricing
+            ? { pricing: Object.fromEntries(Object.entries(pricing).map(([m, p]) => [m, snakeKeys(p)])) }
+            : {}),
+          ...(tools
+            ? { tools: { ...snakeKeys(toolSettings), ...(sideEffects ? { side_effects: sideEffects } : {}) } }
+            : {}),
+          agents: Object.fromEntries(this.agents.map(({ name, ...rest }) => [name, rest])),
+        },
+        null,
+        process.cwd(),
+        this.tools,
+      );
       return AgentTeamApp.open(config, { temporal: resolved.choice });
     })();
     return this.app;
@@ -274,7 +324,12 @@ export class CheckpointedWorkflow {
   async run(input: string | TeamInput | null, options: RunOptions & { checkpointId: string }): Promise<ResumeOutcome>;
   async run(input: string | TeamInput | null, options: RunOptions = {}): Promise<RunOutcome | ResumeOutcome> {
     const app = await this.open();
-    if (options.checkpointId) return app.resume(options.checkpointId, this.executeOptions(options));
+    if (options.checkpointId) {
+      return app.resume(options.checkpointId, {
+        ...this.executeOptions(options),
+        ...(options.repeatSideEffects ? { repeatSideEffects: true } : {}),
+      });
+    }
     if (input === null) throw new ConfigError('run: a task is required for a new run');
     const { task, ...overrides } = typeof input === 'string' ? { task: input } : input;
     return app.runTask(task, {

@@ -38,11 +38,16 @@ import {
   resultOf,
   stepSummary,
   timeoutAnswer,
+  toolActions,
+  toolRequestFor,
+  toolSummary,
   transcriptOf,
   uselessAnswer,
+  type NextAction,
   type TeamState,
 } from './state';
 import {
+  TOOL_MAX_ATTEMPTS,
   WAITING_ATTRIBUTE,
   type HumanAnswer,
   type HumanRequest,
@@ -77,6 +82,9 @@ export const answerUpdate = defineUpdate<AnswerAck, [HumanAnswer]>('answer');
 
 /** The search attribute a run waiting on a person sets to the request's kind. */
 const WAITING_KEY = defineSearchAttributeKey(WAITING_ATTRIBUTE, 'KEYWORD');
+
+/** The patch id guarding tool calls (agents that act); runs whose agents have no tools never reach it. */
+export const AGENT_TOOLS_PATCH = 'agent-tools';
 
 /** The patch id guarding the gates (people in the loop); runs without gates never reach it. */
 export const HUMAN_GATES_PATCH = 'human-gates';
@@ -198,6 +206,48 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     },
   });
 
+  const toolOptions = {
+    startToCloseTimeout: state.settings.tools.timeoutMs + 5_000,
+    heartbeatTimeout: llm.heartbeatMs * 2,
+  };
+  const { callTool } = proxyActivities<Activities>({
+    ...toolOptions,
+    retry: {
+      maximumAttempts: TOOL_MAX_ATTEMPTS,
+      initialInterval: llm.initialRetryMs,
+      maximumInterval: llm.maxRetryMs,
+      backoffCoefficient: llm.backoffCoefficient,
+    },
+  });
+  // A destructive tool is never run again automatically once it may have started.
+  const { callTool: callToolOnce } = proxyActivities<Activities>({ ...toolOptions, retry: { maximumAttempts: 1 } });
+
+  /** Runs one tool call the agent asked for, as its own activity, and folds its result as it arrives. */
+  const runTool = async (action: NextAction): Promise<void> => {
+    const info = workflowInfo();
+    const request = toolRequestFor(state, action, `${info.workflowId}/${info.runId}`);
+    const proxy = request.maxAttempts === 1 ? callToolOnce : callTool;
+    let result: StepResult;
+    try {
+      result = await proxy.executeWithOptions({ summary: toolSummary(request) }, [request]);
+    } catch (err) {
+      if (request.maxAttempts === 1 && err instanceof ActivityFailure && !isCancellation(err)) {
+        throw ApplicationFailure.create({
+          type: 'SideEffectUncertain',
+          nonRetryable: true,
+          message:
+            `tool ${request.call.name} (${request.spec.sideEffects}) at step ${request.stepIndex + 1} (${request.agent}) ` +
+            `may have started and did not finish (${failureMessage(err)}); it is not run again automatically. ` +
+            `Check what it did (idempotency key ${request.idempotencyKey}); to run it again: ` +
+            `agent-team resume ${workflowInfo().workflowId}@${request.stepIndex} --repeat-side-effects`,
+          details: [{ tool: request.call.name, step: request.stepIndex + 1, idempotencyKey: request.idempotencyKey }],
+        });
+      }
+      throw err;
+    }
+    state = reduce(state, result);
+  };
+
   try {
     const { autoResume } = state.settings;
     const autoResumes: AutoResumeRecord[] = [];
@@ -205,6 +255,17 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       const waiting = pendingRequest(state);
       if (waiting) {
         await ask(waiting);
+        continue;
+      }
+      // An agent's tool calls: each its own activity, all at once; each result is folded as it comes in.
+      const calls = toolActions(state);
+      if (calls.length > 0) {
+        patched(AGENT_TOOLS_PATCH);
+        setCurrentDetails(
+          `**Round ${state.round}/${state.settings.maxRounds}** · ${calls[0]!.agent} calls ` +
+            calls.map((c) => c.call!.name).join(', '),
+        );
+        await Promise.all(calls.map(runTool));
         continue;
       }
       const action = nextAction(state);

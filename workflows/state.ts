@@ -9,6 +9,7 @@ import { applyAnswer, budgetExceeded, costOf } from './gates';
 import {
   DEFAULT_SETTINGS,
   MAX_TASK_CHARS,
+  TOOL_MAX_ATTEMPTS,
   type BudgetSettings,
   type Decision,
   type GateSettings,
@@ -24,10 +25,28 @@ import {
   type ProgressLedger,
   type TeamDefinition,
   type TokenUsage,
+  type ToolCall,
+  type ToolExchange,
+  type ToolRequest,
+  type ToolSettings,
+  type ToolSpec,
 } from './types';
 
 /** Where the loop stands: which kind of step comes next. */
-export type Phase = 'planning' | 'replanning' | 'evaluating' | 'delegating' | 'finalizing' | 'done';
+export type Phase = 'planning' | 'replanning' | 'evaluating' | 'delegating' | 'acting' | 'finalizing' | 'done';
+
+/** An agent's turn with tools: the calls it asked for, their results, and what is still running. */
+export interface AgentTurn {
+  agent: string;
+  round: number;
+  instruction: string;
+  /** Each round trip of the turn: the calls the model asked for, and the results so far. */
+  exchanges: ToolExchange[];
+  /** Tool calls run (or refused for the limit) in this turn. */
+  callsUsed: number;
+  /** The calls of the last exchange that run, with the step number each was given (results may come in any order). */
+  running: { call: ToolCall; stepIndex: number }[];
+}
 
 /** The complete state of a run at one point: what `loadCheckpoint` returns. */
 export interface TeamState {
@@ -68,6 +87,8 @@ export interface TeamState {
   answers: AnswerRecord[];
   /** Set when a person rejected the run (the run then ends). */
   rejected: { kind: RequestKind; reason: string; by: string | null } | null;
+  /** The agent turn that is calling tools (phase `acting`); null otherwise. */
+  turn: AgentTurn | null;
 }
 
 /** An answer as the state records it. */
@@ -94,6 +115,9 @@ export interface NextAction {
   replan?: boolean;
   cutShort?: boolean;
   cutShortBy?: 'max_rounds' | 'budget';
+  /** `tool` actions: the call, and the step number it was given when the model asked for it. */
+  call?: ToolCall;
+  stepIndex?: number;
 }
 
 /** Raised for a workflow input that can never succeed; the workflow turns it into a non-retryable failure. */
@@ -142,8 +166,20 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
     gates: checkGates({ ...d.gates, ...(input.gates ?? {}) }),
     budget: checkBudget({ ...d.budget, ...(input.budget ?? {}) }),
     pricing: checkPricing(input.pricing ?? {}),
+    tools: checkTools({ ...d.tools, ...(input.tools ?? {}) }),
   };
   return { task, settings };
+}
+
+function checkTools(t: ToolSettings): ToolSettings {
+  if (t.workspace !== null && (typeof t.workspace !== 'string' || !t.workspace)) {
+    throw new InvalidTeamInput('tools.workspace must be a directory path, or null');
+  }
+  positiveInt(t.maxToolCallsPerStep, 'tools.maxToolCallsPerStep', 0);
+  positiveInt(t.maxResultChars, 'tools.maxResultChars', 100);
+  positiveInt(t.timeoutMs, 'tools.timeoutMs', 1);
+  positiveInt(t.runCodeMemoryMb, 'tools.runCodeMemoryMb', 16);
+  return t;
 }
 
 function checkGates(g: GateSettings): GateSettings {
@@ -202,6 +238,23 @@ function checkTeam(team: TeamDefinition): TeamDefinition {
     if (names.has(a.name)) throw new InvalidTeamInput(`team.agents: "${a.name}" appears twice`);
     names.add(a.name);
   });
+  const tools = new Set<string>();
+  (team.tools ?? []).forEach((t, i) => {
+    if (!t || typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.name)) {
+      throw new InvalidTeamInput(`team.tools[${i}].name must be 1-64 letters, digits, _ or -`);
+    }
+    if (!['none', 'idempotent', 'destructive'].includes(t.sideEffects)) {
+      throw new InvalidTeamInput(`team.tools[${i}].sideEffects must be none, idempotent or destructive`);
+    }
+    if (tools.has(t.name)) throw new InvalidTeamInput(`team.tools: "${t.name}" appears twice`);
+    tools.add(t.name);
+  });
+  team.agents.forEach((a, i) => {
+    for (const name of a.tools ?? []) {
+      if (!tools.has(name))
+        throw new InvalidTeamInput(`team.agents[${i}].tools: no tool named "${name}" in team.tools`);
+    }
+  });
   if (!names.has(ORCHESTRATOR)) throw new InvalidTeamInput(`team.agents: the team needs an "${ORCHESTRATOR}"`);
   if (names.size < 2) throw new InvalidTeamInput('team.agents: the team needs a member besides the orchestrator');
   if (typeof team.temperature !== 'number' || !(team.temperature >= 0 && team.temperature <= 2)) {
@@ -212,7 +265,7 @@ function checkTeam(team: TeamDefinition): TeamDefinition {
   return team;
 }
 
-const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final'];
+const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final', 'tool'];
 
 /**
  * The state a run starts from: before any agent ran (the entry checkpoint), or, for a run restored from a
@@ -285,6 +338,7 @@ function emptyState(task: string, settings: TeamSettings): TeamState {
     },
     answers: [],
     rejected: null,
+    turn: null,
   };
 }
 
@@ -320,11 +374,70 @@ export function nextAction(state: TeamState): NextAction | null {
         instruction: ledger.instruction_or_question.answer,
       };
     }
+    case 'acting': {
+      const turn = state.turn;
+      if (!turn) throw new Error('acting without an agent turn');
+      const waiting = toolActions(state);
+      if (waiting.length > 0) return waiting[0]!;
+      // Every call of the last exchange has its result: the agent's next model call, with them.
+      return { kind: 'agent', agent: turn.agent, round: turn.round, instruction: turn.instruction };
+    }
     case 'finalizing':
       return { kind: 'final', agent: 'orchestrator', round: state.round, cutShort: state.cutShort };
     case 'done':
       return null;
   }
+}
+
+/** The tool calls of the agent turn that still wait for their result: they run at once, in parallel. */
+export function toolActions(state: TeamState): NextAction[] {
+  const turn = state.turn;
+  if (state.phase !== 'acting' || !turn) return [];
+  const results = turn.exchanges[turn.exchanges.length - 1]?.results ?? {};
+  return turn.running
+    .filter((r) => !(r.call.id in results))
+    .map((r) => ({
+      kind: 'tool' as const,
+      agent: turn.agent,
+      round: turn.round,
+      call: r.call,
+      stepIndex: r.stepIndex,
+    }));
+}
+
+/** A tool call's one-line summary for the Web UI: `step 5 · coder · tool run_code {"language":"javascript",…}`. */
+export function toolSummary(req: ToolRequest): string {
+  const args = req.call.arguments.replace(/\s+/g, ' ');
+  return `step ${req.stepIndex + 1} · ${req.agent} · round ${req.round} · tool ${req.call.name} ${args.length > 60 ? `${args.slice(0, 59)}…` : args}`;
+}
+
+/** A tool of the run's team, by name. */
+export const toolSpec = (state: TeamState, name: string): ToolSpec | undefined =>
+  state.settings.team?.tools?.find((t) => t.name === name);
+
+/**
+ * The `callTool` input for a tool action. `runKey` (`<workflowId>/<runId>`) makes the idempotency key: the same
+ * across the activity's retries, new in a run resumed from before the call.
+ */
+export function toolRequestFor(state: TeamState, action: NextAction, runKey: string): ToolRequest {
+  const call = action.call!;
+  const spec = toolSpec(state, call.name) ?? {
+    name: call.name,
+    description: '',
+    parameters: {},
+    sideEffects: 'destructive' as const,
+    source: 'unknown',
+  };
+  return {
+    agent: action.agent,
+    round: action.round,
+    stepIndex: action.stepIndex!,
+    call,
+    spec,
+    idempotencyKey: `${runKey}/${action.stepIndex! + 1}/${call.id}`,
+    settings: state.settings.tools,
+    maxAttempts: spec.sideEffects === 'destructive' ? 1 : TOOL_MAX_ATTEMPTS,
+  };
 }
 
 /**
@@ -340,6 +453,14 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
   if (!team) return request;
   const speaker = team.agents.find((a) => a.name === action.agent);
   if (speaker) request.speaker = { model: speaker.model, prompt: speaker.prompt, temperature: team.temperature };
+  if (action.kind === 'agent' && speaker?.tools?.length) {
+    const used = state.turn?.callsUsed ?? 0;
+    // Past the limit the agent answers without tools.
+    if (used < state.settings.tools.maxToolCallsPerStep) {
+      request.tools = speaker.tools.map((name) => team.tools!.find((t) => t.name === name)!);
+    }
+    if (state.turn) request.toolTurn = state.turn.exchanges;
+  }
   if (action.kind === 'plan' || action.kind === 'ledger') {
     request.members = team.agents
       .filter((a) => a.name !== ORCHESTRATOR)
@@ -348,9 +469,9 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
   return request;
 }
 
-/** The conversation the agents see: the plans and the members' answers (not the ledgers). */
+/** The conversation the agents see: the plans and the members' answers (not the ledgers, nor tool calls and results). */
 export function transcriptOf(state: TeamState): TeamMessage[] {
-  return state.messages.filter((m) => inTranscript(m.kind));
+  return state.messages.filter((m) => inTranscript(m));
 }
 
 /** The message a completed step adds to the conversation (`stepIndex`: the step's 0-based index in the run). */
@@ -362,24 +483,31 @@ export function messageOf(stepIndex: number, step: StepResult): TeamMessage {
     round: step.round,
     content: step.content,
     ...(step.instruction !== undefined ? { instruction: step.instruction } : {}),
+    ...(step.toolCalls?.length ? { toolCalls: step.toolCalls.length } : {}),
   };
 }
 
-/** Whether the agents see this kind of step's output in their conversation (see {@link transcriptOf}). */
-export const inTranscript = (kind: StepKind): boolean => kind === 'plan' || kind === 'agent';
+/**
+ * Whether the agents see a step's output in their conversation (see {@link transcriptOf}): plans and members'
+ * answers, not an answer that only asked for tools (the agent's final answer of the turn says what they gave).
+ */
+export const inTranscript = (m: { kind: StepKind; toolCalls?: unknown }): boolean =>
+  m.kind === 'plan' || (m.kind === 'agent' && !(Array.isArray(m.toolCalls) ? m.toolCalls.length : m.toolCalls));
 
 /** Folds one completed step into the state. Pure: returns a new state, never mutates. */
 export function reduce(state: TeamState, step: StepResult): TeamState {
-  const message = messageOf(state.steps, step);
+  // A tool step keeps the number it was given when the model asked for it (parallel calls end in any order).
+  const message = messageOf(step.kind === 'tool' ? step.stepIndex : state.steps, step);
+  const messages = [...state.messages, message].sort((a, b) => a.step - b.step);
   const next: TeamState = {
     ...state,
     steps: state.steps + 1,
-    messages: [...state.messages, message],
+    messages,
     usage: {
       promptTokens: state.usage.promptTokens + step.usage.promptTokens,
       cachedPromptTokens: state.usage.cachedPromptTokens + (step.usage.cachedPromptTokens ?? 0),
       completionTokens: state.usage.completionTokens + step.usage.completionTokens,
-      llmCalls: state.usage.llmCalls + 1,
+      llmCalls: state.usage.llmCalls + (step.kind === 'tool' ? 0 : 1),
       costUsd: state.usage.costUsd + costOf(step.usage, step.model, state.settings.pricing),
     },
     // A plan or final answer written with a reviewer's feedback has used it.
@@ -405,7 +533,22 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
       return { ...base, stallCount, phase: 'delegating' };
     }
     case 'agent':
-      return { ...next, phase: 'evaluating' };
+      if (step.toolCalls?.length) return { ...next, phase: 'acting', turn: startExchange(state, step) };
+      return { ...next, phase: 'evaluating', turn: null };
+    case 'tool': {
+      const turn = state.turn;
+      const call = step.tool?.call;
+      if (!turn || !call || !turn.running.some((r) => r.call.id === call.id)) {
+        throw new Error(`tool step ${step.stepIndex + 1} answers no call the run is waiting on`);
+      }
+      const exchanges = [...turn.exchanges];
+      const last = exchanges[exchanges.length - 1]!;
+      exchanges[exchanges.length - 1] = {
+        ...last,
+        results: { ...last.results, [call.id]: { content: step.content, ok: step.tool!.ok, step: step.stepIndex + 1 } },
+      };
+      return { ...next, turn: { ...turn, exchanges } };
+    }
     case 'final':
       return {
         ...next,
@@ -415,6 +558,49 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
         cutShortBy: step.cutShort ? (step.cutShortBy ?? 'max_rounds') : null,
       };
   }
+}
+
+/**
+ * The exchange an agent's tool calls open: each call within the turn's limit runs (as its own step, numbered
+ * right after the agent's); a call past it gets a result saying so without running.
+ */
+function startExchange(state: TeamState, step: StepResult): AgentTurn {
+  const calls = step.toolCalls!;
+  const turn: AgentTurn = state.turn ?? {
+    agent: step.agent,
+    round: step.round,
+    instruction: step.instruction ?? '',
+    exchanges: [],
+    callsUsed: 0,
+    running: [],
+  };
+  const allowed = Math.max(0, state.settings.tools.maxToolCallsPerStep - turn.callsUsed);
+  const results: ToolExchange['results'] = {};
+  const running: AgentTurn['running'] = [];
+  const offered = state.settings.team?.agents.find((a) => a.name === step.agent)?.tools ?? [];
+  calls.forEach((call) => {
+    if (!offered.includes(call.name) || !toolSpec(state, call.name)) {
+      results[call.id] = {
+        content: `not run: no tool named "${call.name}" is offered to ${step.agent}`,
+        ok: false,
+        step: null,
+      };
+    } else if (running.length < allowed) {
+      running.push({ call, stepIndex: state.steps + 1 + running.length });
+    } else {
+      results[call.id] = {
+        content: `not run: this turn reached max_tool_calls_per_step (${state.settings.tools.maxToolCallsPerStep}); answer with what you have`,
+        ok: false,
+        step: null,
+      };
+    }
+  });
+  return {
+    ...turn,
+    exchanges: [...turn.exchanges, { calls, results }],
+    callsUsed: turn.callsUsed + calls.length,
+    running,
+  };
 }
 
 export {

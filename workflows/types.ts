@@ -88,6 +88,86 @@ export interface AgentSpec {
   model: string;
   /** Its system prompt. */
   prompt: string;
+  /** The tools it may call (names in the team's `tools`); none when absent. */
+  tools?: string[];
+}
+
+/**
+ * What a tool does to the world, which decides how it is retried and resumed: `none` (reads only) and
+ * `idempotent` (the same call twice has the effect of one) are retried like any activity; a `destructive` one
+ * is never run again automatically once it may have started, and a resume that would repeat it asks first.
+ */
+export type SideEffects = 'none' | 'idempotent' | 'destructive';
+
+/** A tool as a run records it (in its input, so a run's tools cannot change under it). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of its arguments (an object). */
+  parameters: Record<string, unknown>;
+  sideEffects: SideEffects;
+  /** `builtin`, `library` (registered in TypeScript on the worker), or `mcp:<server>`. */
+  source: string;
+}
+
+/** How tools run: the workspace, the limits. */
+export interface ToolSettings {
+  /** The directory read_file, list_files and write_file work in; null: those tools refuse. */
+  workspace: string | null;
+  /** Tool calls one agent turn may make; calls past it are not run, and the agent answers without tools. */
+  maxToolCallsPerStep: number;
+  /** Longest tool result kept; a longer one is cut and marked. */
+  maxResultChars: number;
+  /** Per tool call (the activity's start-to-close; run_code's own time limit). */
+  timeoutMs: number;
+  /** run_code's memory limit. */
+  runCodeMemoryMb: number;
+}
+
+/** A tool call the model asked for. */
+export interface ToolCall {
+  /** The model's id for the call (tool results name it). */
+  id: string;
+  name: string;
+  /** The arguments, as the JSON text the model wrote. */
+  arguments: string;
+}
+
+/** What the `callTool` activity is asked to do. */
+export interface ToolRequest {
+  agent: string;
+  round: number;
+  stepIndex: number;
+  call: ToolCall;
+  spec: ToolSpec;
+  /** Stable across the activity's retries, new in a resumed run: the tool (or MCP server, in `_meta`) can dedupe on it. */
+  idempotencyKey: string;
+  settings: ToolSettings;
+  /** Attempts the workflow allows: 1 for a destructive tool that is not idempotent (see {@link TOOL_MAX_ATTEMPTS}). */
+  maxAttempts: number;
+}
+
+/** Attempts of a tool call that may be retried (reads, idempotent tools). */
+export const TOOL_MAX_ATTEMPTS = 3;
+
+/** A tool step's record: the call, and how it went (its output is the step's `content`). */
+export interface ToolOutcome {
+  call: ToolCall;
+  sideEffects: SideEffects;
+  source: string;
+  idempotencyKey: string;
+  /** False when the tool reported an error (the text says which and why); the agent sees it either way. */
+  ok: boolean;
+  /** Whether a failed call could clear on a retry (it was retried until its attempts ran out). */
+  retryable?: boolean;
+  durationMs: number;
+}
+
+/** One round trip of an agent's turn with tools: the calls it asked for, and their results. */
+export interface ToolExchange {
+  calls: ToolCall[];
+  /** By call id: the result text, and whether the call worked. Calls past the limit get a result without running. */
+  results: Record<string, { content: string; ok: boolean; step: number | null }>;
 }
 
 /**
@@ -99,6 +179,8 @@ export interface TeamDefinition {
   agents: AgentSpec[];
   /** Sampling temperature of every call. */
   temperature: number;
+  /** The tools its agents may call (each agent names its own in `tools`). */
+  tools?: ToolSpec[];
 }
 
 /** The resolved limits of one run. Recorded in the run's input, so every checkpoint knows them. */
@@ -113,6 +195,7 @@ export interface TeamSettings {
   budget: BudgetSettings;
   /** USD per million tokens, by model: the run's cost is counted with these. */
   pricing: Record<string, ModelPrice>;
+  tools: ToolSettings;
 }
 
 /**
@@ -129,6 +212,7 @@ export interface TeamInput {
   autoResume?: Partial<AutoResumeSettings>;
   /** The team (`agent-team run` always records it); without it, the worker's configured team serves the run. */
   team?: TeamDefinition;
+  tools?: Partial<ToolSettings>;
   gates?: Partial<GateSettings>;
   budget?: Partial<BudgetSettings>;
   pricing?: Record<string, ModelPrice>;
@@ -160,6 +244,7 @@ export interface RestoreSeed {
  * workflow cannot import the schema (it runs in Temporal's deterministic sandbox).
  */
 export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team' | 'pricing'> = {
+  tools: { workspace: null, maxToolCallsPerStep: 8, maxResultChars: 20_000, timeoutMs: 30_000, runCodeMemoryMb: 256 },
   maxRounds: 10,
   maxStalls: 3,
   llm: {
@@ -207,9 +292,10 @@ export interface ProgressLedger {
 
 /**
  * The kinds of step: the orchestrator's `plan` (task ledger, also used to replan), its `ledger`
- * (progress ledger, one per round) and its `final` answer; `agent` is a team member's turn.
+ * (progress ledger, one per round) and its `final` answer; `agent` is a team member's turn (a model call);
+ * `tool` is one tool call an agent asked for (the `callTool` activity).
  */
-export type StepKind = 'plan' | 'ledger' | 'agent' | 'final';
+export type StepKind = 'plan' | 'ledger' | 'agent' | 'final' | 'tool';
 
 /** One entry of the team's conversation, as kept in the state. */
 export interface TeamMessage {
@@ -221,6 +307,8 @@ export interface TeamMessage {
   /** For `agent` steps: what the orchestrator asked. */
   instruction?: string;
   content: string;
+  /** For `agent` steps that asked for tools: how many calls (such a message is not in the conversation). */
+  toolCalls?: number;
 }
 
 /** What the workflow asks the `callAgent` activity to do. */
@@ -250,6 +338,10 @@ export interface StepRequest {
   feedback?: string;
   /** The speaking agent, from the run's team (absent for runs without one: the worker's team serves them). */
   speaker?: SpeakerSpec;
+  /** `agent` steps of an agent with tools: the tools offered (none once its turn has used its tool calls). */
+  tools?: ToolSpec[];
+  /** `agent` steps that follow tool calls: this turn's calls and their results, in order. */
+  toolTurn?: ToolExchange[];
   /** `plan` and `ledger` steps of runs with a team: the members the orchestrator may direct. */
   members?: { name: string; description: string }[];
 }
@@ -282,6 +374,10 @@ export interface StepResult {
   truncatedFrom?: number;
   /** Which attempt of the activity produced this result (1 = first try). */
   attempt: number;
+  /** `agent` steps: the tools the model asked to call (its turn goes on once they have run). */
+  toolCalls?: ToolCall[];
+  /** `tool` steps: the call and how it went. */
+  tool?: ToolOutcome;
 }
 
 /** How a run ended, as the workflow returns it. */

@@ -6,7 +6,7 @@
  */
 import { applyAnswer, initialState, pendingRequest, reduce, type TeamState } from '../../workflows/state';
 import type { HumanAnswer, RequestKind, StepKind, StepResult } from '../../workflows/types';
-import type { RecordedStep, RunHistory, RunStatus } from '../history/reader';
+import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
 import type { Usage } from '../shared/usage';
 import { encodeCheckpointId, shortCheckpointId } from './ids';
 
@@ -153,11 +153,13 @@ export function checkpointsOf(
     foldUpTo(run.entryEventId);
     list.push(at(run.entryEventId, run.startedAt, state, last));
   }
-  for (const s of run.steps) {
-    if (s.checkpointEventId === null) continue; // the run closed (or is still deciding) right after this step
+  run.steps.forEach((s, i) => {
+    if (s.checkpointEventId === null) return; // the run closed (or is still deciding) right after this step
+    // Steps that completed together (parallel tool calls) share one workflow task: one checkpoint, after the last.
+    if (run.steps[i + 1]?.checkpointEventId === s.checkpointEventId) return;
     foldUpTo(s.checkpointEventId);
     if (state) list.push(at(s.checkpointEventId, s.completedAt, state, last));
-  }
+  });
   return list;
 }
 
@@ -188,4 +190,15 @@ export function stateAt(run: RunHistory, eventId = Number.POSITIVE_INFINITY): Te
 export function usageOf(state: TeamState): Usage {
   const { promptTokens, completionTokens, llmCalls, costUsd } = state.usage;
   return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, llmCalls, costUsd };
+}
+
+/**
+ * The destructive tool calls a resume from the checkpoint at `eventId` would run again: those that completed
+ * after it, and those that never completed (one that may have started). A pending call at the reset point is
+ * dispatched again by the server, so "scheduled before" does not save it.
+ */
+export function destructiveCallsAfter(run: RunHistory, eventId: number): RecordedToolCall[] {
+  return run.toolCalls.filter(
+    (t) => t.request.spec.sideEffects === 'destructive' && (t.completedEventId === null || t.completedEventId > eventId),
+  );
 }

@@ -18,7 +18,7 @@ import {
 import { answerUpdate, type AnswerAck, type StopRecord } from '../../workflows/agent-team';
 import { exportWorkflow, restoreInput, type ExportFile, type LoadedExport } from '../checkpoints/archive';
 import { resetCommand } from '../checkpoints/ids';
-import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
+import { destructiveCallsAfter, type Checkpoint, type LoadedCheckpoint } from '../checkpoints/derive';
 import { diffCheckpoints, type CheckpointDiff } from '../checkpoints/diff';
 import { prune, type PruneOptions, type PruneReport } from '../checkpoints/prune';
 import { CheckpointStore, type RunCheckpoints } from '../checkpoints/store';
@@ -33,10 +33,11 @@ import {
   InterruptedError,
   NotFoundError,
   RunClosedError,
+  SideEffectsError,
   UsageError,
   rootCause,
 } from '../shared/errors';
-import { queryString } from '../shared/util';
+import { oneLine, queryString } from '../shared/util';
 import { toDate } from '../shared/util';
 import { requester } from '../shared/user';
 import { isNotFound } from '../shared/grpc';
@@ -111,6 +112,8 @@ export interface ResumeOptions extends ExecuteOptions {
   /** Check against this workflows module instead of the project's (the code your workers run). */
   workflowsPath?: string;
   onReplayCheck?: (report: ReplayReport) => void;
+  /** Resume even when that runs destructive tool calls again (they are listed, and refused without this). */
+  repeatSideEffects?: boolean;
 }
 
 export interface AppOptions {
@@ -622,6 +625,37 @@ export class AgentTeamApp {
   async resume(checkpointId: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
     const loaded = await this.checkpoints.load(checkpointId);
     await this.checkpoints.assertNotRunning(loaded.workflowId);
+    if (!options.repeatSideEffects) {
+      const { run } = await readRun(this.client, loaded.workflowId, loaded.runId);
+      const again = destructiveCallsAfter(run, loaded.eventId);
+      if (again.length > 0) {
+        const calls = again.map((t) => ({
+          tool: t.request.call.name,
+          step: t.request.stepIndex + 1,
+          agent: t.request.agent,
+          arguments: t.request.call.arguments,
+          idempotencyKey: t.request.idempotencyKey,
+          completed: t.completedEventId !== null,
+        }));
+        const after = run.toolCalls
+          .filter((t) => again.includes(t) && t.completedEventId !== null)
+          .map((t) => t.request.stepIndex + 1);
+        throw new SideEffectsError(
+          `resuming ${loaded.workflowId} from step ${loaded.step} would run again ${calls.length} destructive tool ` +
+            `call${calls.length === 1 ? '' : 's'} this run made after that checkpoint:\n` +
+            calls
+              .map(
+                (c) =>
+                  `  step ${c.step} · ${c.agent} · ${c.tool} ${oneLine(c.arguments).slice(0, 60)} ` +
+                  `(${c.completed ? 'done' : 'may have started'}; key ${c.idempotencyKey})`,
+              )
+              .join('\n') +
+            `\nNothing was changed. Check what they did, then pass --repeat-side-effects to resume anyway` +
+            (after.length ? `, or resume from a checkpoint after step ${Math.max(...after)}` : ''),
+          calls,
+        );
+      }
+    }
     if (!options.force) {
       const report = await this.replayCheck(loaded, options.workflowsPath);
       options.onReplayCheck?.(report);

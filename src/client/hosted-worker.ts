@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type OpenAI from 'openai';
-import type { StepEvent } from '../../activities';
+import type { StepEvent, ToolCallEvent } from '../../activities';
 import type { AgentTeamConfig } from '../config';
 import { openLlm, type LlmConnection } from '../llm/client';
 import { connectWorker, type TemporalTarget } from '../temporal/connection';
@@ -21,6 +21,8 @@ export interface HostedWorkerOptions {
   taskQueue: string;
   /** Told of each step this worker completes. */
   onStep?: (event: StepEvent) => void;
+  /** Told as each tool call starts and ends on this worker. */
+  onToolCall?: (event: ToolCallEvent) => void;
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -64,6 +66,8 @@ export async function hostWorker(
         : {}),
       temperature: config.llm.temperature,
       ...(options.onStep ? { onStep: options.onStep } : {}),
+      ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
+      ...(config.toolDefinitions.length ? { tools: config.toolDefinitions } : {}),
       workerOptions: {
         maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_steps,
         ...(config.worker.max_steps_per_second > 0

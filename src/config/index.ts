@@ -8,7 +8,8 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InvalidTeamInput, ORCHESTRATOR, resolveSettings } from '../../workflows/state';
 import { isPriced } from '../../workflows/gates';
-import type { AgentSpec, ModelPrice, TeamInput } from '../../workflows/types';
+import type { AgentSpec, ModelPrice, SideEffects, TeamInput, ToolSpec } from '../../workflows/types';
+import { BUILTIN_TOOLS, specOf, type ToolDefinition } from '../../activities/tools';
 import { ConfigError, UsageError } from '../shared/errors';
 import { DEFAULT_PRICING, DEFAULT_TEAM, configSchema, type RawConfig } from './schema';
 
@@ -31,6 +32,49 @@ export interface AgentTeamConfig extends RawConfig {
   team: AgentSpec[];
   /** The price table: the shipped snapshot with `pricing:` over it (USD per million tokens). */
   prices: Record<string, ModelPrice>;
+  /** The tools the team's agents name, as a run records them (side-effect overrides applied). */
+  toolSpecs: ToolSpec[];
+  /** Absolute path of tools.workspace, or null. */
+  workspaceDir: string | null;
+  /** Tools defined in TypeScript (the library's `addTool`): a worker this process hosts offers them. */
+  toolDefinitions: readonly ToolDefinition<never>[];
+}
+
+/**
+ * The specs of the tools the team names: built-in ones, and `extra` (registered in TypeScript, or an MCP
+ * server's). A name nobody provides is a configuration error naming the agent and what exists.
+ */
+export function resolveToolSpecs(
+  team: readonly AgentSpec[],
+  overrides: Record<string, SideEffects>,
+  extra: readonly ToolSpec[] = [],
+  source = 'the configuration',
+): ToolSpec[] {
+  const available = new Map<string, ToolSpec>([
+    ...BUILTIN_TOOLS.map((t) => [t.name, specOf(t, 'builtin')] as const),
+    ...extra.map((t) => [t.name, t] as const),
+  ]);
+  const specs = new Map<string, ToolSpec>();
+  for (const agent of team) {
+    for (const name of agent.tools ?? []) {
+      const spec = available.get(name);
+      if (!spec) {
+        throw new ConfigError(
+          `invalid configuration in ${source}:\n  - agents.${agent.name}.tools: no tool named "${name}" ` +
+            `(available: ${[...available.keys()].join(', ')})`,
+        );
+      }
+      specs.set(name, overrides[name] ? { ...spec, sideEffects: overrides[name] } : spec);
+    }
+  }
+  for (const name of Object.keys(overrides)) {
+    if (!available.has(name)) {
+      throw new ConfigError(
+        `invalid configuration in ${source}:\n  - tools.side_effects: no tool named "${name}" (available: ${[...available.keys()].join(', ')})`,
+      );
+    }
+  }
+  return [...specs.values()];
 }
 
 function formatIssues(error: z.ZodError, source: string): string {
@@ -59,6 +103,7 @@ function resolveTeam(agents: RawConfig['agents']): AgentSpec[] {
       model: a.model,
       description,
       prompt: a.prompt ?? known?.prompt ?? `You are the team's ${name}. ${description}`,
+      ...(a.tools?.length ? { tools: [...new Set(a.tools)] } : {}),
     };
   });
   if (!team.some((a) => a.name === ORCHESTRATOR)) {
@@ -72,7 +117,12 @@ function resolveTeam(agents: RawConfig['agents']): AgentSpec[] {
 export const defaultTeam = (): AgentSpec[] => parseConfig({}).team;
 
 /** Validates an already-parsed config object. */
-export function parseConfig(raw: unknown, source: string | null = null, cwd = process.cwd()): AgentTeamConfig {
+export function parseConfig(
+  raw: unknown,
+  source: string | null = null,
+  cwd = process.cwd(),
+  toolDefinitions: readonly ToolDefinition<never>[] = [],
+): AgentTeamConfig {
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, source ?? 'the configuration'));
   const config = parsed.data;
@@ -103,6 +153,14 @@ export function parseConfig(raw: unknown, source: string | null = null, cwd = pr
     storageDir: resolve(cwd, config.workflow.checkpointing.storage_path),
     team,
     prices,
+    toolSpecs: resolveToolSpecs(
+      team,
+      config.tools.side_effects,
+      toolDefinitions.map((t) => specOf(t)),
+      source ?? 'the configuration',
+    ),
+    toolDefinitions,
+    workspaceDir: config.tools.workspace === null ? null : resolve(cwd, config.tools.workspace),
   };
 }
 
@@ -162,7 +220,18 @@ export function teamInputFor(
       initialDelayMs: checkpointing.auto_resume_delay_ms,
       maxDelayMs: checkpointing.auto_resume_max_delay_ms,
     },
-    team: { agents: config.team.map((a) => ({ ...a })), temperature: llm.temperature },
+    team: {
+      agents: config.team.map((a) => ({ ...a })),
+      temperature: llm.temperature,
+      ...(config.toolSpecs.length ? { tools: config.toolSpecs } : {}),
+    },
+    tools: {
+      workspace: config.workspaceDir,
+      maxToolCallsPerStep: config.tools.max_tool_calls_per_step,
+      maxResultChars: config.tools.max_result_chars,
+      timeoutMs: config.tools.timeout_ms,
+      runCodeMemoryMb: config.tools.run_code_memory_mb,
+    },
     gates: {
       planReview: config.gates.plan_review,
       approveFinalAnswer: config.gates.approve_final_answer,

@@ -66,6 +66,8 @@ const agentSchema = z.strictObject({
   model: z.string().min(1).default(DEFAULT_MODEL),
   description: z.string().min(1).optional(),
   prompt: z.string().min(1).optional(),
+  /** Tools it may call: built-in ones (read_file, list_files, write_file, run_code) or registered ones. */
+  tools: z.array(z.string().min(1)).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -126,6 +128,18 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   pricing: z.record(z.string().min(1), priceSchema).default({}),
+  tools: z
+    .strictObject({
+      /** The directory the file tools work in (relative to the working directory); null: they refuse. */
+      workspace: z.string().min(1).nullable().default(null),
+      max_tool_calls_per_step: int(0).default(8),
+      max_result_chars: int(100).default(20_000),
+      timeout_ms: int(1).default(30_000),
+      run_code_memory_mb: int(16).default(256),
+      /** A tool's side-effect class, overriding its own (e.g. `run_code: destructive`). */
+      side_effects: z.record(z.string().min(1), z.enum(['none', 'idempotent', 'destructive'])).default({}),
+    })
+    .prefault({}),
   worker: z
     .strictObject({
       /** Agent steps one worker process runs at once (each is one LLM call). */

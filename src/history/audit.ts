@@ -4,7 +4,15 @@
  * and who asked, automatic resumes, and the step a run failed at. `history` prints it, `timeline` draws it.
  */
 import type { Client } from '@temporalio/client';
-import type { HumanAnswer, HumanRequest, StepKind, StepRequest, TokenUsage } from '../../workflows/types';
+import type {
+  HumanAnswer,
+  HumanRequest,
+  StepKind,
+  StepRequest,
+  TokenUsage,
+  ToolCall,
+  ToolOutcome,
+} from '../../workflows/types';
 import { checkpointsOf, resetOriginOf, seededSteps, type RestoreOrigin } from '../checkpoints/derive';
 import { toIso } from '../shared/util';
 import { decodeValue } from './decode';
@@ -37,6 +45,10 @@ export interface AuditStep {
   kept: boolean;
   /** The checkpoint right after the step (null when the run closed in the same workflow task). */
   checkpointId: string | null;
+  /** `agent` steps that asked for tools: the calls. */
+  toolCalls?: ToolCall[];
+  /** `tool` steps: the call (arguments), side-effect class, idempotency key, and whether it worked. */
+  tool?: ToolOutcome;
 }
 
 /** A step that did not complete: its retries ran out (or it failed for good). */
@@ -137,8 +149,11 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
     const completedAt = s.completedAt?.toISOString() ?? null;
     const checkpoint = checkpoints.find((c) => c.step === seeded + i + 1);
     return {
-      step: seeded + i + 1,
+      // A tool step keeps the number it was given (parallel calls complete in any order).
+      step: r.kind === 'tool' ? r.stepIndex + 1 : seeded + i + 1,
       kind: r.kind,
+      ...(r.toolCalls ? { toolCalls: r.toolCalls } : {}),
+      ...(r.tool ? { tool: r.tool } : {}),
       ...(r.replan ? { replan: true } : {}),
       agent: r.agent,
       round: r.round,
@@ -160,7 +175,7 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
   const usage = {
     promptTokens: executed.reduce((n, s) => n + s.usage.promptTokens, 0),
     completionTokens: executed.reduce((n, s) => n + s.usage.completionTokens, 0),
-    llmCalls: executed.length,
+    llmCalls: executed.filter((s) => s.kind !== 'tool').length,
     costUsd: executed.reduce((n, s) => n + s.costUsd, 0),
   };
   const resetAt = resetFrom?.eventId ?? 0;

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { costOf } from '../../workflows/gates';
-import type { HumanAnswer, HumanRequest, StepResult, TeamInput } from '../../workflows/types';
+import type { HumanAnswer, HumanRequest, StepResult, TeamInput, ToolRequest } from '../../workflows/types';
 import type { RunStatus } from '../shared/constants';
 import { queryString, toDate } from '../shared/util';
 import { decodeFailure, decodeOptionalValue, decodeValue } from './decode';
@@ -70,12 +70,25 @@ export interface RunHistory {
     reason: 'cancelled' | 'rejected';
     rejected?: { kind: HumanRequest['kind']; reason: string; by: string | null };
   } | null;
+  /** Every tool call the run scheduled, in order, with its result once it completed. */
+  toolCalls: RecordedToolCall[];
   status: RunStatus;
   closeEvent: HistoryEvent | null;
   events: HistoryEvent[];
 }
 
+/** A tool call as history records it: scheduled (its request), and completed or not. */
+export interface RecordedToolCall {
+  request: ToolRequest;
+  scheduledEventId: number;
+  /** Null while it runs, or when it never completed (the run failed or was reset first). */
+  completedEventId: number | null;
+}
+
 const toNumber = (id: unknown): number => Number(id ?? 0);
+
+/** The activities whose results are steps: agent (model) calls and tool calls. */
+const STEP_ACTIVITIES = new Set(['callAgent', 'callTool']);
 
 function closeStatus(event: HistoryEvent): RunStatus | null {
   if (event.workflowExecutionCompletedEventAttributes) return 'COMPLETED';
@@ -116,6 +129,7 @@ export class HistoryReader {
       requests: [],
       pending: null,
       stoppedAt: null,
+      toolCalls: [],
       status: 'RUNNING',
       closeEvent: null,
       events: [],
@@ -147,7 +161,11 @@ export class HistoryReader {
       this.pending = [];
     }
     const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled && scheduled.activityType?.name !== 'callAgent') this.otherActivities.add(id);
+    if (scheduled && !STEP_ACTIVITIES.has(scheduled.activityType?.name ?? '')) this.otherActivities.add(id);
+    if (scheduled?.activityType?.name === 'callTool') {
+      const request = await decodeValue<ToolRequest>(converter, scheduled.input?.payloads);
+      this.run.toolCalls.push({ request, scheduledEventId: id, completedEventId: null });
+    }
     const completed = event.activityTaskCompletedEventAttributes;
     // An agent step (not the activity that ends a rejected run).
     if (completed && !this.otherActivities.has(toNumber(completed.scheduledEventId))) {
@@ -162,6 +180,8 @@ export class HistoryReader {
       };
       this.run.steps.push(step);
       this.pending.push(step);
+      const tool = this.run.toolCalls.find((t) => t.scheduledEventId === step.scheduledEventId);
+      if (tool) tool.completedEventId = id;
       return step;
     }
     const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;

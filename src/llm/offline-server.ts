@@ -46,6 +46,8 @@ export interface OfflineLlmOptions {
   faultRate?: number;
   /** @default 1 */
   seed?: number;
+  /** The run_code snippets it writes wait this long first (to test a worker lost mid-call). @default 0 */
+  toolDelayMs?: number;
 }
 
 /** A small seeded generator (mulberry32): the same seed gives the same sequence of draws. */
@@ -85,6 +87,10 @@ export interface OfflineLlmLogEntry {
   fault: FaultKind | null;
   promptTokens: number;
   completionTokens: number;
+  /** The tools the request offered (absent: none). */
+  toolsOffered?: string[];
+  /** The tools the answer asked to call (absent: it answered in text). */
+  toolCalls?: string[];
 }
 
 /** Reads a request log written with `logPath` (empty when nothing was logged yet). */
@@ -126,6 +132,7 @@ export function offlineLlmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   const answerChars = number('OFFLINE_LLM_ANSWER_CHARS');
   const turns = number('OFFLINE_LLM_TURNS');
   const seed = number('OFFLINE_LLM_SEED');
+  const toolDelayMs = number('OFFLINE_LLM_TOOL_DELAY_MS');
   const rawRate = env.OFFLINE_LLM_FAULT_RATE;
   const faultRate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
   if (faultRate !== undefined && !(faultRate >= 0 && faultRate <= 1)) {
@@ -138,6 +145,7 @@ export function offlineLlmOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     ...(answerChars !== undefined ? { answerChars } : {}),
     ...(turns !== undefined ? { turns } : {}),
     ...(faultRate !== undefined ? { faultRate } : {}),
+    ...(toolDelayMs !== undefined ? { toolDelayMs } : {}),
     ...(seed !== undefined ? { seed } : {}),
   };
 }
@@ -146,11 +154,17 @@ interface ChatMessage {
   role: string;
   name?: string;
   content?: unknown;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+}
+
+interface OfferedTool {
+  function?: { name?: string; parameters?: { properties?: Record<string, { type?: string }>; required?: string[] } };
 }
 
 interface ChatRequest {
   model?: string;
   messages?: ChatMessage[];
+  tools?: OfferedTool[];
   response_format?: { type?: string; json_schema?: { schema?: Record<string, unknown> } };
 }
 
@@ -180,6 +194,77 @@ function pad(answer: string, chars: number | undefined): string {
   let out = answer;
   while (out.length < chars) out += filler;
   return out.slice(0, chars);
+}
+
+/** A tool call the offline model makes. */
+interface OfflineToolCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** The JavaScript the offline coder runs: a small sort with its own check, and the idempotency key it ran under. */
+function snippet(delayMs: number): string {
+  return (
+    (delayMs ? `await new Promise((resolve) => setTimeout(resolve, ${delayMs}));\n` : '') +
+    'const xs = [5, 3, 8, 1, 9, 2];\n' +
+    'const sorted = [...xs].sort((a, b) => a - b);\n' +
+    "console.log(`sorted ${xs.join(',')} -> ${sorted.join(',')}`);\n" +
+    'console.log(`idempotency key: ${process.env.AGENT_TEAM_IDEMPOTENCY_KEY}`);\n'
+  );
+}
+
+/**
+ * The tool calls the offline model makes, deterministically, when a member's request offers tools: in its first
+ * round trip, run_code (a snippet), list_files (the workspace), write_file (notes) and any other offered tool
+ * (its required arguments filled in) at once; then read_file on the first two files (or symlinks) listed; then it
+ * answers, quoting each tool result's start.
+ */
+function toolCallsFor(req: ChatRequest, agent: string, task: string, toolDelayMs: number): OfflineToolCall[] {
+  const offered = new Map(
+    (req.tools ?? []).flatMap((t) => (t.function?.name ? [[t.function.name, t.function] as const] : [])),
+  );
+  if (offered.size === 0) return [];
+  const messages = req.messages ?? [];
+  let lastUser = messages.length - 1;
+  while (lastUser >= 0 && messages[lastUser]!.role !== 'user') lastUser--;
+  const turn = messages.slice(lastUser + 1);
+  const called = turn.flatMap((m) => (m.tool_calls ?? []).map((c) => c.function.name));
+  if (called.length === 0) {
+    const calls: OfflineToolCall[] = [];
+    for (const [name, fn] of offered) {
+      if (name === 'read_file') continue;
+      if (name === 'run_code') calls.push({ name, args: { language: 'javascript', code: snippet(toolDelayMs) } });
+      else if (name === 'list_files') calls.push({ name, args: { path: '.' } });
+      else if (name === 'write_file')
+        calls.push({ name, args: { path: `${agent}-notes.md`, content: `# Notes by ${agent}\n\nTask: ${task}\n` } });
+      else {
+        const args: Record<string, unknown> = {};
+        for (const key of fn.parameters?.required ?? []) {
+          const type = fn.parameters?.properties?.[key]?.type;
+          args[key] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : task;
+        }
+        calls.push({ name, args });
+      }
+    }
+    return calls;
+  }
+  if (offered.has('read_file') && called.includes('list_files') && !called.includes('read_file')) {
+    const listing = turn.find((m) => m.role === 'tool' && / {2}(\d+ bytes|\(symlink\))/.test(text(m.content)));
+    const files = text(listing?.content)
+      .split('\n')
+      .flatMap((line) => /^(.+?) {2}(?:\d+ bytes|\(symlink\))$/.exec(line)?.[1] ?? [])
+      .slice(0, 2);
+    return files.map((path) => ({ name: 'read_file', args: { path } }));
+  }
+  return [];
+}
+
+/** What this turn's tools returned, in a line each, for the offline model's answer. */
+function toolResults(messages: ChatMessage[]): string {
+  const results = messages
+    .filter((m) => m.role === 'tool')
+    .map((m) => text(m.content).replace(/\s+/g, ' ').slice(0, 120));
+  return results.length ? ` Tool results: ${results.map((r) => `[${r}]`).join(' ')}` : '';
 }
 
 /** The deterministic answer for one request. */
@@ -259,7 +344,8 @@ function answer(
       'Analysis: on random data the in-place variant is usually faster by constant factors; the stable one wins on worst-case guarantees and linked data.',
   };
   return pad(
-    `${agent} on "${task}": ${roleLine[agent] ?? 'My contribution addresses the instruction in full.'}`,
+    `${agent} on "${task}": ${roleLine[agent] ?? 'My contribution addresses the instruction in full.'}` +
+      toolResults(messages),
     answerChars,
   );
 }
@@ -358,9 +444,40 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
         );
         return;
       default: {
+        const isMember = kind === 'agent' && body.response_format?.type !== 'json_schema';
+        const calls = isMember ? toolCallsFor(body, agent, taskOf(body.messages ?? []), options.toolDelayMs ?? 0) : [];
+        const offered = (body.tools ?? []).flatMap((t) => t.function?.name ?? []);
+        if (calls.length > 0) {
+          const toolCalls = calls.map((c, i) => ({
+            id: `call_${num(STEP_HEADERS.step) ?? call}_${i + 1}`,
+            type: 'function' as const,
+            function: { name: c.name, arguments: JSON.stringify(c.args) },
+          }));
+          const completionTokens = tokens(JSON.stringify(toolCalls));
+          log({ ...entry(200, completionTokens), toolsOffered: offered, toolCalls: calls.map((c) => c.name) });
+          send(res, 200, {
+            id: `chatcmpl-offline-${agent}-${call}`,
+            object: 'chat.completion',
+            created: Math.floor(Date.now() / 1000),
+            model,
+            choices: [
+              {
+                index: 0,
+                finish_reason: 'tool_calls',
+                message: { role: 'assistant', content: null, refusal: null, tool_calls: toolCalls },
+              },
+            ],
+            usage: {
+              prompt_tokens: tokens(promptText),
+              completion_tokens: completionTokens,
+              total_tokens: tokens(promptText) + completionTokens,
+            },
+          });
+          return;
+        }
         const content = answer(body, agent, kind, fault, options.answerChars, options.turns);
         const completionTokens = tokens(content);
-        log(entry(200, completionTokens));
+        log({ ...entry(200, completionTokens), ...(offered.length ? { toolsOffered: offered } : {}) });
         send(res, 200, {
           id: `chatcmpl-offline-${agent}-${call}`,
           object: 'chat.completion',

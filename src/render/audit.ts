@@ -78,6 +78,24 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
     gatesAfter(run.steps.find((s) => !s.kept) ? run.steps.find((s) => !s.kept)!.step - 1 : 0);
     for (const s of run.steps) {
       if (s.kept) continue;
+      if (s.tool) {
+        const t = s.tool;
+        out.push(
+          ...block(
+            `   #${s.step} `,
+            `${s.agent} · tool ${t.call.name} · round ${s.round} · ${t.sideEffects} · ${t.ok ? 'ok' : 'error'}` +
+              ` · ${clock(s.scheduledAt)} → ${clock(s.completedAt)} UTC${s.attempts > 1 ? ` · ${s.attempts} attempts` : ''}`,
+            '      ',
+          ),
+          ...block('      key: ', t.idempotencyKey),
+          ...block('      arguments: ', clip(oneLine(t.call.arguments), max)),
+          ...clip(s.answer, max)
+            .split('\n')
+            .flatMap((line) => block('      │ ', line, '      │ ')),
+        );
+        gatesAfter(s.step);
+        continue;
+      }
       out.push(
         ...block(
           `   #${s.step} `,
@@ -92,6 +110,9 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
         ),
       );
       if (s.instruction) out.push(...block('      asked: ', oneLine(s.instruction)));
+      if (s.toolCalls?.length) {
+        out.push(...block('      calls: ', s.toolCalls.map((c) => `${c.name} ${oneLine(c.arguments)}`).join(' · ')));
+      }
       out.push(
         ...clip(s.answer, max)
           .split('\n')

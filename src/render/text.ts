@@ -7,7 +7,7 @@ import { kindLabel, type AnswerRecord } from '../../workflows/state';
 import type { RunOutcome } from '../client/outcome';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
 import { formatUsd } from '../../workflows/gates';
-import type { HumanAnswer, HumanRequest, StepResult } from '../../workflows/types';
+import type { HumanAnswer, HumanRequest, StepResult, ToolRequest } from '../../workflows/types';
 import { oneLine, shellLines, shellWord, wrap } from '../shared/util';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -18,11 +18,21 @@ const n = (x: number): string => x.toLocaleString('en-US');
  */
 export function stepLine(r: StepResult, costUsd = 0): string {
   const retries = r.attempt > 1 ? `  (attempt ${r.attempt})` : '';
+  const head = `  #${String(r.stepIndex + 1).padEnd(3)} ${r.agent.padEnd(13)} ${kindLabel(r).padEnd(7)} round ${String(r.round).padEnd(3)} `;
+  if (r.kind === 'tool' && r.tool) {
+    return `${head}${r.tool.call.name} ${r.tool.ok ? '✔' : '✖'} ${n(r.tool.durationMs)} ms  ${r.tool.sideEffects}${retries}`;
+  }
+  const calls = r.toolCalls?.length ? `  → calls ${r.toolCalls.map((c) => c.name).join(', ')}` : '';
   const cost = costUsd > 0 ? `  ${usd(costUsd)}` : '';
   return (
     `  #${String(r.stepIndex + 1).padEnd(3)} ${r.agent.padEnd(13)} ${kindLabel(r).padEnd(7)} round ${String(r.round).padEnd(3)} ` +
-    `${n(r.usage.promptTokens)}→${n(r.usage.completionTokens)} tokens${cost}  model ${n(r.latencyMs)} ms${retries}`
+    `${n(r.usage.promptTokens)}→${n(r.usage.completionTokens)} tokens${cost}  model ${n(r.latencyMs)} ms${retries}${calls}`
   );
+}
+
+/** A tool call starting: `  ⚙ #5   coder   run_code started (attempt 1, key wf/run/5/call_4_1)`. */
+export function toolStartLine(req: ToolRequest, attempt: number): string {
+  return `  ⚙ #${String(req.stepIndex + 1).padEnd(3)} ${req.agent.padEnd(13)} ${req.call.name} started (attempt ${attempt}, ${req.spec.sideEffects}, key ${req.idempotencyKey})`;
 }
 
 /** The closing line of a run. */

@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'TEMPORAL_UNREACHABLE'
   | 'DETACHED'
   | 'INTERRUPTED'
-  | 'ANSWER_REFUSED';
+  | 'ANSWER_REFUSED'
+  | 'SIDE_EFFECTS';
 
 /** The base class: a message meant for a person, a code meant for a script. */
 export class AgentTeamError extends Error {
@@ -40,6 +41,29 @@ export class AgentTeamError extends Error {
 /** Bad input from the user: CLI arguments, a task, an id. Thrown before anything is started or changed. */
 export class UsageError extends AgentTeamError {
   override name = 'UsageError';
+}
+
+/**
+ * A resume would run destructive tool calls again (they ran after the checkpoint, or may have started): refused,
+ * nothing changed, unless the caller confirms (`--repeat-side-effects`, `repeatSideEffects: true`).
+ */
+export class SideEffectsError extends UsageError {
+  override name = 'SideEffectsError';
+  override readonly code: ErrorCode = 'SIDE_EFFECTS';
+  constructor(
+    message: string,
+    /** The calls: tool, step, arguments, idempotency key, and whether they completed. */
+    readonly calls: {
+      tool: string;
+      step: number;
+      agent: string;
+      arguments: string;
+      idempotencyKey: string;
+      completed: boolean;
+    }[],
+  ) {
+    super(message);
+  }
 }
 
 /** config/workflow.yaml or an environment variable is unreadable or invalid. Thrown before anything starts. */

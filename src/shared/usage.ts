@@ -10,15 +10,15 @@ export interface Usage extends TokenUsage {
 
 export const noUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0, costUsd: 0 });
 
-/** The usage of these steps (one LLM call each, `costUsd` each when known). */
-export function sumUsage(steps: readonly { usage: TokenUsage; costUsd?: number }[]): Usage {
+/** The usage of these steps (one LLM call each, but tool steps: none; `costUsd` each when known). */
+export function sumUsage(steps: readonly { usage: TokenUsage; costUsd?: number; kind?: string }[]): Usage {
   const promptTokens = steps.reduce((n, s) => n + s.usage.promptTokens, 0);
   const completionTokens = steps.reduce((n, s) => n + s.usage.completionTokens, 0);
   return {
     promptTokens,
     completionTokens,
     totalTokens: promptTokens + completionTokens,
-    llmCalls: steps.length,
+    llmCalls: steps.filter((s) => s.kind !== 'tool').length,
     costUsd: steps.reduce((n, s) => n + (s.costUsd ?? 0), 0),
   };
 }

@@ -24,6 +24,10 @@ export interface AgentTeamWorkerOptions {
   temperature?: number;
   /** Told of each step this worker completes. */
   onStep?: ActivityDependencies['onStep'];
+  /** Told as each tool call starts and ends on this worker. */
+  onToolCall?: ActivityDependencies['onToolCall'];
+  /** Tools defined in TypeScript that runs may call, besides the built-in ones. */
+  tools?: ActivityDependencies['tools'];
   /** Defaults to the cached bundle of ./workflows. */
   workflowBundle?: { codePath: string };
   /** The payload codec(s) of every client of these runs (encryption at rest), when configured. */
@@ -46,6 +50,8 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
         options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
+      ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
       requestCancel: (workflowId, runId, reason) =>
         requestCancel(options.client, options.namespace, { workflowId, runId }, reason, 'agent-team worker'),
     }),

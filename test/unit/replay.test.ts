@@ -22,6 +22,8 @@ const FIXTURES = [
   'history-transcript-query.json',
   'history-auto-resume.json',
   'history-restored.json',
+  // Agents that act: list_files, two read_file calls at once, run_code; each its own `callTool` activity.
+  'history-tools.json',
 ];
 /**
  * Runs with people in the loop (gates, budget): answers arrive as Updates, so the state is a fold of the steps

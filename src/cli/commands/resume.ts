@@ -27,9 +27,15 @@ export const forceOption = (): Option =>
     'resume even if the current workflow code does not replay the history kept up to the checkpoint (it is checked first)',
   );
 
+export const repeatSideEffectsOption = (): Option =>
+  new Option(
+    '--repeat-side-effects',
+    'resume even though destructive tool calls made after the checkpoint run again (they are listed, and refused without this)',
+  );
+
 export async function resume(
   checkpointId: string | undefined,
-  options: RunOptions & { workflowId?: string; force?: boolean; detach?: boolean },
+  options: RunOptions & { workflowId?: string; force?: boolean; detach?: boolean; repeatSideEffects?: boolean },
 ): Promise<number> {
   if (checkpointId !== undefined)
     parseCheckpointId(checkpointId); // a damaged id fails before any connection
@@ -48,6 +54,7 @@ export async function resume(
         ...executeOptions(options),
         ...view,
         ...(options.force ? { force: true } : {}),
+        ...(options.repeatSideEffects ? { repeatSideEffects: true } : {}),
         onReplayCheck: (r) =>
           err(`✔ Replay check: the ${r.events} events this resume keeps replay against the current workflow code`),
         onReset: (checkpoint, command) =>
@@ -105,6 +112,7 @@ export function registerResume(program: Command): void {
     .argument('[checkpointId]', 'a checkpoint id from `checkpoints list` or `run` (default: pick on the terminal)')
     .option('-w, --workflow-id <id>', 'without a checkpoint id: pick among the checkpoints of this workflow only')
     .addOption(forceOption())
+    .addOption(repeatSideEffectsOption())
     .addOption(detachOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())

@@ -17,7 +17,7 @@ import {
   withApp,
   type RunOptions,
 } from '../common';
-import { forceOption, resume } from './resume';
+import { forceOption, repeatSideEffectsOption, resume } from './resume';
 
 /** The task: the words given, all of stdin (`-`), or a file; never a bare `-` as text. */
 async function readTask(words: string[], taskFile: string | undefined): Promise<string> {
@@ -60,8 +60,10 @@ export function registerRun(program: Command): void {
     .option('--task-file <path>', 'read the task from this file')
     .option('--workflow-id <id>', 'workflow id for the run (default: team-<yymmdd>-<hhmmss>-<random>)')
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
+    .option('--workspace <dir>', "the directory the agents' file tools work in (overrides tools.workspace)")
     .addOption(detachOption())
     .addOption(forceOption())
+    .addOption(repeatSideEffectsOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())
@@ -70,6 +72,7 @@ export function registerRun(program: Command): void {
       'after',
       '\nExamples:\n  agent-team run "Compare quicksort and mergesort"\n  agent-team run "Compare quicksort and mergesort" --offline --json\n' +
         '  echo "Compare quicksort and mergesort" | agent-team run -\n  agent-team run --resume <workflowId>@<step>\n' +
+        '  agent-team run "Summarise the notes in ./docs" --workspace ./docs   (agents with file tools read there)\n' +
         '\nCtrl-C detaches: the run goes on in Temporal, and\n  agent-team follow <workflowId>\ncontinues it.\n' +
         '\nWhen the run waits on a person (gates, budget in config/workflow.yaml), a terminal is asked; otherwise\n' +
         'the question and the commands that answer it are printed and the run is followed until someone does.',
@@ -84,10 +87,13 @@ export function registerRun(program: Command): void {
             force?: boolean;
             taskFile?: string;
             detach?: boolean;
+            workspace?: string;
           },
         ) => {
           if (options.force && options.resume === undefined)
             throw new UsageError('--force goes with --resume <checkpointId>');
+          if (options.workspace !== undefined && options.resume !== undefined)
+            throw new UsageError('--workspace goes with a new run: a resumed run keeps the workspace it started with');
           if (options.resume !== undefined) {
             if (words.length > 0 || options.taskFile !== undefined)
               throw new UsageError('give either a task or --resume <checkpointId>, not both');
@@ -100,6 +106,14 @@ export function registerRun(program: Command): void {
           }
           const task = validateTask(await readTask(words, options.taskFile));
           const config = await preflight(options);
+          if (options.workspace !== undefined) {
+            const { resolve } = await import('node:path');
+            const { statSync } = await import('node:fs');
+            const dir = resolve(options.workspace);
+            if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+              throw new UsageError(`--workspace: ${dir} is not a directory`);
+            config.workspaceDir = dir;
+          }
           return withApp(config, (app) =>
             followWithProgress(app, options, (view) =>
               app.runTask(task, {

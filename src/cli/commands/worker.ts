@@ -1,6 +1,6 @@
 /** `worker`: a long-lived worker for every run on the task queue. */
 import type { Command } from 'commander';
-import { stepLine } from '../../render/text';
+import { stepLine, toolStartLine } from '../../render/text';
 import {
   action,
   configOption,
@@ -36,7 +36,13 @@ export function registerWorker(program: Command): void {
           const hosted = await app.createWorker({
             offline: options.offline ?? false,
             taskQueue,
-            ...(options.quiet ? {} : { onStep: (e) => err(`${stepLine(e.result)}  · ${e.workflowId}`) }),
+            ...(options.quiet
+              ? {}
+              : {
+                  onStep: (e) => err(`${stepLine(e.result)}  · ${e.workflowId}`),
+                  onToolCall: (e) =>
+                    err(`${e.result ? stepLine(e.result) : toolStartLine(e.request, e.attempt)}  · ${e.workflowId}`),
+                }),
           });
           err(
             `Worker polling task queue "${taskQueue}" on ${app.target.address}, namespace ${app.target.namespace} (Ctrl-C to stop)`,
