@@ -17,6 +17,7 @@ import {
   type ToolRequest,
 } from '../workflows/types';
 import type { ToolDefinition } from './tools';
+import type { createMcpClients } from './mcp';
 import { ORCHESTRATOR, type AgentDefinition } from './agents';
 import { LlmFailureType, classifyLlmError } from './errors';
 import { ledgerJsonSchema, parseLedger } from './ledger';
@@ -60,6 +61,8 @@ export interface ActivityDependencies {
   tools?: readonly ToolDefinition<never>[];
   /** Told as each tool call starts and ends on this worker. */
   onToolCall?: (event: ToolCallEvent) => void;
+  /** The worker's MCP connections (one per server; made on first use when left out). */
+  mcp?: ReturnType<typeof createMcpClients>;
 }
 
 /** A tool call starting or ending on a worker. */

@@ -5,7 +5,8 @@
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { inTranscript, messageOf } from '../workflows/state';
-import type { StepRequest, StepResult, TeamMessage, ToolRequest } from '../workflows/types';
+import type { McpServerSpec, StepRequest, StepResult, TeamMessage, ToolRequest, ToolSpec } from '../workflows/types';
+import { createMcpClients } from './mcp';
 import { createAgentStep, type ActivityDependencies } from './agent-step';
 import { BUILTIN_TOOLS, ToolError, type ToolDefinition } from './tools';
 
@@ -118,6 +119,13 @@ export function createActivities(deps: ActivityDependencies) {
     await deps.requestCancel(workflowExecution.workflowId, workflowExecution.runId, reason);
   }
 
+  const mcp = deps.mcp ?? createMcpClients();
+
+  /** The tools of a run's MCP servers, read when the run starts (history records them). */
+  async function listMcpTools(servers: McpServerSpec[]): Promise<ToolSpec[]> {
+    return mcp.listTools(servers);
+  }
+
   const tools = new Map<string, ToolDefinition<never>>(
     [...BUILTIN_TOOLS, ...((deps.tools ?? []) as readonly ToolDefinition<never>[])].map((t) => [t.name, t]),
   );
@@ -164,25 +172,39 @@ export function createActivities(deps: ActivityDependencies) {
       return result;
     };
     try {
-      const tool = tools.get(name);
-      if (!tool) return finish(`tool ${name}: this worker has no tool of that name`, false, false);
+      const server = req.mcpServer;
+      const tool = server ? null : tools.get(name);
+      if (!server && !tool) return finish(`tool ${name}: this worker has no tool of that name`, false, false);
       let args: unknown;
       try {
         args = JSON.parse(req.call.arguments || '{}');
       } catch {
         return finish(`tool ${name}: the arguments are not JSON: ${req.call.arguments.slice(0, 200)}`, false, false);
       }
-      const parsed = tool.input.safeParse(args);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`);
-        return finish(`tool ${name}: invalid arguments: ${problems.join('; ')}`, false, false);
+      let run: () => Promise<unknown>;
+      if (server) {
+        if (!args || typeof args !== 'object' || Array.isArray(args))
+          return finish(`tool ${name}: the arguments must be a JSON object`, false, false);
+        run = () =>
+          mcp.call(server, req.spec.remoteName ?? name, args as Record<string, unknown>, req.idempotencyKey, {
+            signal: ctx.cancellationSignal,
+            timeoutMs: req.settings.timeoutMs,
+          });
+      } else {
+        const parsed = tool!.input.safeParse(args);
+        if (!parsed.success) {
+          const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`);
+          return finish(`tool ${name}: invalid arguments: ${problems.join('; ')}`, false, false);
+        }
+        run = () =>
+          tool!.handler(parsed.data as never, {
+            idempotencyKey: req.idempotencyKey,
+            settings: req.settings,
+            signal: ctx.cancellationSignal,
+          });
       }
       try {
-        const out = await tool.handler(parsed.data as never, {
-          idempotencyKey: req.idempotencyKey,
-          settings: req.settings,
-          signal: ctx.cancellationSignal,
-        });
+        const out = await run();
         return finish(typeof out === 'string' ? out : JSON.stringify(out, null, 2), true);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -202,5 +224,5 @@ export function createActivities(deps: ActivityDependencies) {
     }
   }
 
-  return { callAgent, callTool, cancelRun };
+  return { callAgent, callTool, listMcpTools, cancelRun };
 }

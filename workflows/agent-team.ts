@@ -43,6 +43,7 @@ import {
   toolSummary,
   transcriptOf,
   uselessAnswer,
+  withMcpTools,
   type NextAction,
   type TeamState,
 } from './state';
@@ -251,6 +252,16 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   try {
     const { autoResume } = state.settings;
     const autoResumes: AutoResumeRecord[] = [];
+    // The run's MCP servers' tools, read once (history records them: the run's tools cannot change under it).
+    if (!state.mcpReady) {
+      patched(AGENT_TOOLS_PATCH);
+      const { listMcpTools } = proxyActivities<Activities>({
+        startToCloseTimeout: state.settings.tools.timeoutMs + 5_000,
+        retry: { maximumAttempts: TOOL_MAX_ATTEMPTS, initialInterval: llm.initialRetryMs },
+      });
+      setCurrentDetails(`Reading the tools of ${state.settings.mcpServers.map((s) => s.name).join(', ')}`);
+      state = withMcpTools(state, await listMcpTools(state.settings.mcpServers));
+    }
     for (;;) {
       const waiting = pendingRequest(state);
       if (waiting) {

@@ -30,6 +30,7 @@ import {
   type ToolRequest,
   type ToolSettings,
   type ToolSpec,
+  type McpServerSpec,
 } from './types';
 
 /** Where the loop stands: which kind of step comes next. */
@@ -89,6 +90,8 @@ export interface TeamState {
   rejected: { kind: RequestKind; reason: string; by: string | null } | null;
   /** The agent turn that is calling tools (phase `acting`); null otherwise. */
   turn: AgentTurn | null;
+  /** Set once the run's MCP servers' tools are read (and in the team): the run's first activity when it has servers. */
+  mcpReady: boolean;
 }
 
 /** An answer as the state records it. */
@@ -167,8 +170,68 @@ export function resolveSettings(input: TeamInput): { task: string; settings: Tea
     budget: checkBudget({ ...d.budget, ...(input.budget ?? {}) }),
     pricing: checkPricing(input.pricing ?? {}),
     tools: checkTools({ ...d.tools, ...(input.tools ?? {}) }),
+    mcpServers: checkMcpServers(input.mcpServers ?? []),
   };
+  if (settings.team) checkAgentTools(settings.team, settings.mcpServers);
   return { task, settings };
+}
+
+function checkMcpServers(servers: McpServerSpec[]): McpServerSpec[] {
+  if (!Array.isArray(servers)) throw new InvalidTeamInput('mcpServers must be a list');
+  const names = new Set<string>();
+  servers.forEach((s, i) => {
+    if (!s || typeof s.name !== 'string' || !/^[a-zA-Z0-9_-]{1,32}$/.test(s.name)) {
+      throw new InvalidTeamInput(`mcpServers[${i}].name must be 1-32 letters, digits, _ or -`);
+    }
+    if ((typeof s.command === 'string') === (typeof s.url === 'string')) {
+      throw new InvalidTeamInput(`mcpServers[${i}] (${s.name}) needs a command or a url (one of them)`);
+    }
+    if (names.has(s.name)) throw new InvalidTeamInput(`mcpServers: "${s.name}" appears twice`);
+    names.add(s.name);
+  });
+  return servers;
+}
+
+/** Every tool an agent names is in the team's tools, or is `mcp:<server>` of a configured server. */
+function checkAgentTools(team: TeamDefinition, servers: McpServerSpec[]): void {
+  const tools = new Set((team.tools ?? []).map((t) => t.name));
+  team.agents.forEach((a, i) => {
+    for (const name of a.tools ?? []) {
+      const server = name.startsWith('mcp:') ? name.slice(4) : null;
+      if (server !== null ? !servers.some((x) => x.name === server) : !tools.has(name)) {
+        throw new InvalidTeamInput(
+          `team.agents[${i}].tools: ` +
+            (server !== null
+              ? `no MCP server named "${server}" in mcpServers`
+              : `no tool named "${name}" in team.tools`),
+        );
+      }
+    }
+  });
+}
+
+/**
+ * The state once the run's MCP servers' tools are read (the `listMcpTools` activity's result, which history
+ * records): they join the team's tools, and an agent's `mcp:<server>` stands for every tool of that server.
+ */
+export function withMcpTools(state: TeamState, specs: ToolSpec[]): TeamState {
+  const team = state.settings.team;
+  if (!team) return { ...state, mcpReady: true };
+  const agents = team.agents.map((a) =>
+    a.tools
+      ? {
+          ...a,
+          tools: a.tools.flatMap((t) =>
+            t.startsWith('mcp:') ? specs.filter((x) => x.source === t).map((x) => x.name) : [t],
+          ),
+        }
+      : a,
+  );
+  return {
+    ...state,
+    mcpReady: true,
+    settings: { ...state.settings, team: { ...team, agents, tools: [...(team.tools ?? []), ...specs] } },
+  };
 }
 
 function checkTools(t: ToolSettings): ToolSettings {
@@ -248,12 +311,6 @@ function checkTeam(team: TeamDefinition): TeamDefinition {
     }
     if (tools.has(t.name)) throw new InvalidTeamInput(`team.tools: "${t.name}" appears twice`);
     tools.add(t.name);
-  });
-  team.agents.forEach((a, i) => {
-    for (const name of a.tools ?? []) {
-      if (!tools.has(name))
-        throw new InvalidTeamInput(`team.agents[${i}].tools: no tool named "${name}" in team.tools`);
-    }
   });
   if (!names.has(ORCHESTRATOR)) throw new InvalidTeamInput(`team.agents: the team needs an "${ORCHESTRATOR}"`);
   if (names.size < 2) throw new InvalidTeamInput('team.agents: the team needs a member besides the orchestrator');
@@ -339,6 +396,7 @@ function emptyState(task: string, settings: TeamSettings): TeamState {
     answers: [],
     rejected: null,
     turn: null,
+    mcpReady: settings.mcpServers.length === 0,
   };
 }
 
@@ -436,6 +494,9 @@ export function toolRequestFor(state: TeamState, action: NextAction, runKey: str
     spec,
     idempotencyKey: `${runKey}/${action.stepIndex! + 1}/${call.id}`,
     settings: state.settings.tools,
+    ...(spec.source.startsWith('mcp:')
+      ? { mcpServer: state.settings.mcpServers.find((x) => `mcp:${x.name}` === spec.source)! }
+      : {}),
     maxAttempts: spec.sideEffects === 'destructive' ? 1 : TOOL_MAX_ATTEMPTS,
   };
 }

@@ -108,6 +108,18 @@ export interface ToolSpec {
   sideEffects: SideEffects;
   /** `builtin`, `library` (registered in TypeScript on the worker), or `mcp:<server>`. */
   source: string;
+  /** An MCP tool's own name on its server (`name` is `<server>__<tool>`). */
+  remoteName?: string;
+}
+
+/** An MCP server a run's agents may use: a command started over stdio, or a streamable HTTP URL. */
+export interface McpServerSpec {
+  name: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  url?: string;
 }
 
 /** How tools run: the workspace, the limits. */
@@ -143,6 +155,8 @@ export interface ToolRequest {
   /** Stable across the activity's retries, new in a resumed run: the tool (or MCP server, in `_meta`) can dedupe on it. */
   idempotencyKey: string;
   settings: ToolSettings;
+  /** For an MCP tool: its server. */
+  mcpServer?: McpServerSpec;
   /** Attempts the workflow allows: 1 for a destructive tool that is not idempotent (see {@link TOOL_MAX_ATTEMPTS}). */
   maxAttempts: number;
 }
@@ -196,6 +210,7 @@ export interface TeamSettings {
   /** USD per million tokens, by model: the run's cost is counted with these. */
   pricing: Record<string, ModelPrice>;
   tools: ToolSettings;
+  mcpServers: McpServerSpec[];
 }
 
 /**
@@ -213,6 +228,8 @@ export interface TeamInput {
   /** The team (`agent-team run` always records it); without it, the worker's configured team serves the run. */
   team?: TeamDefinition;
   tools?: Partial<ToolSettings>;
+  /** MCP servers whose tools the agents may use (an agent lists `mcp:<server>` in its tools). */
+  mcpServers?: McpServerSpec[];
   gates?: Partial<GateSettings>;
   budget?: Partial<BudgetSettings>;
   pricing?: Record<string, ModelPrice>;
@@ -243,7 +260,7 @@ export interface RestoreSeed {
  * They must equal the configuration schema's defaults (src/config/schema.ts), which a unit test checks; the
  * workflow cannot import the schema (it runs in Temporal's deterministic sandbox).
  */
-export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team' | 'pricing'> = {
+export const DEFAULT_SETTINGS: Omit<TeamSettings, 'team' | 'pricing' | 'mcpServers'> = {
   tools: { workspace: null, maxToolCallsPerStep: 8, maxResultChars: 20_000, timeoutMs: 30_000, runCodeMemoryMb: 256 },
   maxRounds: 10,
   maxStalls: 3,

@@ -4,8 +4,8 @@
  * first WorkflowTaskCompleted (before any agent ran) is the entry checkpoint. This module names them in a
  * run's history; ./store.ts lists, loads and resumes them through a client.
  */
-import { applyAnswer, initialState, pendingRequest, reduce, type TeamState } from '../../workflows/state';
-import type { HumanAnswer, RequestKind, StepKind, StepResult } from '../../workflows/types';
+import { applyAnswer, initialState, pendingRequest, reduce, withMcpTools, type TeamState } from '../../workflows/state';
+import type { HumanAnswer, RequestKind, StepKind, StepResult, ToolSpec } from '../../workflows/types';
 import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
 import type { Usage } from '../shared/usage';
 import { encodeCheckpointId, shortCheckpointId } from './ids';
@@ -146,7 +146,7 @@ export function checkpointsOf(
     for (; next < events.length && events[next]!.eventId < eventId; next++) {
       const e = events[next]!;
       if (e.step) last = e.step.result;
-      if (state) state = e.step ? reduce(state, e.step.result) : applyAnswer(state, e.answer!);
+      if (state) state = fold(state, e);
     }
   };
   if (run.entryEventId !== null && state) {
@@ -163,13 +163,26 @@ export function checkpointsOf(
   return list;
 }
 
-/** The run's steps and answers in history order. */
-function foldablesOf(run: RunHistory): { eventId: number; step?: RecordedStep; answer?: HumanAnswer }[] {
+/** What a state is folded from, in history order: steps, answers, and the tools an MCP server offered. */
+interface Foldable {
+  eventId: number;
+  step?: RecordedStep;
+  answer?: HumanAnswer;
+  mcpTools?: ToolSpec[];
+}
+
+/** The run's steps, answers and MCP tool list in history order. */
+function foldablesOf(run: RunHistory): Foldable[] {
   return [
     ...run.steps.map((step) => ({ eventId: step.completedEventId, step })),
     ...run.answers.map((a) => ({ eventId: a.eventId, answer: a.answer })),
+    ...(run.mcpTools ? [{ eventId: run.mcpTools.eventId, mcpTools: run.mcpTools.specs }] : []),
   ].sort((x, y) => x.eventId - y.eventId);
 }
+
+/** One foldable applied, with the workflow's own functions. */
+const fold = (state: TeamState, e: Foldable): TeamState =>
+  e.step ? reduce(state, e.step.result) : e.mcpTools ? withMcpTools(state, e.mcpTools) : applyAnswer(state, e.answer!);
 
 /**
  * The team's state in a run just before `eventId` (everything when omitted): its input, with every step and
@@ -181,7 +194,7 @@ export function stateAt(run: RunHistory, eventId = Number.POSITIVE_INFINITY): Te
   let state = initialState(run.input);
   for (const e of foldablesOf(run)) {
     if (e.eventId >= eventId) break;
-    state = e.step ? reduce(state, e.step.result) : applyAnswer(state, e.answer!);
+    state = fold(state, e);
   }
   return state;
 }

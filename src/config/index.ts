@@ -49,6 +49,7 @@ export function resolveToolSpecs(
   overrides: Record<string, SideEffects>,
   extra: readonly ToolSpec[] = [],
   source = 'the configuration',
+  mcpServers: readonly string[] = [],
 ): ToolSpec[] {
   const available = new Map<string, ToolSpec>([
     ...BUILTIN_TOOLS.map((t) => [t.name, specOf(t, 'builtin')] as const),
@@ -57,6 +58,13 @@ export function resolveToolSpecs(
   const specs = new Map<string, ToolSpec>();
   for (const agent of team) {
     for (const name of agent.tools ?? []) {
+      if (name.startsWith('mcp:')) {
+        if (mcpServers.includes(name.slice(4))) continue; // its tools are read when a run starts
+        throw new ConfigError(
+          `invalid configuration in ${source}:\n  - agents.${agent.name}.tools: no MCP server named "${name.slice(4)}" under mcp_servers` +
+            (mcpServers.length ? ` (there: ${mcpServers.join(', ')})` : ''),
+        );
+      }
       const spec = available.get(name);
       if (!spec) {
         throw new ConfigError(
@@ -158,6 +166,7 @@ export function parseConfig(
       config.tools.side_effects,
       toolDefinitions.map((t) => specOf(t)),
       source ?? 'the configuration',
+      Object.keys(config.mcp_servers),
     ),
     toolDefinitions,
     workspaceDir: config.tools.workspace === null ? null : resolve(cwd, config.tools.workspace),
@@ -225,6 +234,11 @@ export function teamInputFor(
       temperature: llm.temperature,
       ...(config.toolSpecs.length ? { tools: config.toolSpecs } : {}),
     },
+    mcpServers: Object.entries(config.mcp_servers).map(([name, server]) => ({
+      name,
+      ...server,
+      ...(server.cwd ? { cwd: resolve(server.cwd) } : {}),
+    })),
     tools: {
       workspace: config.workspaceDir,
       maxToolCallsPerStep: config.tools.max_tool_calls_per_step,

@@ -140,6 +140,23 @@ export const configSchema = z.strictObject({
       side_effects: z.record(z.string().min(1), z.enum(['none', 'idempotent', 'destructive'])).default({}),
     })
     .prefault({}),
+  /** MCP servers whose tools agents may use: `agents.<name>.tools: ["mcp:<server>"]`. */
+  mcp_servers: z
+    .record(
+      z.string().regex(/^[a-zA-Z0-9_-]{1,32}$/, 'server names are 1-32 letters, digits, _ or -'),
+      z
+        .strictObject({
+          command: z.string().min(1).optional(),
+          args: z.array(z.string()).optional(),
+          env: z.record(z.string(), z.string()).optional(),
+          cwd: z.string().min(1).optional(),
+          url: z.url().optional(),
+        })
+        .refine((s) => (s.command === undefined) !== (s.url === undefined), {
+          message: 'give a command (stdio) or a url (streamable HTTP), one of them',
+        }),
+    )
+    .default({}),
   worker: z
     .strictObject({
       /** Agent steps one worker process runs at once (each is one LLM call). */

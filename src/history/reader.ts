@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { costOf } from '../../workflows/gates';
-import type { HumanAnswer, HumanRequest, StepResult, TeamInput, ToolRequest } from '../../workflows/types';
+import type { HumanAnswer, HumanRequest, StepResult, TeamInput, ToolRequest, ToolSpec } from '../../workflows/types';
 import type { RunStatus } from '../shared/constants';
 import { queryString, toDate } from '../shared/util';
 import { decodeFailure, decodeOptionalValue, decodeValue } from './decode';
@@ -72,6 +72,8 @@ export interface RunHistory {
   } | null;
   /** Every tool call the run scheduled, in order, with its result once it completed. */
   toolCalls: RecordedToolCall[];
+  /** The tools its MCP servers offered, as the run read them when it started (`listMcpTools`), with that event. */
+  mcpTools: { eventId: number; specs: ToolSpec[] } | null;
   status: RunStatus;
   closeEvent: HistoryEvent | null;
   events: HistoryEvent[];
@@ -105,8 +107,8 @@ export class HistoryReader {
   readonly run: RunHistory;
   private pending: RecordedStep[] = [];
   private cancelRequested = false;
-  /** Scheduled events of activities that are not agent steps. */
-  private readonly otherActivities = new Set<number>();
+  /** Scheduled events of activities that are not agent steps, with their activity type. */
+  private readonly otherActivities = new Map<number, string>();
 
   constructor(
     /** Decodes payloads: a client's `options.loadedDataConverter` (it applies the codecs of encryption at rest). */
@@ -130,6 +132,7 @@ export class HistoryReader {
       pending: null,
       stoppedAt: null,
       toolCalls: [],
+      mcpTools: null,
       status: 'RUNNING',
       closeEvent: null,
       events: [],
@@ -161,12 +164,16 @@ export class HistoryReader {
       this.pending = [];
     }
     const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled && !STEP_ACTIVITIES.has(scheduled.activityType?.name ?? '')) this.otherActivities.add(id);
+    if (scheduled && !STEP_ACTIVITIES.has(scheduled.activityType?.name ?? ''))
+      this.otherActivities.set(id, scheduled.activityType?.name ?? '');
     if (scheduled?.activityType?.name === 'callTool') {
       const request = await decodeValue<ToolRequest>(converter, scheduled.input?.payloads);
       this.run.toolCalls.push({ request, scheduledEventId: id, completedEventId: null });
     }
     const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && this.otherActivities.get(toNumber(completed.scheduledEventId)) === 'listMcpTools') {
+      this.run.mcpTools = { eventId: id, specs: await decodeValue<ToolSpec[]>(converter, completed.result?.payloads) };
+    }
     // An agent step (not the activity that ends a rejected run).
     if (completed && !this.otherActivities.has(toNumber(completed.scheduledEventId))) {
       const result = await decodeValue<StepResult>(converter, completed.result?.payloads);

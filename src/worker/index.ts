@@ -6,6 +6,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDependencies, type AgentDefinition } from '../../activities';
+import { createMcpClients } from '../../activities/mcp';
 import { transcriptQuery } from '../../workflows/agent-team';
 import { requestCancel } from '../temporal/cancel';
 import { workflowBundle } from './bundle';
@@ -37,7 +38,9 @@ export interface AgentTeamWorkerOptions {
 }
 
 export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Promise<Worker> {
-  return Worker.create({
+  // The worker's MCP connections (stdio servers are its child processes): closed when the worker stops.
+  const mcp = createMcpClients();
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -45,6 +48,7 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activities: createActivities({
       openai: options.openai,
+      mcp,
       ...(options.agents ? { agents: options.agents } : {}),
       loadTranscript: (workflowId, runId) =>
         options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
@@ -57,4 +61,13 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
     }),
     ...options.workerOptions,
   });
+  const run = worker.run.bind(worker);
+  worker.run = async () => {
+    try {
+      return await run();
+    } finally {
+      await mcp.closeAll();
+    }
+  };
+  return worker;
 }

@@ -2,6 +2,7 @@
  * Agents that act: tool calls as durable steps. Real CLI processes (and, for a tool that throws, an in-process
  * worker with a tool registered in TypeScript) on the shared test server, the offline model asking for tools.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -411,5 +412,102 @@ describe('tools defined in TypeScript', () => {
         'agents.coder.tools: no tool named "run_kode" (available: read_file, list_files, write_file, run_code)',
       );
     });
+  });
+});
+
+describe('MCP servers', () => {
+  const serverScript = join(__dirname, '../fixtures/mcp-server.ts');
+
+  it.each(['stdio', 'http'] as const)(
+    'over %s: tools listed when the run starts (in history), called with the idempotency key in _meta; a server error reaches the agent; a server dying mid-call is retried',
+    async (transport) => {
+      const state = join(dir(), uniqueId('mcp-state'));
+      const calls = join(dir(), uniqueId('mcp-calls'));
+      let http: ReturnType<typeof spawn> | null = null;
+      let server: string;
+      if (transport === 'stdio') {
+        server =
+          `    command: ${JSON.stringify(process.execPath)}\n` +
+          `    args: ["--require", "tsx/cjs", ${JSON.stringify(serverScript)}]\n` +
+          `    env: { MCP_STATE: ${JSON.stringify(state)}, MCP_CALLS: ${JSON.stringify(calls)} }\n`;
+      } else {
+        http = spawn(process.execPath, ['--require', 'tsx/cjs', serverScript, '--http', '0'], {
+          env: { ...process.env, MCP_STATE: state, MCP_CALLS: calls },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const port = await new Promise<string>((resolve, reject) => {
+          http!.stdout!.on('data', (d: Buffer) => {
+            const m = /listening on (\d+)/.exec(d.toString());
+            if (m) resolve(m[1]!);
+          });
+          http!.on('exit', (code) => reject(new Error(`the MCP server exited (${code})`)));
+        });
+        server = `    url: http://127.0.0.1:${port}/mcp\n`;
+      }
+      try {
+        const cfg = config({ researcher: ['mcp:kb'] }, {}, `mcp_servers:\n  kb:\n${server}`);
+        const r = await cli(['run', TASK, '--offline', '--json', '--config', cfg], env());
+        if (r.code !== 0) throw new Error(r.stderr);
+        const outcome = JSON.parse(r.stdout) as RunOutcome;
+        expect(outcome.status).toBe('COMPLETED');
+        const steps = (await history(outcome.workflowId, cfg)).runs[0]!.steps.filter((s) => s.tool);
+        const byName = Object.fromEntries(steps.map((s) => [s.tool!.call.name, s]));
+        expect(Object.keys(byName).sort()).toEqual(['kb__crash_once', 'kb__fail', 'kb__lookup', 'kb__record']);
+        expect(byName.kb__lookup!.tool).toMatchObject({ ok: true, sideEffects: 'none', source: 'mcp:kb' });
+        // The key the server got in _meta is the one history records.
+        expect(byName.kb__lookup!.answer).toBe(
+          `kb: ${TASK} is well documented (key ${byName.kb__lookup!.tool!.idempotencyKey})`,
+        );
+        expect(readFileSync(calls, 'utf8')).toBe(`${byName.kb__record!.tool!.idempotencyKey} ${TASK.slice(0, 20)}\n`);
+        expect(byName.kb__record!.tool!.sideEffects).toBe('idempotent');
+        expect(byName.kb__fail!.tool!.ok).toBe(false);
+        expect(byName.kb__fail!.answer).toMatch(
+          /^tool kb__fail failed: MCP server "kb" \(.*\) reported an error: the knowledge base is closed today$/,
+        );
+        if (transport === 'stdio') {
+          // The server process died mid-call: the call was retried (a new process), under the same key.
+          expect(readFileSync(state, 'utf8')).toBe('crashed');
+          expect(byName.kb__crash_once!.attempts).toBe(2);
+          expect(byName.kb__crash_once!.answer).toBe(`survived (key ${byName.kb__crash_once!.tool!.idempotencyKey})`);
+        } else {
+          // The HTTP server died mid-call and nobody starts it again: the call's attempts fail to connect, and the
+          // agent gets the error (the run goes on).
+          expect(readFileSync(state, 'utf8')).toBe('crashed');
+          expect(byName.kb__crash_once!.tool).toMatchObject({ ok: false, retryable: true });
+          expect(byName.kb__crash_once!.attempts).toBe(3);
+          expect(byName.kb__crash_once!.answer).toMatch(
+            /^tool kb__crash_once failed \(after 3 attempts\): cannot reach MCP server "kb" \(http:\/\/127\.0\.0\.1:\d+\/mcp\): fetch failed$/,
+          );
+        }
+        // The tool list is in history (the listMcpTools activity), and a checkpoint's state has the tools.
+        const shown = await cli(['checkpoints', 'show', `${outcome.workflowId}@3`, '--json', '--config', cfg], env());
+        const cp = JSON.parse(shown.stdout) as {
+          state: { settings: { team: { tools: { name: string }[]; agents: { name: string; tools?: string[] }[] } } };
+        };
+        expect(cp.state.settings.team.tools.map((t) => t.name)).toEqual([
+          'kb__lookup',
+          'kb__record',
+          'kb__fail',
+          'kb__crash_once',
+        ]);
+        expect(cp.state.settings.team.agents.find((a) => a.name === 'researcher')!.tools).toEqual([
+          'kb__lookup',
+          'kb__record',
+          'kb__fail',
+          'kb__crash_once',
+        ]);
+      } finally {
+        http?.kill('SIGKILL');
+      }
+    },
+  );
+
+  it('an MCP server that cannot be reached fails the run at its start, naming the server', async () => {
+    const cfg = config({ researcher: ['mcp:kb'] }, {}, `mcp_servers:\n  kb:\n    command: /nonexistent/mcp-server\n`);
+    const r = await cli(['run', TASK, '--offline', '--json', '--config', cfg], env());
+    expect(r.code).toBe(1);
+    const outcome = JSON.parse(r.stdout) as RunOutcome;
+    expect(outcome.steps).toHaveLength(0);
+    expect(outcome.error!.message).toContain('cannot reach MCP server "kb" (/nonexistent/mcp-server)');
   });
 });

@@ -30,10 +30,31 @@ describe('configuration', () => {
       task: 't',
       ...DEFAULT_SETTINGS,
       team: { agents: defaultTeam(), temperature: 0 },
+      mcpServers: [],
       // The prices of the team's models, from the shipped snapshot.
       pricing: { 'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 } },
     });
     expect(shipped.team.map((a) => a.name)).toEqual(['orchestrator', 'researcher', 'coder', 'analyst']);
+  });
+
+  it('an agent naming an MCP server that is not configured, or a tool nobody has, is refused naming both', () => {
+    expect(() => parseConfig({ agents: { orchestrator: {}, coder: { tools: ['mcp:kb'] } } }, 'w.yaml')).toThrow(
+      'invalid configuration in w.yaml:\n  - agents.coder.tools: no MCP server named "kb" under mcp_servers',
+    );
+    expect(() =>
+      parseConfig({
+        mcp_servers: { kb: { command: 'x', url: 'http://h/mcp' } },
+        agents: { orchestrator: {}, coder: {} },
+      }),
+    ).toThrow('mcp_servers.kb: give a command (stdio) or a url (streamable HTTP), one of them');
+    const ok = parseConfig({
+      mcp_servers: { kb: { url: 'http://127.0.0.1:3000/mcp' } },
+      agents: { orchestrator: {}, coder: { tools: ['mcp:kb', 'run_code'] } },
+    });
+    expect(teamInputFor('t', ok)).toMatchObject({
+      mcpServers: [{ name: 'kb', url: 'http://127.0.0.1:3000/mcp' }],
+      team: { tools: [{ name: 'run_code', sideEffects: 'idempotent', source: 'builtin' }] },
+    });
   });
 
   it('the shipped file can be edited in place: one-line values parse', () => {
