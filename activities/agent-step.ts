@@ -90,9 +90,76 @@ export interface StepCall {
   attempt: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Told the text so far as the model writes it: the step is then streamed (not progress ledgers, which are
+   * JSON). The result is the same either way.
+   */
+  onText?: (text: string) => void;
 }
 
 type Member = { name: string; description: string };
+
+/**
+ * A streamed completion put back together (text, tool calls by index, usage from the last chunk), telling
+ * `onText` the text so far as it grows.
+ */
+async function collect(
+  stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>,
+  onText: (text: string) => void,
+): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+  let text = '';
+  let model = '';
+  let id = '';
+  let finish: OpenAI.Chat.Completions.ChatCompletion.Choice['finish_reason'] = 'stop';
+  let usage: OpenAI.Completions.CompletionUsage | undefined;
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  for await (const chunk of stream) {
+    id ||= chunk.id;
+    model ||= chunk.model;
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    if (choice.finish_reason) finish = choice.finish_reason;
+    for (const d of choice.delta.tool_calls ?? []) {
+      const c = (calls[d.index] ??= { id: '', name: '', arguments: '' });
+      if (d.id) c.id = d.id;
+      if (d.function?.name) c.name += d.function.name;
+      if (d.function?.arguments) c.arguments += d.function.arguments;
+    }
+    if (choice.delta.content) {
+      text += choice.delta.content;
+      onText(text);
+    }
+  }
+  return {
+    id,
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [
+      {
+        index: 0,
+        finish_reason: finish,
+        logprobs: null,
+        message: {
+          role: 'assistant',
+          content: text || (calls.length ? null : ''),
+          refusal: null,
+          ...(calls.length
+            ? {
+                tool_calls: calls.map((c) => ({
+                  id: c.id,
+                  type: 'function' as const,
+                  function: { name: c.name, arguments: c.arguments },
+                })),
+              }
+            : {}),
+        },
+      },
+    ],
+    ...(usage ? { usage } : {}),
+  };
+}
 
 export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'agents' | 'temperature'>) {
   const configured = new Map((deps.agents ?? []).map((a) => [a.name, a]));
@@ -136,42 +203,50 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
     let started: number;
     try {
       started = Date.now();
-      completion = await deps.openai.chat.completions.create(
-        {
-          model: speaker.model,
-          temperature: speaker.temperature,
-          messages: buildMessages(req, transcript, speaker.prompt, members),
-          ...(req.tools?.length
-            ? {
-                tools: req.tools.map((t) => ({
-                  type: 'function' as const,
-                  function: { name: t.name, description: t.description, parameters: t.parameters },
-                })),
-              }
-            : {}),
-          ...(req.kind === 'ledger'
-            ? {
-                response_format: {
-                  type: 'json_schema' as const,
-                  json_schema: { name: 'progress_ledger', strict: true, schema: ledgerJsonSchema(speakerEnum) },
-                },
-              }
-            : {}),
+      const body = {
+        model: speaker.model,
+        temperature: speaker.temperature,
+        messages: buildMessages(req, transcript, speaker.prompt, members),
+        ...(req.tools?.length
+          ? {
+              tools: req.tools.map((t) => ({
+                type: 'function' as const,
+                function: { name: t.name, description: t.description, parameters: t.parameters },
+              })),
+            }
+          : {}),
+        ...(req.kind === 'ledger'
+          ? {
+              response_format: {
+                type: 'json_schema' as const,
+                json_schema: { name: 'progress_ledger', strict: true, schema: ledgerJsonSchema(speakerEnum) },
+              },
+            }
+          : {}),
+      };
+      const options = {
+        timeout: call.timeoutMs,
+        ...(call.signal ? { signal: call.signal } : {}),
+        headers: {
+          [STEP_HEADERS.agent]: req.agent,
+          [STEP_HEADERS.kind]: req.kind,
+          [STEP_HEADERS.workflowId]: call.workflowId,
+          [STEP_HEADERS.runId]: call.runId,
+          [STEP_HEADERS.round]: String(req.round),
+          [STEP_HEADERS.step]: String(req.stepIndex + 1),
+          [STEP_HEADERS.attempt]: String(call.attempt),
         },
-        {
-          timeout: call.timeoutMs,
-          ...(call.signal ? { signal: call.signal } : {}),
-          headers: {
-            [STEP_HEADERS.agent]: req.agent,
-            [STEP_HEADERS.kind]: req.kind,
-            [STEP_HEADERS.workflowId]: call.workflowId,
-            [STEP_HEADERS.runId]: call.runId,
-            [STEP_HEADERS.round]: String(req.round),
-            [STEP_HEADERS.step]: String(req.stepIndex + 1),
-            [STEP_HEADERS.attempt]: String(call.attempt),
-          },
-        },
-      );
+      };
+      completion =
+        call.onText && req.kind !== 'ledger'
+          ? await collect(
+              await deps.openai.chat.completions.create(
+                { ...body, stream: true, stream_options: { include_usage: true } },
+                options,
+              ),
+              call.onText,
+            )
+          : await deps.openai.chat.completions.create(body, options);
     } catch (err) {
       throw classifyLlmError(err, req.agent, req.round, deps.openai.baseURL);
     }

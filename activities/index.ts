@@ -22,6 +22,19 @@ export { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, ToolError, specOf, type ToolContext,
 export { ORCHESTRATOR, type AgentDefinition } from './agents';
 export { LlmFailureType, classifyLlmError, retryAfterMs } from './errors';
 
+/** What a streaming step's heartbeats carry: the end of its text so far. */
+export interface LiveText {
+  step: number;
+  agent: string;
+  /** The length of the whole text so far. */
+  chars: number;
+  /** Its last {@link LIVE_TEXT_CHARS} characters. */
+  text: string;
+}
+
+/** How much of a step's text in progress its heartbeats carry. */
+export const LIVE_TEXT_CHARS = 4_000;
+
 export function createActivities(deps: ActivityDependencies) {
   const step = createAgentStep(deps);
 
@@ -67,7 +80,10 @@ export function createActivities(deps: ActivityDependencies) {
     // Heartbeat for the whole step: fetching the conversation can wait on Temporal (after a worker crash the
     // query waits for the server to move the run off the dead worker's sticky queue), the LLM call on the model.
     const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
-    const beat = setInterval(() => ctx.heartbeat(), heartbeatEvery);
+    // Live output: the text so far rides on the heartbeats (Temporal throttles them; history never keeps them),
+    // so any process that describes the run sees it, wherever this worker is.
+    let live: LiveText | undefined;
+    const beat = setInterval(() => ctx.heartbeat(live), heartbeatEvery);
     try {
       step.resolve(req);
       const workflowId = info.workflowExecution?.workflowId;
@@ -89,6 +105,10 @@ export function createActivities(deps: ActivityDependencies) {
         // The workflow's startToCloseTimeout is the configured LLM timeout plus a 5 s margin.
         timeoutMs: Math.max(1_000, (info.startToCloseTimeoutMs || 65_000) - 5_000),
         signal: ctx.cancellationSignal,
+        onText: (text) => {
+          live = { step: req.stepIndex + 1, agent: req.agent, chars: text.length, text: text.slice(-LIVE_TEXT_CHARS) };
+          ctx.heartbeat(live);
+        },
       });
       remember(key, req.stepIndex + 1, result.kind === 'final' ? null : next(transcript, req.stepIndex, result));
       deps.onStep?.({ workflowId: workflowId ?? '', runId: runId ?? '', result });

@@ -51,6 +51,8 @@ export async function runBaseline(baseURL: string, input: TeamInput): Promise<Ru
         runId: id,
         attempt: 1,
         timeoutMs: 60_000,
+        // Streamed like the worker's steps (live output), so the comparison is like for like.
+        onText: () => {},
       });
       state = reduce(state, result);
     }
@@ -76,6 +78,7 @@ export function langGraphTeam(baseURL: string, checkpointer: BaseCheckpointSaver
       runId: thread,
       attempt: 1,
       timeoutMs: 60_000,
+      onText: () => {},
     });
     return { team: reduce(s.team, result) };
   };

@@ -25,7 +25,9 @@ import {
   requestTitle,
   resumePoint,
   stepLine,
+  toolScheduledLine,
 } from '../render/text';
+import type { LiveText } from '../../activities';
 import type { HumanRequest } from '../../workflows/types';
 import { promptAnswer } from './prompt';
 import { wrap } from '../shared/util';
@@ -76,6 +78,8 @@ export const offlineOption = (): Option =>
     '--offline',
     'use the built-in offline model (the default when OPENAI_API_KEY and OPENAI_BASE_URL are unset)',
   );
+export const liveOption = (): Option =>
+  new Option('--live', 'show the text of the step in progress as the model writes it (the default on a terminal)');
 export const noWorkerOption = (): Option =>
   new Option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)');
 
@@ -216,12 +220,47 @@ export function progress(
   options: {
     /** `run --detach`: called instead of asking, when the run starts waiting on a person. */
     onWaiting?: (request: HumanRequest, workflowId: string) => void;
+    /** Show the text of the step in progress as the model writes it. */
+    live?: boolean;
   } = {},
 ): Pick<
   AppModule.ExecuteOptions,
-  'onStarted' | 'onStep' | 'onAutoResume' | 'onHosting' | 'onRequest' | 'onAnswerError' | 'onAnswered'
+  | 'onStarted'
+  | 'onStep'
+  | 'onAutoResume'
+  | 'onHosting'
+  | 'onRequest'
+  | 'onAnswerError'
+  | 'onAnswered'
+  | 'onLive'
+  | 'onToolStarted'
 > {
+  // The step whose text is being shown, and how much of it is out; a line left open ends before the next print.
+  let open: { step: number; chars: number } | null = null;
+  const endLive = (): void => {
+    if (open) process.stderr.write('\n');
+    open = null;
+  };
   return {
+    ...(options.live
+      ? {
+          onLive: (live: LiveText) => {
+            if (open?.step !== live.step) {
+              endLive();
+              process.stderr.write(`  ✎ #${live.step} ${live.agent}: `);
+              open = { step: live.step, chars: 0 };
+            }
+            // The heartbeat carries the end of the text: print what is new since the last one.
+            const fresh = live.chars - open.chars;
+            if (fresh > 0) process.stderr.write(live.text.slice(-fresh).replace(/\s+/g, ' '));
+            open.chars = live.chars;
+          },
+        }
+      : {}),
+    onToolStarted: (req) => {
+      endLive();
+      err(toolScheduledLine(req));
+    },
     onStarted: (workflowId, runId, taskQueue) => {
       following = workflowId;
       err(`▶ ${WORKFLOW_TYPE} ${workflowId} (run ${runId})`);
@@ -231,6 +270,7 @@ export function progress(
     },
     onHosting: (taskQueue, why) => err(`  A worker here serves task queue "${taskQueue}": ${why}`),
     onStep: (step, reused) => {
+      endLive();
       waitingOn = null;
       err(stepLine(step.result, step.costUsd) + (reused ? '  (reused from the checkpoint)' : ''));
     },
@@ -264,7 +304,7 @@ export const detachOption = (): Option =>
  */
 export async function followWithProgress(
   app: AppModule.AgentTeamApp,
-  options: { detach?: boolean; json?: boolean },
+  options: { detach?: boolean; json?: boolean; live?: boolean },
   execute: (view: ReturnType<typeof progress> & { signal: AbortSignal }) => Promise<OutcomeModule.RunOutcome>,
 ): Promise<number> {
   return detachable(async (signal, detach) => {
@@ -274,7 +314,11 @@ export async function followWithProgress(
       detach();
     };
     try {
-      const outcome = await execute({ ...progress(app, options.detach ? { onWaiting } : {}), signal });
+      const live = options.live ?? (process.stderr.isTTY && !options.json);
+      const outcome = await execute({
+        ...progress(app, { ...(options.detach ? { onWaiting } : {}), live }),
+        signal,
+      });
       return report(outcome, options.json);
     } catch (e) {
       if (!(e instanceof DetachedError) || !waiting) throw e;

@@ -14,6 +14,7 @@ import {
   type HumanAnswer,
   type HumanRequest,
   type TeamInput,
+  type ToolRequest,
 } from '../../workflows/types';
 import { answerUpdate, type AnswerAck, type StopRecord } from '../../workflows/agent-team';
 import { exportWorkflow, restoreInput, type ExportFile, type LoadedExport } from '../checkpoints/archive';
@@ -25,6 +26,8 @@ import { CheckpointStore, type RunCheckpoints } from '../checkpoints/store';
 import { teamInputFor, validateTask, type AgentTeamConfig } from '../config';
 import { auditWorkflow, type AuditTrail } from '../history/audit';
 import { followRun, readRun, type RecordedStep, type RunStatus } from '../history/reader';
+import { decodeValue } from '../history/decode';
+import type { LiveText } from '../../activities';
 import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from '../history/replay';
 import {
   AnswerRefusedError,
@@ -75,6 +78,13 @@ export interface ExecuteOptions {
   offline?: boolean;
   /** Use this `openai` client instead (build it with `maxRetries: 0`). */
   openai?: HostedWorkerOptions['openai'];
+  /**
+   * Live output: told the text of the step in progress as the model writes it (read from the step's heartbeats,
+   * so it works whichever worker runs the step). Polls the run every 400 ms while it is followed.
+   */
+  onLive?: (live: LiveText) => void;
+  /** Told of each tool call as it is scheduled (its end is a step, told by `onStep`). */
+  onToolStarted?: (request: ToolRequest) => void;
   /** Called once the run is started (and its worker is up), with the task queue that serves it. */
   onStarted?: (workflowId: string, runId: string, taskQueue: string) => void;
   /** Called when this process hosts a worker for the run (on `taskQueue`). */
@@ -295,7 +305,7 @@ export class AgentTeamApp {
     runId: string,
     options: Pick<
       ExecuteOptions,
-      'onStep' | 'onAutoResume' | 'onRequest' | 'onAnswerError' | 'onAnswered' | 'signal'
+      'onStep' | 'onAutoResume' | 'onRequest' | 'onAnswerError' | 'onAnswered' | 'signal' | 'onLive' | 'onToolStarted'
     > & {
       taskQueue?: string;
       /** This process hosts a worker of the run (an answer given in-process needs no other). */
@@ -306,9 +316,11 @@ export class AgentTeamApp {
     let seen = 0;
     // The requests handed to onRequest, each with a signal aborted once it is answered (here or elsewhere).
     const asked = new Map<string, AbortController>();
+    const live = options.onLive ? this.watchLive(workflowId, runId, options.onLive) : null;
     try {
       const { onRequest } = options;
       const reader = await followRun(this.client, workflowId, runId, {
+        ...(options.onToolStarted ? { onToolScheduled: options.onToolStarted } : {}),
         onStep: (step) => {
           seen++;
           onStep(step, false);
@@ -349,8 +361,43 @@ export class AgentTeamApp {
       }
       throw err;
     } finally {
+      live?.stop();
       for (const open of asked.values()) open.abort();
     }
+  }
+
+  /**
+   * Polls a run's pending steps for the text their heartbeats carry (live output), telling `onLive` of each
+   * change, until stopped. History never holds it: heartbeats are not events.
+   */
+  private watchLive(workflowId: string, runId: string, onLive: (live: LiveText) => void): { stop: () => void } {
+    let stopped = false;
+    const seen = new Map<number, number>();
+    void (async () => {
+      while (!stopped) {
+        try {
+          const d = await this.client.workflowService.describeWorkflowExecution({
+            namespace: this.target.namespace,
+            execution: { workflowId, runId },
+          });
+          for (const a of d.pendingActivities ?? []) {
+            if (a.activityType?.name !== 'callAgent' || !a.heartbeatDetails?.payloads?.length) continue;
+            const text = await decodeValue<LiveText | null>(
+              this.client.options.loadedDataConverter,
+              a.heartbeatDetails.payloads,
+            );
+            if (!stopped && text?.text && seen.get(text.step) !== text.chars) {
+              seen.set(text.step, text.chars);
+              onLive(text);
+            }
+          }
+        } catch {
+          // A poll that fails (the run closing, a blip) is skipped: live output is best effort.
+        }
+        await new Promise((r) => setTimeout(r, 400));
+      }
+    })();
+    return { stop: () => void (stopped = true) };
   }
 
   /**

@@ -294,11 +294,13 @@ export async function followRun(
      * run closed.
      */
     onRequestClosed?: (requestId: string, answer: HumanAnswer | null) => void;
+    /** Told of each tool call as it is scheduled. */
+    onToolScheduled?: (request: ToolRequest) => void;
     /** Aborting it ends the long poll in flight and rejects. */
     signal?: AbortSignal;
   } = {},
 ): Promise<HistoryReader> {
-  const { onStep = () => {}, onAutoResume, onRequest, onRequestClosed, signal } = options;
+  const { onStep = () => {}, onAutoResume, onRequest, onRequestClosed, onToolScheduled, signal } = options;
   const reader = new HistoryReader(client.options.loadedDataConverter, workflowId, runId, onAutoResume);
   let announced: string | null = null;
   let nextPageToken: Uint8Array | undefined;
@@ -318,6 +320,8 @@ export async function followRun(
       lastEventId = toNumber(event.eventId);
       const step = await reader.add(event);
       if (step) onStep(step);
+      if (onToolScheduled && event.activityTaskScheduledEventAttributes?.activityType?.name === 'callTool')
+        onToolScheduled(reader.run.toolCalls[reader.run.toolCalls.length - 1]!.request);
     }
     // A request still open once the page is read (not one answered further on in the same page).
     const waiting = reader.run.closeEvent ? null : reader.run.pending;

@@ -165,6 +165,7 @@ interface ChatRequest {
   model?: string;
   messages?: ChatMessage[];
   tools?: OfferedTool[];
+  stream?: boolean;
   response_format?: { type?: string; json_schema?: { schema?: Record<string, unknown> } };
 }
 
@@ -415,7 +416,45 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
       completionTokens,
     });
 
-    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    // A streamed answer spends its latency between its chunks (the text arrives as it is "written").
+    const streamed = body.stream === true && (fault === null || fault === 'stall' || fault === 'malformed');
+    if (options.latencyMs && !streamed) await sleep(options.latencyMs);
+    /** Sends an answer as Server-Sent Events: the text in pieces, or the tool calls, then the usage. */
+    const stream = async (
+      message: { content: string | null; tool_calls?: unknown[] },
+      usage: Record<string, number>,
+    ): Promise<void> => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const chunk = (delta: unknown, finish: string | null, extra: Record<string, unknown> = {}): void =>
+        void res.write(
+          `data: ${JSON.stringify({ id: `chatcmpl-offline-${agent}-${call}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`,
+        );
+      if (message.tool_calls) {
+        chunk(
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: message.tool_calls.map((c, index) => ({ index, ...(c as object) })),
+          },
+          'tool_calls',
+        );
+      } else {
+        const text = message.content ?? '';
+        const pieces = 8;
+        const size = Math.max(1, Math.ceil(text.length / pieces));
+        for (let i = 0; i < text.length; i += size) {
+          if (options.latencyMs) await sleep(options.latencyMs / pieces);
+          chunk(
+            i === 0 ? { role: 'assistant', content: text.slice(i, i + size) } : { content: text.slice(i, i + size) },
+            null,
+          );
+        }
+        chunk({}, 'stop');
+      }
+      chunk(null, null, { usage });
+      res.end('data: [DONE]\n\n');
+    };
     switch (fault) {
       case 'hang':
         log(entry(0, 0)); // never answered: the client's timeout ends it
@@ -455,6 +494,12 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
           }));
           const completionTokens = tokens(JSON.stringify(toolCalls));
           log({ ...entry(200, completionTokens), toolsOffered: offered, toolCalls: calls.map((c) => c.name) });
+          const usage = {
+            prompt_tokens: tokens(promptText),
+            completion_tokens: completionTokens,
+            total_tokens: tokens(promptText) + completionTokens,
+          };
+          if (streamed) return stream({ content: null, tool_calls: toolCalls }, usage);
           send(res, 200, {
             id: `chatcmpl-offline-${agent}-${call}`,
             object: 'chat.completion',
@@ -478,6 +523,16 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
         const content = answer(body, agent, kind, fault, options.answerChars, options.turns);
         const completionTokens = tokens(content);
         log({ ...entry(200, completionTokens), ...(offered.length ? { toolsOffered: offered } : {}) });
+        if (streamed) {
+          return stream(
+            { content },
+            {
+              prompt_tokens: tokens(promptText),
+              completion_tokens: completionTokens,
+              total_tokens: tokens(promptText) + completionTokens,
+            },
+          );
+        }
         send(res, 200, {
           id: `chatcmpl-offline-${agent}-${call}`,
           object: 'chat.completion',

@@ -30,6 +30,12 @@ export function stepLine(r: StepResult, costUsd = 0): string {
   );
 }
 
+/** A tool call scheduled, as a following process sees it: `  ⚙ #11  coder  run_code {"language":…}`. */
+export function toolScheduledLine(req: ToolRequest): string {
+  const args = oneLine(req.call.arguments);
+  return `  ⚙ #${String(req.stepIndex + 1).padEnd(3)} ${req.agent.padEnd(13)} ${req.call.name} ${args.length > 40 ? `${args.slice(0, 39)}…` : args}`;
+}
+
 /** A tool call starting: `  ⚙ #5   coder   run_code started (attempt 1, key wf/run/5/call_4_1)`. */
 export function toolStartLine(req: ToolRequest, attempt: number): string {
   return `  ⚙ #${String(req.stepIndex + 1).padEnd(3)} ${req.agent.padEnd(13)} ${req.call.name} started (attempt ${attempt}, ${req.spec.sideEffects}, key ${req.idempotencyKey})`;

@@ -59,6 +59,9 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
       requestCancel: (workflowId, runId, reason) =>
         requestCancel(options.client, options.namespace, { workflowId, runId }, reason, 'agent-team worker'),
     }),
+    // Heartbeats carry a streaming step's text so far (live output): sent at most every 500 ms.
+    maxHeartbeatThrottleInterval: '500ms',
+    defaultHeartbeatThrottleInterval: '500ms',
     ...options.workerOptions,
   });
   const run = worker.run.bind(worker);

@@ -511,3 +511,34 @@ describe('MCP servers', () => {
     expect(outcome.error!.message).toContain('cannot reach MCP server "kb" (/nonexistent/mcp-server)');
   });
 });
+
+describe('live output', () => {
+  it('`follow --live` in another process shows the text of the step in progress and each tool call as it starts; history gets no event per token', async () => {
+    const cfg = config({ coder: ['run_code'] });
+    const workflowId = uniqueId('live');
+    const log = join(dir(), `${uniqueId('llm')}.jsonl`);
+    const runner = spawnCli(
+      ['run', TASK, '--offline', '--json', '--workflow-id', workflowId, '--config', cfg],
+      env({ OFFLINE_LLM_LATENCY_MS: '1500', OFFLINE_LLM_LOG: log }),
+    );
+    const ran = collect(runner);
+    await waitForOutput(runner, /#1 +orchestrator/, 60_000);
+    const followed = await cli(['follow', workflowId, '--live', '--no-worker', '--config', cfg], env());
+    const done = await ran;
+    expect([done.code, followed.code]).toEqual([0, 0]);
+    // The researcher's text, seen while its step ran (the line before the step's own line), from another process.
+    expect(followed.stderr).toMatch(
+      / {2}✎ #3 researcher: researcher on "Compare quicksort and mergesort": Key facts[^\n]*\n {2}#3 +researcher +agent/,
+    );
+    expect(followed.stderr).toMatch(
+      / {2}⚙ #6 +coder +run_code \{"language":"javascript","code":"const …\n {2}#6 +coder +tool/,
+    );
+    // The same run without streaming latency has exactly as many events: live text is never written to history.
+    const quick = uniqueId('quick');
+    const q = await cli(['run', TASK, '--offline', '--json', '--workflow-id', quick, '--config', cfg], env());
+    expect(q.code).toBe(0);
+    const count = async (id: string): Promise<number> =>
+      (JSON.parse(await temporalJson('show', testAddress(), id)) as { events: unknown[] }).events.length;
+    expect(await count(workflowId)).toBe(await count(quick));
+  });
+});

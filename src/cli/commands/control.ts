@@ -7,6 +7,7 @@ import {
   action,
   configOption,
   detachOption,
+  liveOption,
   followWithProgress,
   detachable,
   err,
@@ -36,6 +37,7 @@ export function registerControl(program: Command): void {
     .addOption(noWorkerOption())
     .addOption(configOption())
     .addOption(detachOption())
+    .addOption(liveOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nCtrl-C detaches again; the run goes on in Temporal.')
     .action(

@@ -10,6 +10,7 @@ import {
   action,
   configOption,
   detachOption,
+  liveOption,
   followWithProgress,
   err,
   executeOptions,
@@ -114,6 +115,7 @@ export function registerResume(program: Command): void {
     .addOption(forceOption())
     .addOption(repeatSideEffectsOption())
     .addOption(detachOption())
+    .addOption(liveOption())
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())

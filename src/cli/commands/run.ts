@@ -8,6 +8,7 @@ import {
   action,
   configOption,
   detachOption,
+  liveOption,
   followWithProgress,
   executeOptions,
   jsonOption,
@@ -62,6 +63,7 @@ export function registerRun(program: Command): void {
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
     .option('--workspace <dir>', "the directory the agents' file tools work in (overrides tools.workspace)")
     .addOption(detachOption())
+    .addOption(liveOption())
     .addOption(forceOption())
     .addOption(repeatSideEffectsOption())
     .addOption(offlineOption())
