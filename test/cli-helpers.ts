@@ -52,6 +52,28 @@ export async function temporal(args: string[], env: NodeJS.ProcessEnv = cleanEnv
   return collect(spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+/** `temporal workflow start` of an agentTeamWorkflow run, as a user of plain Temporal starts one. */
+export const startWithTemporal = (
+  address: string,
+  taskQueue: string,
+  workflowId: string,
+  input: unknown,
+): Promise<Result> =>
+  temporal([
+    'workflow',
+    'start',
+    '--address',
+    address,
+    '--type',
+    'agentTeamWorkflow',
+    '--task-queue',
+    taskQueue,
+    '--workflow-id',
+    workflowId,
+    '--input',
+    JSON.stringify(input),
+  ]);
+
 /**
  * `temporal workflow show|describe -o json` of a run (the latest one without `runId`), as the Temporal CLI
  * prints it: raw payloads, nothing decoded by this project.

@@ -11,7 +11,16 @@ import type { Command } from 'commander';
 import type { RunOutcome } from '../../src';
 import { buildProgram } from '../../src/cli/main';
 import { freePort } from '../../src/temporal/dev-server';
-import { cleanEnv, cli, collect, spawnCli, temporal, waitForOutput, writeConfig } from '../cli-helpers';
+import {
+  cleanEnv,
+  cli,
+  collect,
+  spawnCli,
+  startWithTemporal,
+  temporal,
+  waitForOutput,
+  writeConfig,
+} from '../cli-helpers';
 import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src';
 import { parseFaults } from '../../src/llm/offline-server';
 import { FAST_LLM, startTestTeam, testAddress, uniqueId } from '../helpers';
@@ -78,20 +87,7 @@ describe('agent-team run against a configured cluster', () => {
     try {
       await waitForOutput(worker, /Worker polling task queue/);
       const workflowId = uniqueId('temporal-cli');
-      const started = await temporal([
-        'workflow',
-        'start',
-        '--address',
-        testAddress(),
-        '--type',
-        'agentTeamWorkflow',
-        '--task-queue',
-        taskQueue,
-        '--workflow-id',
-        workflowId,
-        '--input',
-        JSON.stringify({ task: TASK }),
-      ]);
+      const started = await startWithTemporal(testAddress(), taskQueue, workflowId, { task: TASK });
       expect(started.code).toBe(0);
       const result = await temporal([
         'workflow',

@@ -17,7 +17,17 @@ import { defaultTeam } from '../../src/config';
 import type { AuditTrail } from '../../src/history/audit';
 import { readOfflineLlmLog, startOfflineLlm } from '../../src/llm/offline-server';
 import { freePort } from '../../src/temporal/dev-server';
-import { cleanEnv, cli, collect, spawnCli, temporal, temporalJson, waitForOutput, writeConfig } from '../cli-helpers';
+import {
+  cleanEnv,
+  cli,
+  collect,
+  spawnCli,
+  startWithTemporal,
+  temporal,
+  temporalJson,
+  waitForOutput,
+  writeConfig,
+} from '../cli-helpers';
 import { FAST_LLM, quietRuntime, testAddress, testBundle, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -253,20 +263,7 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       await waitForOutput(worker, /Worker polling/);
       const [one, two] = [uniqueId('to-cancel'), uniqueId('to-terminate')];
       for (const id of [one, two]) {
-        const s = await temporal([
-          'workflow',
-          'start',
-          '--address',
-          testAddress(),
-          '--type',
-          'agentTeamWorkflow',
-          '--task-queue',
-          base,
-          '--workflow-id',
-          id,
-          '--input',
-          JSON.stringify({ task: TASK }),
-        ]);
+        const s = await startWithTemporal(testAddress(), base, id, { task: TASK });
         expect(s.code).toBe(0);
       }
       await waitForOutput(worker, new RegExp(`#1 .*${one}`));

@@ -11,7 +11,7 @@ import type { ExportFile } from '../../src/checkpoints/archive';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import { cliCommand } from '../../src/shared/invocation';
-import { cleanEnv, cli, temporal, temporalJson, writeConfig } from '../cli-helpers';
+import { cleanEnv, cli, startWithTemporal, temporal, temporalJson, writeConfig } from '../cli-helpers';
 import { ownServer, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -208,20 +208,7 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
     expect([recent.status, failed.status]).toEqual(['COMPLETED', 'FAILED']);
     // A run with no worker on its queue: running for as long as this test lasts.
     const runningId = uniqueId('running');
-    const started = await temporal([
-      'workflow',
-      'start',
-      '--address',
-      server.address,
-      '--type',
-      'agentTeamWorkflow',
-      '--task-queue',
-      uniqueId('nobody'),
-      '-w',
-      runningId,
-      '--input',
-      JSON.stringify({ task: TASK }),
-    ]);
+    const started = await startWithTemporal(server.address, uniqueId('nobody'), runningId, { task: TASK });
     expect(started.code).toBe(0);
 
     const onlyFailed = await prune('--older-than', '0', '--status', 'failed');

@@ -21,7 +21,16 @@ import { defaultTeam } from '../../src/config';
 import type { AuditTrail } from '../../src/history/audit';
 import { readOfflineLlmLog, startOfflineLlm } from '../../src/llm/offline-server';
 import type { StepResult, TeamInput } from '../../workflows/types';
-import { cleanEnv, cli, collect, spawnCli, temporal, temporalJson, waitForOutput, writeConfig } from '../cli-helpers';
+import {
+  cleanEnv,
+  cli,
+  collect,
+  spawnCli,
+  startWithTemporal,
+  temporalJson,
+  waitForOutput,
+  writeConfig,
+} from '../cli-helpers';
 import { quietRuntime, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -265,20 +274,7 @@ describe('side effects', () => {
         ],
       },
     };
-    const started = await temporal([
-      'workflow',
-      'start',
-      '--address',
-      testAddress(),
-      '--type',
-      'agentTeamWorkflow',
-      '--task-queue',
-      queue,
-      '--workflow-id',
-      workflowId,
-      '--input',
-      JSON.stringify(input),
-    ]);
+    const started = await startWithTemporal(testAddress(), queue, workflowId, input);
     expect(started.code).toBe(0);
     await waitForOutput(first, /run_code started \(attempt 1, \w+, key (\S+)\)/, 60_000);
     first.kill('SIGKILL');
@@ -363,16 +359,15 @@ describe('tools defined in TypeScript', () => {
       expect(calls.broken_lookup).toEqual([`${outcome.workflowId}/${outcome.runId}/5/call_3_2`]);
       const app = await workflow.client();
       const events = (await app.client.workflow.getHandle(outcome.workflowId).fetchHistory()).events ?? [];
-      const results = events
+      const stepResults = events
         .filter((e) => e.activityTaskCompletedEventAttributes)
         .map(
           (e) =>
             JSON.parse(
               Buffer.from(e.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString(),
             ) as StepResult,
-        )
-        .filter((r) => r.kind === 'tool')
-        .sort((a, b) => a.stepIndex - b.stepIndex);
+        );
+      const results = stepResults.filter((r) => r.kind === 'tool').sort((a, b) => a.stepIndex - b.stepIndex);
       expect(
         results.map((r) => [r.tool!.call.name, r.content, r.tool!.ok, r.tool!.retryable, r.attempt, r.tool!.source]),
       ).toEqual([
@@ -380,15 +375,7 @@ describe('tools defined in TypeScript', () => {
         ['broken_lookup', 'tool broken_lookup failed: no such record', false, false, 1, 'library'],
       ]);
       // The researcher's answer quotes both errors.
-      const answer = events
-        .filter((e) => e.activityTaskCompletedEventAttributes)
-        .map(
-          (e) =>
-            JSON.parse(
-              Buffer.from(e.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString(),
-            ) as StepResult,
-        )
-        .find((r) => r.stepIndex === 5)!;
+      const answer = stepResults.find((r) => r.stepIndex === 5)!;
       expect(answer.content).toContain('[tool flaky_lookup failed (after 3 attempts): connection reset]');
     } finally {
       await workflow.close();
