@@ -100,6 +100,18 @@ export interface StepCall {
 type Member = { name: string; description: string };
 
 /**
+ * A text a step records, cut to `max` characters and marked when longer (`what`: answer, result), so that a long
+ * answer or tool result never fails the step on Temporal's payload limit. `truncatedFrom`: the original length.
+ */
+export function capped(text: string, max: number, what: string): { content: string; truncatedFrom?: number } {
+  if (text.length <= max) return { content: text };
+  return {
+    content: `${text.slice(0, max)}\n[${what} cut at ${max} of ${text.length} characters]`,
+    truncatedFrom: text.length,
+  };
+}
+
+/**
  * A streamed completion put back together (text, tool calls by index, usage from the last chunk), telling
  * `onText` the text so far as it grows.
  */
@@ -256,10 +268,7 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
     const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
       c.type === 'function' ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
     );
-    const truncated = full.length > MAX_ANSWER_CHARS;
-    const content = truncated
-      ? `${full.slice(0, MAX_ANSWER_CHARS)}\n[answer cut at ${MAX_ANSWER_CHARS} of ${full.length} characters]`
-      : full;
+    const { content, truncatedFrom } = capped(full, MAX_ANSWER_CHARS, 'answer');
     const result: StepResult = {
       kind: req.kind,
       agent: req.agent,
@@ -280,7 +289,7 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
           : {}),
       },
       latencyMs: Date.now() - started,
-      ...(truncated ? { truncatedFrom: full.length } : {}),
+      ...(truncatedFrom !== undefined ? { truncatedFrom } : {}),
       attempt: call.attempt,
       ...(toolCalls.length ? { toolCalls } : {}),
     };

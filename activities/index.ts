@@ -7,7 +7,7 @@ import { Context, ApplicationFailure } from '@temporalio/activity';
 import { inTranscript, messageOf } from '../workflows/state';
 import type { McpServerSpec, StepRequest, StepResult, TeamMessage, ToolRequest, ToolSpec } from '../workflows/types';
 import { createMcpClients } from './mcp';
-import { createAgentStep, type ActivityDependencies } from './agent-step';
+import { capped, createAgentStep, type ActivityDependencies } from './agent-step';
 import { BUILTIN_TOOLS, ToolError, type ToolDefinition } from './tools';
 
 export {
@@ -34,6 +34,10 @@ export interface LiveText {
 
 /** How much of a step's text in progress its heartbeats carry. */
 export const LIVE_TEXT_CHARS = 4_000;
+
+/** How often an activity heartbeats: twice per heartbeat timeout, so a dead worker is noticed in one timeout. */
+const heartbeatInterval = (timeoutMs: number | undefined): number =>
+  Math.max(100, Math.floor((timeoutMs ?? 20_000) / 2));
 
 export function createActivities(deps: ActivityDependencies) {
   const step = createAgentStep(deps);
@@ -79,7 +83,7 @@ export function createActivities(deps: ActivityDependencies) {
     const { info } = ctx;
     // Heartbeat for the whole step: fetching the conversation can wait on Temporal (after a worker crash the
     // query waits for the server to move the run off the dead worker's sticky queue), the LLM call on the model.
-    const heartbeatEvery = Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2));
+    const heartbeatEvery = heartbeatInterval(info.heartbeatTimeoutMs);
     // Live output: the text so far rides on the heartbeats (Temporal throttles them; history never keeps them),
     // so any process that describes the run sees it, wherever this worker is.
     let live: LiveText | undefined;
@@ -158,25 +162,24 @@ export function createActivities(deps: ActivityDependencies) {
   async function callTool(req: ToolRequest): Promise<StepResult> {
     const ctx = Context.current();
     const { info } = ctx;
-    const beat = setInterval(() => ctx.heartbeat(), Math.max(100, Math.floor((info.heartbeatTimeoutMs ?? 20_000) / 2)));
+    const beat = setInterval(() => ctx.heartbeat(), heartbeatInterval(info.heartbeatTimeoutMs));
     const workflowId = info.workflowExecution?.workflowId ?? '';
     const runId = info.workflowExecution?.runId ?? '';
     const started = Date.now();
     const { name } = req.call;
     deps.onToolCall?.({ phase: 'start', workflowId, runId, request: req, attempt: info.attempt });
     const finish = (content: string, ok: boolean, retryable?: boolean): StepResult => {
-      const max = req.settings.maxResultChars;
-      const cut = content.length > max;
+      const { content: kept, truncatedFrom } = capped(content, req.settings.maxResultChars, 'result');
       const result: StepResult = {
         kind: 'tool',
         agent: req.agent,
         round: req.round,
         stepIndex: req.stepIndex,
-        content: cut ? `${content.slice(0, max)}\n[result cut at ${max} of ${content.length} characters]` : content,
+        content: kept,
         model: '',
         usage: { promptTokens: 0, completionTokens: 0 },
         latencyMs: Date.now() - started,
-        ...(cut ? { truncatedFrom: content.length } : {}),
+        ...(truncatedFrom !== undefined ? { truncatedFrom } : {}),
         attempt: info.attempt,
         tool: {
           call: req.call,
