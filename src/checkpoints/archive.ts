@@ -1,7 +1,8 @@
 /**
  * Export and import of checkpoints: one JSON file carrying the Temporal history of each run of a workflow
  * (in the format `temporal workflow show --output json` writes, so the SDK replayer and the Temporal CLI
- * accept it), a manifest (checkpoints, lineage, config digest, project version) and a SHA-256 checksum.
+ * accept it), a manifest (checkpoints, lineage, config digest, project version), a SHA-256 checksum and, when
+ * signed, an Ed25519 signature of that checksum (./signing.ts).
  *
  * Import validates the file (schema, checksum, manifest against histories), replays every run against the
  * current workflow code, and can restore a checkpoint as a new run on any server: the run's input carries
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { cliCommand } from '../shared/invocation';
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { RestoreSeed, StepResult, TeamInput } from '../../workflows/types';
 import type { AgentTeamConfig } from '../config';
@@ -22,6 +24,7 @@ import { installRuntime } from '../temporal/runtime';
 import { NotFoundError, UsageError, errorMessage } from '../shared/errors';
 import { PACKAGE_VERSION } from '../shared/package';
 import { checkpointsOf, seededSteps, type Checkpoint } from './derive';
+import { checkSignature, signChecksum, type ExportSignature, type SignatureCheck } from './signing';
 import { parseCheckpointId } from './ids';
 
 export const EXPORT_FORMAT = 'agent-team-export/1';
@@ -62,6 +65,8 @@ export interface ExportFile {
   runs: { runId: string; history: { events: unknown[] } }[];
   /** `sha256:` + hex digest of the canonical JSON of `{manifest, runs}`. */
   checksum: string;
+  /** With `export --sign`: the exporter's Ed25519 signature of the checksum. */
+  signature?: ExportSignature;
 }
 
 /** Digest of what shapes the agents' answers, to tell an importer whether its team is configured the same. */
@@ -86,7 +91,7 @@ export async function exportWorkflow(
   namespace: string,
   config: Pick<AgentTeamConfig, 'team' | 'llm'>,
   workflowId: string,
-  options: { runId?: string; allRuns?: boolean } = {},
+  options: { runId?: string; allRuns?: boolean; signingKey?: KeyObject } = {},
 ): Promise<ExportFile> {
   const chain = options.allRuns
     ? await readRuns(client, workflowId)
@@ -128,7 +133,13 @@ export async function exportWorkflow(
     runs: infos,
     checkpoints,
   };
-  return { manifest, runs, checksum: checksumOf(manifest, runs) };
+  const checksum = checksumOf(manifest, runs);
+  return {
+    manifest,
+    runs,
+    checksum,
+    ...(options.signingKey ? { signature: signChecksum(EXPORT_FORMAT, checksum, options.signingKey) } : {}),
+  };
 }
 
 const checkpointSchema = z.looseObject({
@@ -165,19 +176,36 @@ const exportSchema = z.strictObject({
   }),
   runs: z.array(z.strictObject({ runId: z.string().min(1), history: z.looseObject({ events: z.array(z.unknown()) }) })),
   checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 hex digits'),
+  signature: z
+    .strictObject({
+      alg: z.literal('ed25519'),
+      keyId: z.string().regex(/^ed25519:[0-9a-f]{16}$/, 'expected "ed25519:" and 16 hex digits'),
+      value: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'expected the base64 of 64 bytes'),
+    })
+    .optional(),
 });
 
 /** A validated export, with each run's history decoded for the replayer. */
 export interface LoadedExport {
   file: ExportFile;
   histories: Map<string, History>;
+  /** The signature, checked against the verify keys given to {@link readExportFile}. */
+  signature: SignatureCheck;
+}
+
+export interface ReadExportOptions {
+  /** Public keys a signature may be checked with. */
+  verifyKeys?: KeyObject[];
+  /** Refuse an export that is not signed by one of `verifyKeys`. */
+  requireSignature?: boolean;
 }
 
 /**
  * Reads and validates an export file. Throws {@link UsageError} naming the problem for a file that is not
- * JSON, is cut short, does not match the schema, fails its checksum, or whose manifest and histories disagree.
+ * JSON, is cut short, does not match the schema, fails its checksum, carries a signature that does not check,
+ * lacks a valid signature when one is required, or whose manifest and histories disagree.
  */
-export function readExportFile(path: string): LoadedExport {
+export function readExportFile(path: string, options: ReadExportOptions = {}): LoadedExport {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -222,6 +250,16 @@ export function readExportFile(path: string): LoadedExport {
         `content ${actual.slice(0, 19)}…); nothing was imported`,
     );
   }
+  const signature = checkSignature(EXPORT_FORMAT, file.checksum, file.signature, options.verifyKeys ?? []);
+  if (signature.status === 'signed-invalid') {
+    throw new UsageError(`${path}: ${signature.detail}; nothing was imported`);
+  }
+  if (options.requireSignature && signature.status !== 'signed-valid') {
+    throw new UsageError(
+      `${path}: --require-signature: ${signature.detail}; nothing was imported` +
+        (signature.status === 'unsigned' ? ' (export it with `checkpoints export --sign`)' : ''),
+    );
+  }
   const listed = file.manifest.runs.map((r) => r.runId).join(',');
   if (file.runs.map((r) => r.runId).join(',') !== listed) {
     throw new UsageError(
@@ -242,7 +280,7 @@ export function readExportFile(path: string): LoadedExport {
       );
     }
   }
-  return { file, histories };
+  return { file, histories, signature };
 }
 
 /**
@@ -322,6 +360,8 @@ export interface ImportVerification {
   exportedAt: string;
   projectVersion: string;
   checksum: string;
+  /** signed-valid, signed-unverified or unsigned (a signed-invalid export is refused when read). */
+  signature: SignatureCheck;
   /** Whether the team configuration here is the exporting side's. */
   sameConfig: boolean;
   runs: ExportedRunInfo[];
@@ -353,6 +393,7 @@ export async function verifyExport(
     exportedAt: manifest.exportedAt,
     projectVersion: manifest.projectVersion,
     checksum: loaded.file.checksum,
+    signature: loaded.signature,
     sameConfig: manifest.configDigest === configDigest(config),
     runs: manifest.runs,
     replays,

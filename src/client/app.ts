@@ -17,6 +17,7 @@ import {
   type ToolRequest,
 } from '../../workflows/types';
 import { answerUpdate, type AnswerAck, type StopRecord } from '../../workflows/agent-team';
+import type { KeyObject } from 'node:crypto';
 import { exportWorkflow, restoreInput, type ExportFile, type LoadedExport } from '../checkpoints/archive';
 import { resetCommand } from '../checkpoints/ids';
 import { destructiveCallsAfter, type Checkpoint, type LoadedCheckpoint } from '../checkpoints/derive';
@@ -790,7 +791,10 @@ export class AgentTeamApp {
   }
 
   /** The export of a workflow's run (or of every run of its reset chain). */
-  async exportWorkflow(workflowId: string, options: { runId?: string; allRuns?: boolean } = {}): Promise<ExportFile> {
+  async exportWorkflow(
+    workflowId: string,
+    options: { runId?: string; allRuns?: boolean; signingKey?: KeyObject } = {},
+  ): Promise<ExportFile> {
     return this.lookup(workflowId, options.runId, () =>
       exportWorkflow(this.client, this.target.namespace, this.config, workflowId, options),
     );

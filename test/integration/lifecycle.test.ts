@@ -2,6 +2,7 @@
  * The checkpoint lifecycle through the CLI, on real servers: export → import (verify, restore on a fresh
  * in-memory server), refusing damaged files.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src';
@@ -146,6 +147,50 @@ describe('checkpoints export / import', () => {
       `WorkflowId = "${workflowId}"`,
     ]);
     expect(listed.stdout.trim()).toBe('');
+  });
+
+  it('export --sign / import --require-signature: signed-valid is imported; a forged export is refused with exit 2 naming the check', async () => {
+    const keys = join(dir(), uniqueId('keys'));
+    const gen = await cli(['checkpoints', 'keygen', '--out', keys, '--json'], cleanEnv());
+    expect(gen.code).toBe(0);
+    const { keyId } = JSON.parse(gen.stdout) as { keyId: string };
+    expect((await cli(['checkpoints', 'keygen', '--out', keys], cleanEnv())).stderr).toContain(
+      'already exist: nothing written',
+    );
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), AGENT_TEAM_SIGNING_KEY_FILE: `${keys}.key` });
+    const signed = join(dir(), `${uniqueId('signed')}.json`);
+    const exp = await cli(['checkpoints', 'export', failed.workflowId, '--sign', '-o', signed], env);
+    expect(exp.stderr).toContain(`, signed by ${keyId})`);
+    expect(exp.code).toBe(0);
+    const verify = (path: string, ...more: string[]) =>
+      cli(['checkpoints', 'import', path, '--verify-key', `${keys}.pub`, ...more], cleanEnv());
+    const ok = await verify(signed, '--require-signature');
+    expect(ok.stderr).toContain(`✔ signature valid (${keyId})`);
+    expect(ok.stderr).toContain('checksum ok, signed-valid');
+    expect(ok.code).toBe(0);
+    // The forger changes the answers (here the task, in the manifest and the run's input alike) and recomputes
+    // the checksum, which is all a checksum-only export would need.
+    const file = JSON.parse(readFileSync(signed, 'utf8')) as ExportFile;
+    file.manifest.task = 'Compare bubblesort and mergesort';
+    file.checksum =
+      'sha256:' +
+      createHash('sha256')
+        .update(JSON.stringify({ manifest: file.manifest, runs: file.runs }))
+        .digest('hex');
+    const forged = join(dir(), `${uniqueId('forged')}.json`);
+    writeFileSync(forged, JSON.stringify(file));
+    const refused = await verify(forged, '--restore', 'latest', '--offline');
+    expect(refused.stderr).toContain(
+      `${forged}: signature invalid: the content is not what ${keyId} signed (changed after signing, or forged); nothing was imported`,
+    );
+    expect(refused.code).toBe(2);
+    // Without its signature it is unsigned: accepted as before, unless a signature is required.
+    delete file.signature;
+    writeFileSync(forged, JSON.stringify(file));
+    expect((await verify(forged)).stderr).toContain('checksum ok, unsigned');
+    const unsigned = await verify(forged, '--require-signature');
+    expect(unsigned.stderr).toContain('--require-signature: unsigned; nothing was imported');
+    expect(unsigned.code).toBe(2);
   });
 
   it('an unknown checkpoint id is refused naming what the export holds', async () => {

@@ -1,5 +1,5 @@
 /**
- * `checkpoints list|show|diff|prune|export|import`: the checkpoints of runs (the points after each completed
+ * `checkpoints list|show|diff|prune|export|import|keygen`: the checkpoints of runs (the points after each completed
  * step, kept in Temporal history) and their lifecycle.
  */
 import { InvalidArgumentError, type Command } from 'commander';
@@ -8,6 +8,7 @@ import { parseCheckpointId, resetCommand } from '../../checkpoints/ids';
 import { renderDiff } from '../../render/diff';
 import { checkpointDetails, checkpointTable } from '../../render/text';
 import { CLOSED_STATUSES, type ClosedStatus } from '../../shared/constants';
+import { generateSigningKeys, loadSigningKey, loadVerifyKeys } from '../../checkpoints/signing';
 import { NotFoundError, UsageError } from '../../shared/errors';
 import {
   RUN_STATUSES,
@@ -228,20 +229,38 @@ export function registerCheckpoints(program: Command): void {
     .option('-r, --run-id <runId>', 'this run (default: the latest)')
     .option('--all-runs', 'every run of the workflow (its reset chain), oldest first')
     .option('-o, --output <file>', 'write here (default: stdout)')
+    .option('--sign', 'sign it with an Ed25519 private key (--signing-key or AGENT_TEAM_SIGNING_KEY_FILE)')
+    .option('--signing-key <file>', 'the PEM private key to sign with (implies --sign)')
     .addOption(configOption())
     .addHelpText(
       'after',
       '\nEach run\'s "history" is what `temporal workflow show --output json` prints, e.g.\n' +
-        "  jq '.runs[0].history' export.json > history.json\n  agent-team replay history.json",
+        "  jq '.runs[0].history' export.json > history.json\n  agent-team replay history.json\n" +
+        '\nSigned exports (docs/checkpoints.md):\n' +
+        '  agent-team checkpoints keygen --out team        # team.key (private), team.pub (public)\n' +
+        '  agent-team checkpoints export WF --signing-key team.key -o wf.json\n' +
+        '  agent-team checkpoints import wf.json --verify-key team.pub --require-signature',
     )
     .action(
       action(
-        async (workflowId: string, options: CommonOptions & { runId?: string; allRuns?: boolean; output?: string }) => {
+        async (
+          workflowId: string,
+          options: CommonOptions & {
+            runId?: string;
+            allRuns?: boolean;
+            output?: string;
+            sign?: boolean;
+            signingKey?: string;
+          },
+        ) => {
           if (options.runId && options.allRuns) throw new UsageError('give --run-id or --all-runs, not both');
+          // The key is read first: a missing or wrong key fails before anything is fetched or written.
+          const signingKey = options.sign || options.signingKey ? loadSigningKey(options.signingKey) : undefined;
           const file = await withApp(options, (app) =>
             app.exportWorkflow(workflowId, {
               ...(options.runId ? { runId: options.runId } : {}),
               ...(options.allRuns ? { allRuns: true } : {}),
+              ...(signingKey ? { signingKey } : {}),
             }),
           );
           const text = JSON.stringify(file, null, 2) + '\n';
@@ -251,7 +270,8 @@ export function registerCheckpoints(program: Command): void {
           err(
             `✔ Exported ${m.workflowId}: ${m.runs.length} run${m.runs.length === 1 ? '' : 's'}, ` +
               `${m.runs.reduce((n, r) => n + r.events, 0)} events, ${m.checkpoints.length} checkpoints` +
-              `${options.output ? ` → ${options.output}` : ''} (${file.checksum.slice(0, 19)}…)`,
+              `${options.output ? ` → ${options.output}` : ''} (${file.checksum.slice(0, 19)}…` +
+              `${file.signature ? `, signed by ${file.signature.keyId}` : ''})`,
           );
         },
       ),
@@ -271,13 +291,24 @@ export function registerCheckpoints(program: Command): void {
       "start a new run from this checkpoint of the export (or the latest run's last)",
     )
     .option('--workflow-id <id>', 'workflow id of the restored run (default: <exported id>-restored-<random>)')
+    .option('--verify-key <file>', 'PEM public key(s) to check signatures with (default: AGENT_TEAM_VERIFY_KEY_FILE)')
+    .option('--require-signature', 'refuse an export that is not signed by one of the verify keys')
     .addOption(offlineOption())
     .addOption(noWorkerOption())
     .addOption(configOption())
     .addOption(jsonOption())
     .action(
       action(
-        async (path: string, options: RunOptions & { verifyOnly?: boolean; restore?: string; workflowId?: string }) => {
+        async (
+          path: string,
+          options: RunOptions & {
+            verifyOnly?: boolean;
+            restore?: string;
+            workflowId?: string;
+            verifyKey?: string;
+            requireSignature?: boolean;
+          },
+        ) => {
           if (options.verifyOnly && options.restore) throw new UsageError('give --verify-only or --restore, not both');
           if (options.workflowId !== undefined && !options.restore)
             throw new UsageError('--workflow-id names the restored run: it needs --restore');
@@ -285,7 +316,18 @@ export function registerCheckpoints(program: Command): void {
             throw new UsageError('--workflow-id must not be empty');
           const config = options.restore ? await preflight(options) : load(options);
           const archive = await loadArchive();
-          const loaded = archive.readExportFile(path); // exit 2 for a bad file, before anything starts
+          const verifyKeys = loadVerifyKeys(options.verifyKey);
+          if (options.requireSignature && verifyKeys.length === 0)
+            throw new UsageError(
+              '--require-signature needs the public key to check with: pass --verify-key FILE or set AGENT_TEAM_VERIFY_KEY_FILE',
+            );
+          // Exit 2 for a bad, altered or (with --require-signature) unsigned file, before anything starts.
+          const loaded = archive.readExportFile(path, {
+            verifyKeys,
+            ...(options.requireSignature ? { requireSignature: true } : {}),
+          });
+          if (!options.json)
+            err(`${loaded.signature.status === 'signed-valid' ? '✔' : '·'} ${loaded.signature.detail}`);
           const checkpoint = options.restore ? archive.pickRestorePoint(loaded, options.restore) : null;
           const verification = await archive.verifyExport(path, loaded, config, {
             log: err,
@@ -315,7 +357,7 @@ export function registerCheckpoints(program: Command): void {
             if (options.json) json(verification);
             else
               err(
-                `✔ ${path}: checksum ok, ${verification.runs.length} run(s), ${verification.checkpoints.length} checkpoints of ` +
+                `✔ ${path}: checksum ok, ${verification.signature.status}, ${verification.runs.length} run(s), ${verification.checkpoints.length} checkpoints of ` +
                   `${verification.workflowId}.\n  Continue it here with: ${cliCommand()} checkpoints import ${path} --restore latest`,
               );
             return 0;
@@ -338,5 +380,43 @@ export function registerCheckpoints(program: Command): void {
           });
         },
       ),
+    );
+
+  checkpoints
+    .command('keygen')
+    .summary('make an Ed25519 key pair to sign exports with')
+    .description(
+      'Write a new Ed25519 key pair: NAME.key (the private key, mode 0600: keep it where exports are made) and ' +
+        'NAME.pub (the public key: give it to whoever imports). Existing files are never overwritten.',
+    )
+    .requiredOption('--out <name>', 'path and name of the pair, without extension (writes NAME.key and NAME.pub)')
+    .addOption(jsonOption())
+    .action(
+      action(async (options: { out: string; json?: boolean }) => {
+        const { existsSync, writeFileSync } = await import('node:fs');
+        const name = options.out.replace(/\.(key|pub)$/, '');
+        if (!name.trim()) throw new UsageError('--out must name the pair, e.g. --out keys/team');
+        const files = { privateKey: `${name}.key`, publicKey: `${name}.pub` };
+        const present = Object.values(files).filter((f) => existsSync(f));
+        if (present.length > 0)
+          throw new UsageError(
+            `${present.join(' and ')} already exist${present.length === 1 ? 's' : ''}: nothing written (pick another --out)`,
+          );
+        const pair = generateSigningKeys();
+        try {
+          writeFileSync(files.privateKey, pair.privateKey, { mode: 0o600, flag: 'wx' });
+          writeFileSync(files.publicKey, pair.publicKey, { mode: 0o644, flag: 'wx' });
+        } catch (e) {
+          throw new UsageError(`cannot write the key pair: ${(e as Error).message}`, { cause: e });
+        }
+        if (options.json) json({ keyId: pair.keyId, ...files });
+        else
+          err(
+            `✔ ${pair.keyId}: private key → ${files.privateKey} (keep it secret), public key → ${files.publicKey}\n` +
+              `  Sign:   ${cliCommand()} checkpoints export WF --signing-key ${files.privateKey} -o wf.json\n` +
+              `  Verify: ${cliCommand()} checkpoints import wf.json --verify-key ${files.publicKey} --require-signature`,
+          );
+        return 0;
+      }),
     );
 }
