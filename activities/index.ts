@@ -3,6 +3,7 @@
  * `openai` client (for OpenAI, any compatible endpoint, or the offline model server), tests pass one that
  * points elsewhere. There is one activity, `callAgent`: every agent is data plus this call.
  */
+import { trace } from '@opentelemetry/api';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { inTranscript, messageOf } from '../workflows/state';
 import type { McpServerSpec, StepRequest, StepResult, TeamMessage, ToolRequest, ToolSpec } from '../workflows/types';
@@ -88,6 +89,7 @@ export function createActivities(deps: ActivityDependencies) {
     // so any process that describes the run sees it, wherever this worker is.
     let live: LiveText | undefined;
     const beat = setInterval(() => ctx.heartbeat(live), heartbeatEvery);
+    traceStep(req, info.attempt);
     try {
       step.resolve(req);
       const workflowId = info.workflowExecution?.workflowId;
@@ -114,6 +116,7 @@ export function createActivities(deps: ActivityDependencies) {
           ctx.heartbeat(live);
         },
       });
+      traceStep(req, info.attempt, result);
       remember(key, req.stepIndex + 1, result.kind === 'final' ? null : next(transcript, req.stepIndex, result));
       deps.onStep?.({ workflowId: workflowId ?? '', runId: runId ?? '', result });
       ctx.log.info('Agent step completed', {
@@ -168,6 +171,7 @@ export function createActivities(deps: ActivityDependencies) {
     const started = Date.now();
     const { name } = req.call;
     deps.onToolCall?.({ phase: 'start', workflowId, runId, request: req, attempt: info.attempt });
+    traceStep({ ...req, kind: 'tool' }, info.attempt);
     const finish = (content: string, ok: boolean, retryable?: boolean): StepResult => {
       const { content: kept, truncatedFrom } = capped(content, req.settings.maxResultChars, 'result');
       const result: StepResult = {
@@ -192,6 +196,7 @@ export function createActivities(deps: ActivityDependencies) {
         },
       };
       deps.onToolCall?.({ phase: 'end', workflowId, runId, request: req, attempt: info.attempt, result });
+      traceStep({ ...req, kind: 'tool' }, info.attempt, result);
       return result;
     };
     try {
@@ -248,4 +253,40 @@ export function createActivities(deps: ActivityDependencies) {
   }
 
   return { callAgent, callTool, listMcpTools, cancelRun };
+}
+
+/**
+ * Puts a step's attributes on the span of its activity attempt (Temporal's OpenTelemetry interceptor starts one
+ * per attempt when traces are on; without them there is no active span and this does nothing).
+ */
+function traceStep(
+  req: { stepIndex: number; agent: string; round: number; kind: string; call?: { name: string } },
+  attempt: number,
+  result?: StepResult,
+): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  if (!result) {
+    span.setAttributes({
+      'agent_team.step': req.stepIndex + 1,
+      'agent_team.agent': req.agent,
+      'agent_team.round': req.round,
+      'agent_team.kind': req.kind,
+      'agent_team.attempt': attempt,
+      ...(req.call ? { 'agent_team.tool': req.call.name } : {}),
+    });
+    return;
+  }
+  span.setAttributes({
+    'agent_team.latency_ms': result.latencyMs,
+    ...(result.model
+      ? {
+          'gen_ai.request.model': result.model,
+          'gen_ai.usage.input_tokens': result.usage.promptTokens,
+          'gen_ai.usage.output_tokens': result.usage.completionTokens,
+        }
+      : {}),
+    ...(result.tool ? { 'agent_team.tool_ok': result.tool.ok } : {}),
+    ...(result.toolCalls?.length ? { 'agent_team.tool_calls': result.toolCalls.length } : {}),
+  });
 }

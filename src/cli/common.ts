@@ -2,6 +2,7 @@
  * What every `agent-team` command shares: lazy loaders for the heavy modules, output helpers, common options,
  * the error-to-exit-code wrapper, and the progress and report printers of runs.
  */
+import { flushTracing } from '../temporal/tracing';
 import { InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type AgentTeamConfig } from '../config';
 import { RUN_STATUSES, WORKFLOW_TYPE, type RunStatus } from '../shared/constants';
@@ -117,6 +118,12 @@ export function action<A extends unknown[]>(
       err(`agent-team: ${e instanceof UsageError ? '' : 'error: '}${errorMessage(e)}`, 'ERROR');
       if (process.env.AGENT_TEAM_DEBUG && e instanceof Error && e.stack) err(e.stack);
       process.exitCode = e instanceof AgentTeamError ? e.exitCode : 1;
+    } finally {
+      // Spans still buffered (traces on): sent before the process exits, waiting at most 5 s for the collector.
+      await Promise.race([
+        flushTracing().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
     }
   };
 }

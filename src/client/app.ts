@@ -18,6 +18,7 @@ import {
 } from '../../workflows/types';
 import { answerUpdate, type AnswerAck, type StopRecord } from '../../workflows/agent-team';
 import type { KeyObject } from 'node:crypto';
+import { flushTracing } from '../temporal/tracing';
 import { exportWorkflow, restoreInput, type ExportFile, type LoadedExport } from '../checkpoints/archive';
 import { resetCommand } from '../checkpoints/ids';
 import { destructiveCallsAfter, type Checkpoint, type LoadedCheckpoint } from '../checkpoints/derive';
@@ -840,6 +841,7 @@ export class AgentTeamApp {
 
   /** Closes the connection, and stops the embedded server if this app started it in-process (memory storage). */
   async close(): Promise<void> {
+    await flushTracing();
     await this.client.connection.close();
     await this.ownedServer?.stop();
   }

@@ -12,6 +12,7 @@ import { openLlm, type LlmConnection } from '../llm/client';
 import { connectWorker, type TemporalTarget } from '../temporal/connection';
 import { installRuntime } from '../temporal/runtime';
 import { createAgentTeamWorker, workflowBundle } from '../worker';
+import { tracingWorkerOptions } from '../temporal/tracing';
 
 export interface HostedWorkerOptions {
   /** Use the offline model (also the default when no OpenAI variables are set). */
@@ -117,6 +118,7 @@ export async function hostDecider(
       taskQueue,
       identity: `${ANSWERING_IDENTITY} ${process.pid}@${hostname()}`,
       workflowBundle: await workflowBundle(),
+      ...(await tracingWorkerOptions()),
       ...(codecs?.length ? { dataConverter: { payloadCodecs: codecs } } : {}),
     });
     return {

@@ -60,7 +60,7 @@ export async function replayHistory(
 ): Promise<ReplayReport> {
   const bundle = options.workflowsPath
     ? { code: (await bundleWorkflowCode({ workflowsPath: options.workflowsPath, logger: silentLogger })).code }
-    : await workflowBundle();
+    : await workflowBundle({ traced: false });
   const events = history.events?.length ?? 0;
   try {
     // Encrypted runs replay with the same codec their workers use (AGENT_TEAM_ENCRYPTION_KEY…).

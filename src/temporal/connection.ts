@@ -14,6 +14,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentTeamConfig } from '../config';
 import { ConfigError, TemporalUnreachableError, errorMessage } from '../shared/errors';
+import { tracingClientInterceptors } from './tracing';
 import { ensureDevServer, type DevServer, type DevServerOptions } from './dev-server';
 
 type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
@@ -167,7 +168,13 @@ function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableE
 export async function connectClient(target: TemporalTarget, dataConverter?: DataConverter): Promise<Client> {
   try {
     const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: connectTimeoutMs() });
-    return new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) });
+    const interceptors = await tracingClientInterceptors();
+    return new Client({
+      connection,
+      namespace: target.namespace,
+      ...(dataConverter ? { dataConverter } : {}),
+      ...(interceptors ? { interceptors } : {}),
+    });
   } catch (err) {
     throw unreachable(target, err);
   }

@@ -10,6 +10,7 @@ import { createMcpClients } from '../../activities/mcp';
 import { transcriptQuery } from '../../workflows/agent-team';
 import { requestCancel } from '../temporal/cancel';
 import { workflowBundle } from './bundle';
+import { tracingWorkerOptions } from '../temporal/tracing';
 
 export { WORKFLOWS_PATH, workflowBundle } from './bundle';
 
@@ -40,7 +41,9 @@ export interface AgentTeamWorkerOptions {
 export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Promise<Worker> {
   // The worker's MCP connections (stdio servers are its child processes): closed when the worker stops.
   const mcp = createMcpClients();
+  const traced = await tracingWorkerOptions();
   const worker = await Worker.create({
+    ...traced,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
