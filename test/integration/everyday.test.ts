@@ -320,7 +320,7 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
     // The worker prints a line per step it executes, with the run it belongs to.
     expect(w.stderr).toMatch(/#1 +orchestrator +plan .*· to-cancel-/);
     expect(w.code).toBe(0);
-  });
+  }, 120_000);
   it("a cancel request that comes in with a step's result: that step has no checkpoint, the hint names the one before it, and resuming there completes", async () => {
     // Made to happen every time: the run's workflow worker goes away while its step runs, the step completes,
     // the cancel request arrives while the workflow task that takes the result waits for a worker, and a fresh

@@ -2,6 +2,8 @@
  * The Temporal Web UI, in headless Chromium (Debian's, driven by playwright-core): a completed run's page
  * shows the workflow, its steps' summaries (agent · round) and its result; with encryption on, the UI shows
  * the payloads decoded through `agent-team codec-server`. Screenshots are kept in test-artifacts/.
+ * On the cluster (`npm run test:cluster`) the same tests use the cluster's own Web UI server (ui-server, pointed
+ * at its frontend), with the codec server on the endpoint that UI was configured with.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -13,24 +15,39 @@ import { startCodecServer, type CodecServer } from '../../src/temporal/codec-ser
 import { freePort, type DevServer } from '../../src/temporal/dev-server';
 import { CHROMIUM_ARGS, findChromium } from '../browser';
 import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
-import { ownServer, uniqueId } from '../helpers';
+import { ownServer, testAddress, uniqueId } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 
-describe('the Temporal Web UI in a real browser', () => {
-  let server: DevServer;
+const ON_CLUSTER = Boolean(process.env.AGENT_TEAM_TEST_CLUSTER);
+const screenshot = (name: string): string => join(ARTIFACTS, `${name}${ON_CLUSTER ? '-cluster' : ''}.png`);
+
+describe(`the Temporal Web UI in a real browser${ON_CLUSTER ? " (the cluster's UI server)" : ''}`, () => {
+  let server: Pick<DevServer, 'address' | 'uiUrl'> & { stop(): Promise<void> };
   let codec: CodecServer;
   let browser: Browser;
   const key = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
-    const uiPort = await freePort();
-    const uiOrigin = `http://127.0.0.1:${uiPort}`;
     const keys = encryptionKeysFromEnv({ AGENT_TEAM_ENCRYPTION_KEY: key })!;
-    codec = await startCodecServer({ keys, port: 0, uiOrigin });
-    server = await ownServer('webui', { uiPort, uiCodecEndpoint: codec.url });
+    if (ON_CLUSTER) {
+      const { Cluster } = await import('../cluster/cluster');
+      const cluster = new Cluster({ log: () => {} });
+      expect(cluster.status().ui.running).toBe(true);
+      codec = await startCodecServer({
+        keys,
+        port: Number(new URL(cluster.codecEndpoint).port),
+        uiOrigin: cluster.uiUrl,
+      });
+      server = { address: testAddress(), uiUrl: cluster.uiUrl, stop: async () => {} };
+    } else {
+      const uiPort = await freePort();
+      const uiOrigin = `http://127.0.0.1:${uiPort}`;
+      codec = await startCodecServer({ keys, port: 0, uiOrigin });
+      server = await ownServer('webui', { uiPort, uiCodecEndpoint: codec.url });
+    }
     browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -75,7 +92,7 @@ describe('the Temporal Web UI in a real browser', () => {
       await page.getByText(summary).first().waitFor({ timeout: 15_000 });
     }
     await page.getByText('Final answer on').first().waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-run.png'), fullPage: true });
+    await page.screenshot({ path: screenshot('webui-run'), fullPage: true });
   });
 
   it('a run waiting for a person shows what it asks (current details) while it is Running', async () => {
@@ -104,7 +121,7 @@ describe('the Temporal Web UI in a real browser', () => {
     while (!(await shown('Waiting for a person')) && Date.now() < end) await page.waitForTimeout(250);
     expect(await shown('Waiting for a person')).toBe(true);
     expect(await shown(`agent-team approve ${workflowId}`)).toBe(true);
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-waiting.png'), fullPage: true });
+    await page.screenshot({ path: screenshot('webui-waiting'), fullPage: true });
     await page.close();
     await cli(['terminate', workflowId, '--reason', 'test over', '--config', config], env);
     await followed;
@@ -119,6 +136,6 @@ describe('the Temporal Web UI in a real browser', () => {
     await page.getByText('Final answer on').first().waitFor();
     expect(await page.getByText('binary/encrypted').count()).toBe(0);
     expect(codec.served.decode).toBeGreaterThan(before); // the browser asked the codec server
-    await page.screenshot({ path: join(ARTIFACTS, 'webui-codec.png'), fullPage: true });
+    await page.screenshot({ path: screenshot('webui-codec'), fullPage: true });
   });
 });
