@@ -14,6 +14,7 @@
  *   npm run cluster -- start | stop | status | restart <service> | kill <service>
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -90,7 +91,9 @@ export class Cluster {
   /** PostgreSQL's data: in the cluster's folder, except as root, where the `postgres` user running it cannot
    * reach a folder under /root: then under /var/tmp. */
   get pgData(): string {
-    return process.getuid?.() === 0 ? `/var/tmp/agent-team-cluster-${this.basePort}/pgdata` : join(this.dir, 'pgdata');
+    if (process.getuid?.() !== 0) return join(this.dir, 'pgdata');
+    const key = createHash('sha256').update(this.dir).digest('hex').slice(0, 12);
+    return `/var/tmp/agent-team-cluster-${key}/pgdata`;
   }
   private get statePath(): string {
     return join(this.dir, 'state.json');
@@ -493,7 +496,7 @@ export class Cluster {
     this.stopPostgres('fast');
     rmSync(this.statePath, { force: true });
     if (options.wipe) {
-      rmSync(this.pgData, { recursive: true, force: true });
+      rmSync(process.getuid?.() === 0 ? join(this.pgData, '..') : this.pgData, { recursive: true, force: true });
       rmSync(this.dir, { recursive: true, force: true });
     }
   }
