@@ -73,6 +73,33 @@ export function printTables(r: Json): string {
       '',
     );
   }
+  if (r.servers) {
+    const sv = r.servers;
+    const rows: [string, (x: Json) => string][] = [
+      ['team overhead / step, model 0 ms', (x) => ms(x.overheadPerStepMs_latency0)],
+      ['team overhead / step, model 1,000 ms', (x) => ms(x.overheadPerStepMs_latency1000)],
+      ['floor / step, TypeScript SDK worker', (x) => ms(x.floorTypeScriptPerStepMs)],
+      ['floor / step, Go SDK worker', (x) => ms(x.floorGoPerStepMs)],
+      ['resume → first new step answered (ms)', (x) => String(x.resumeToFirstNewStepMs)],
+      ...Object.keys(sv.embedded ?? {})
+        .filter((k) => k.startsWith('throughput'))
+        .map((k): [string, (x: Json) => string] => [
+          `steps/s, ${k.replace('throughput', '').replace('TwoWorkerProcesses', ' runs, 2 worker processes')}${k.endsWith('Processes') ? '' : ' runs, 1 worker process'}`,
+          (x) => (x[k] ? `${x[k].stepsPerSecond} (${x[k].ok}/${x[k].runs} ok)` : 'n/a'),
+        ]),
+    ];
+    out.push(
+      table(
+        `The embedded server beside a cluster: Temporal ${sv.clusterInfo.version} on PostgreSQL, ${sv.clusterInfo.services}, ${sv.clusterInfo.shards} shards (ms; median, p95, min–max)`,
+        ['measure', 'embedded (dev server, SQLite)', 'cluster (PostgreSQL)'],
+        rows.map(([label, f]) => [label, f(sv.embedded), f(sv.cluster)]),
+      ),
+      sv.clusterInfo.startMs !== null
+        ? `cluster start: ${(sv.clusterInfo.startMs / 1000).toFixed(1)} s${sv.clusterInfo.serverBuiltNow ? ' (server built now)' : ''}`
+        : 'cluster: already running',
+      '',
+    );
+  }
   for (const [key, row] of Object.entries<Json>(r.retryCost ?? {})) {
     out.push(
       table(

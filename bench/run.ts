@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick]`: the benchmarks side by side, in one process, on this machine. See
  * docs/benchmarks.md for what each figure means. Writes bench/results/<date>.json and prints the tables.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,7 +22,7 @@ import {
   type OfflineLlmServer,
 } from '../src/llm/offline-server';
 import { cliVersion, findTemporalCli } from '../src/temporal/cli-binary';
-import { PACKAGE_VERSION } from '../src/shared/package';
+import { PACKAGE_VERSION, cacheDir } from '../src/shared/package';
 import { ensureDevServer, freePort, type DevServer } from '../src/temporal/dev-server';
 import { agentTeamWorkflow } from '../workflows';
 import type { ModelPrice, TeamInput } from '../workflows/types';
@@ -36,7 +37,9 @@ import {
 } from './systems';
 import { stepGaps } from './event-gaps';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, 'no-cluster': { type: 'boolean', default: false } },
+});
 const QUICK = args.quick ?? false;
 const REPS = QUICK ? 5 : 10;
 const LATENCIES = [0, 200];
@@ -105,10 +108,10 @@ async function startTemporal(): Promise<void> {
   installRuntime(() => {});
 }
 
-/** A worker in this process on its own task queue, talking to `baseURL`. */
-async function worker(baseURL: string): Promise<string> {
+/** A worker in this process on its own task queue, talking to `baseURL` (on `on`'s server, default the embedded one). */
+async function worker(baseURL: string, on: AgentTeamApp = app): Promise<string> {
   const queue = `bench-${hosted.length}`;
-  const w = await app.createWorker({ openai: openaiFor(baseURL), taskQueue: queue });
+  const w = await on.createWorker({ openai: openaiFor(baseURL), taskQueue: queue });
   hosted.push({ worker: w, done: w.run(), queue });
   return queue;
 }
@@ -560,6 +563,165 @@ async function listing() {
   return { temporal, 'langgraph-sqlite': langgraph };
 }
 
+// ---------------------------------------------------------------- 9: the embedded server beside a cluster
+
+/**
+ * The same measurements on the embedded dev server (one process, SQLite) and on the multi-service cluster on
+ * PostgreSQL (test/cluster/cluster.ts: four service processes, 4 history shards), one after the other in this
+ * run: the team's per-step overhead (model latency 0 and 1,000 ms), the floor with the TypeScript SDK and with
+ * the Go SDK (bench/floor-go), throughput (1/10/100 runs on one worker process, and on two), and resume
+ * latency (reset to the last checkpoint until the next step is answered). `--no-cluster` leaves it out.
+ */
+async function servers() {
+  const { Cluster } = await import('../test/cluster/cluster');
+  const cluster = new Cluster({ log });
+  const wasUp = Object.values(cluster.status().services).every((x) => x.running);
+  const start = await cluster.start();
+  const clusterApp = await AgentTeamApp.open(parseConfig({ temporal: { task_queue: 'bench' } }), {
+    temporal: { kind: 'cluster', address: cluster.address },
+  });
+  const goFloor = buildGoFloor();
+  const out: Record<string, unknown> = {
+    clusterInfo: {
+      version: cluster.version,
+      shards: 4,
+      services: 'history, matching, frontend, worker: one process each',
+      startMs: wasUp ? null : start.ms,
+      serverBuiltNow: start.coldBuild,
+    },
+  };
+  try {
+    for (const [name, on, address] of [
+      ['embedded', app, server.address],
+      ['cluster', clusterApp, cluster.address],
+    ] as const) {
+      log(`  ${name} (${address})`);
+      const row: Record<string, unknown> = {};
+      for (const latency of [0, 1000]) {
+        const m = await model(latency);
+        const queue = await worker(m.server.baseURL, on);
+        const reps = latency === 0 ? REPS : QUICK ? 2 : 3;
+        await runTemporal(on, input(), queue); // warm-up
+        const overheads: number[] = [];
+        for (let rep = 0; rep < reps; rep++) {
+          const base = await runBaseline(m.server.baseURL, input());
+          const team = await runTemporal(on, input(), queue);
+          if (!team.ok) throw new Error(`${name}: ${team.error}`);
+          overheads.push(team.wallMs / team.steps - base.wallMs / base.steps);
+        }
+        row[`overheadPerStepMs_latency${latency}`] = stats(overheads);
+        await m.server.close();
+      }
+      row.floorTypeScriptPerStepMs = await floorOn(on, address);
+      row.floorGoPerStepMs = goFloor ? floorGo(goFloor, address) : null;
+      const m = await model(0, faultAt(8));
+      const queue = await worker(m.server.baseURL, on);
+      const measure = async (c: number) => {
+        const t0 = performance.now();
+        const reports = await Promise.all(Array.from({ length: c }, () => runTemporal(on, input(), queue)));
+        const wall = performance.now() - t0;
+        return {
+          runs: c,
+          ok: reports.filter((r) => r.ok).length,
+          stepsPerSecond: round(reports.reduce((t, r) => t + r.steps, 0) / (wall / 1000), 1),
+        };
+      };
+      // The first run fails at its last step (the fault): it is the one resume measures.
+      const failed = await runTemporal(on, input(), queue);
+      const last = (await on.checkpoints.list({ workflowId: failed.id })).find((c) => c.step === 8)!;
+      const before = m.entries().length;
+      const t0 = Date.now();
+      await on.checkpoints.reset(last.checkpointId);
+      for (let j = 0; j < 400 && m.entries().length === before; j++) await new Promise((r) => setTimeout(r, 5));
+      row.resumeToFirstNewStepMs = m.entries()[before] ? Date.parse(m.entries()[before]!.time) - t0 : null;
+      for (const c of CONCURRENCY.filter((c) => !QUICK || c <= 10)) row[`throughput${c}`] = await measure(c);
+      const second = await secondWorker(queue, address, m.server.baseURL);
+      row[`throughput${TWO_WORKER_RUNS}TwoWorkerProcesses`] = await measure(TWO_WORKER_RUNS);
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+      await m.server.close();
+      out[name] = row;
+    }
+  } finally {
+    await clusterApp.close();
+    if (!wasUp) await cluster.stop();
+  }
+  return out;
+}
+
+/** The floor (9 no-op activities in sequence) on a server, TypeScript SDK worker: ms per step. */
+async function floorOn(on: AgentTeamApp, address: string) {
+  const { NativeConnection } = await import('@temporalio/worker');
+  const { createFloorWorker } = await import('./floor/worker');
+  const connection = await NativeConnection.connect({ address });
+  const taskQueue = `bench-floor-${Date.now()}`;
+  const w = await createFloorWorker(connection, taskQueue);
+  const done = w.run();
+  try {
+    const perStep: number[] = [];
+    for (let rep = 0; rep <= REPS; rep++) {
+      const t0 = performance.now();
+      await on.client.workflow.execute('trivial', { taskQueue, workflowId: `${taskQueue}-${rep}`, args: [9] });
+      if (rep > 0) perStep.push((performance.now() - t0) / 9);
+    }
+    return stats(perStep);
+  } finally {
+    w.shutdown();
+    await done;
+    await connection.close();
+  }
+}
+
+/** Builds bench/floor-go once (cached by its source), or null when Go is missing. */
+function buildGoFloor(): string | null {
+  if (spawnSync('go', ['version']).status !== 0) return null;
+  const src = join(ROOT, 'bench', 'floor-go');
+  const digest = createHash('sha256')
+    .update(readFileSync(join(src, 'main.go')))
+    .update(readFileSync(join(src, 'go.sum')))
+    .digest('hex')
+    .slice(0, 12);
+  const binary = join(cacheDir(), `floor-go-${digest}`);
+  if (!existsSync(binary)) {
+    log('  building bench/floor-go (the Go SDK floor worker) …');
+    execFileSync('go', ['build', '-o', binary, '.'], {
+      cwd: src,
+      stdio: 'inherit',
+      env: { ...process.env, GOTOOLCHAIN: 'auto' },
+    });
+  }
+  return binary;
+}
+
+function floorGo(binary: string, address: string) {
+  const out = execFileSync(binary, ['-address', address, '-steps', '9', '-reps', String(REPS)], { encoding: 'utf8' });
+  return stats((JSON.parse(out) as { msPerStep: number[] }).msPerStep);
+}
+
+/** A second worker process (`agent-team worker`) on `queue`, polling before this returns. */
+async function secondWorker(queue: string, address: string, baseURL: string): Promise<ChildProcess> {
+  const config = join(work, `${queue}-worker2.yaml`);
+  writeFileSync(config, `temporal:\n  task_queue: ${queue}\n`);
+  const second: ChildProcess = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', join(ROOT, 'src/cli/main.ts'), 'worker', '--config', config],
+    {
+      env: { ...process.env, TEMPORAL_ADDRESS: address, OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: 'offline' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    second.stderr?.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('Worker polling')) resolve();
+    });
+    second.once('exit', () => reject(new Error(`second worker exited: ${seen}`)));
+  });
+  second.removeAllListeners('exit');
+  return second;
+}
+
 // ---------------------------------------------------------------- main
 
 /** A package's version, from its package.json (found the way Node resolves it from here). */
@@ -660,7 +822,7 @@ async function main(): Promise<void> {
   };
   const sections: Record<string, number> = {};
   const section = async <T>(n: number, name: string, label: string, body: () => Promise<T>): Promise<T> => {
-    log(`${n}/8 ${label} …`);
+    log(`${n}/9 ${label} …`);
     const t0 = Date.now();
     const value = await body();
     sections[name] = Math.round((Date.now() - t0) / 100) / 10;
@@ -675,6 +837,8 @@ async function main(): Promise<void> {
     results.historySize = await section(6, 'historySize', 'history size', historySize);
     results.listing = await section(7, 'listing', `listing with ${LISTING_RUNS} executions`, listing);
     results.toolSteps = await section(8, 'toolSteps', 'a tool step beside a model step', toolSteps);
+    if (!args['no-cluster'])
+      results.servers = await section(9, 'servers', 'the embedded server beside a PostgreSQL cluster', servers);
     results.sectionSeconds = sections;
   } finally {
     for (const h of hosted) h.worker.worker.shutdown();
