@@ -416,32 +416,9 @@ async function throughput() {
     };
   }
   // A second worker process on the same task queue (compare with concurrent<N> above: one worker process).
-  const config = join(work, 'worker2.yaml');
-  writeFileSync(config, `temporal:\n  task_queue: ${queue}\n`);
-  const second: ChildProcess = spawn(
-    process.execPath,
-    ['--require', 'tsx/cjs', join(ROOT, 'src/cli/main.ts'), 'worker', '--config', config],
-    {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: server.address,
-        OPENAI_BASE_URL: m.server.baseURL,
-        OPENAI_API_KEY: 'offline',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    second.stderr?.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes('Worker polling')) resolve();
-    });
-    second.on('exit', () => reject(new Error(`second worker exited: ${seen}`)));
-  });
+  const second = await secondWorker(queue, server.address, m.server.baseURL);
   const c = TWO_WORKER_RUNS;
   out[`concurrent${c}TwoWorkerProcesses`] = { temporal: await measure(() => runTemporal(app, input(), queue), c) };
-  second.removeAllListeners('exit');
   second.kill('SIGTERM');
   await new Promise((r) => second.once('exit', r));
   await m.server.close();

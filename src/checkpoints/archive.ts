@@ -79,7 +79,8 @@ function sha256(text: string): string {
   return 'sha256:' + createHash('sha256').update(text).digest('hex');
 }
 
-function checksumOf(manifest: ExportManifest, runs: ExportFile['runs']): string {
+/** An export's checksum: `sha256:` + the hex SHA-256 of the JSON of `{manifest, runs}`. */
+export function checksumOf(manifest: ExportManifest, runs: ExportFile['runs']): string {
   return sha256(JSON.stringify({ manifest, runs }));
 }
 

@@ -138,7 +138,8 @@ function splitAddress(address: string): [string, number] {
   return [address.slice(0, i), Number(address.slice(i + 1))];
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

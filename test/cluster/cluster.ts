@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cacheDir, PACKAGE_ROOT } from '../../src/shared/package';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
+import { alive } from '../../src/temporal/dev-server';
 
 export const SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
 /** Besides the Temporal services: the Web UI server (temporalio/ui-server, built from its Go module). */
@@ -524,13 +525,5 @@ export class Cluster {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,13 +2,12 @@
  * The checkpoint lifecycle through the CLI, on real servers: export → import (verify, restore on a fresh
  * in-memory server), refusing damaged files.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src';
 import { parseConfig } from '../../src/config';
 import type { ReplayReport } from '../../src/history/replay';
-import type { ExportFile } from '../../src/checkpoints/archive';
+import { checksumOf, type ExportFile } from '../../src/checkpoints/archive';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import { cliCommand } from '../../src/shared/invocation';
@@ -172,11 +171,7 @@ describe('checkpoints export / import', () => {
     // the checksum, which is all a checksum-only export would need.
     const file = JSON.parse(readFileSync(signed, 'utf8')) as ExportFile;
     file.manifest.task = 'Compare bubblesort and mergesort';
-    file.checksum =
-      'sha256:' +
-      createHash('sha256')
-        .update(JSON.stringify({ manifest: file.manifest, runs: file.runs }))
-        .digest('hex');
+    file.checksum = checksumOf(file.manifest, file.runs);
     const forged = join(dir(), `${uniqueId('forged')}.json`);
     writeFileSync(forged, JSON.stringify(file));
     const refused = await verify(forged, '--restore', 'latest', '--offline');

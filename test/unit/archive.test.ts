@@ -1,24 +1,19 @@
 /** Reading export files: every way a file can be wrong is refused (exit 2) with a message naming it. */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_FORMAT, pickRestorePoint, readExportFile, type ExportFile } from '../../src/checkpoints/archive';
+import {
+  EXPORT_FORMAT,
+  checksumOf as exportChecksum,
+  pickRestorePoint,
+  readExportFile,
+  type ExportFile,
+} from '../../src/checkpoints/archive';
 import { checkpointsOf } from '../../src/checkpoints/derive';
 import { UsageError } from '../../src/shared/errors';
-import { fixtureJson, fixtureRun } from './fixtures';
+import { fixtureJson, fixtureRun, scratchWriter } from './fixtures';
 
-const dir = mkdtempSync(join(tmpdir(), 'archive-test-'));
-const write = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const checksum = (file: Pick<ExportFile, 'manifest' | 'runs'>): string =>
-  'sha256:' +
-  createHash('sha256')
-    .update(JSON.stringify({ manifest: file.manifest, runs: file.runs }))
-    .digest('hex');
+const write = scratchWriter('archive-test-');
+const checksum = (file: Pick<ExportFile, 'manifest' | 'runs'>): string => exportChecksum(file.manifest, file.runs);
 
 /** A well-formed export of the completed fixture run. */
 async function exportOf(): Promise<ExportFile> {
@@ -73,7 +68,7 @@ describe('readExportFile', () => {
   it('refuses a file that is not JSON, cut short, of another format, not an export, edited, or inconsistent', async () => {
     const file = await exportOf();
     const text = JSON.stringify(file);
-    expect(refusal(join(dir, 'missing.json'))).toMatch(/cannot read it/);
+    expect(refusal(join(tmpdir(), 'agent-team-no-such-dir', 'missing.json'))).toMatch(/cannot read it/);
     expect(refusal(write('cut.json', text.slice(0, text.length / 2)))).toMatch(/not valid JSON .* a file cut short/);
     expect(
       refusal(write('v9.json', JSON.stringify({ ...file, manifest: { ...file.manifest, format: 'x/9' } }))),

@@ -1,5 +1,6 @@
 /** Recorded histories (test/fixtures), read the way the CLI reads a run: no server involved. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultDataConverter } from '@temporalio/common';
 import { parseHistoryJson, type History } from '../../src/history/json';
@@ -15,4 +16,14 @@ export async function fixtureRun(name: string, ids = { workflowId: 'wf', runId: 
   const reader = new HistoryReader(defaultDataConverter, ids.workflowId, ids.runId);
   for (const event of fixtureHistory(name).events ?? []) await reader.add(event);
   return reader.run;
+}
+
+/** A scratch folder of the test's own, and a function that writes a file in it and returns its path. */
+export function scratchWriter(prefix: string): (name: string, text: string) => string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return (name, text) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
 }

@@ -1,9 +1,13 @@
 /** Signed exports: a signature checks only with the key that made it, over exactly the content it was made for. */
-import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_FORMAT, readExportFile, type ExportFile } from '../../src/checkpoints/archive';
+import {
+  EXPORT_FORMAT,
+  checksumOf as exportChecksum,
+  readExportFile,
+  type ExportFile,
+} from '../../src/checkpoints/archive';
 import {
   generateSigningKeys,
   keyIdOf,
@@ -12,19 +16,10 @@ import {
   signChecksum,
 } from '../../src/checkpoints/signing';
 import { ConfigError, UsageError } from '../../src/shared/errors';
-import { fixtureJson } from './fixtures';
+import { fixtureJson, scratchWriter } from './fixtures';
 
-const dir = mkdtempSync(join(tmpdir(), 'signing-test-'));
-const write = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const checksumOf = (file: Pick<ExportFile, 'manifest' | 'runs'>): string =>
-  'sha256:' +
-  createHash('sha256')
-    .update(JSON.stringify({ manifest: file.manifest, runs: file.runs }))
-    .digest('hex');
+const write = scratchWriter('signing-test-');
+const checksumOf = (file: Pick<ExportFile, 'manifest' | 'runs'>): string => exportChecksum(file.manifest, file.runs);
 
 const ours = generateSigningKeys();
 const theirs = generateSigningKeys();
@@ -138,7 +133,9 @@ describe('signed exports', () => {
     expect(loadVerifyKeys(undefined, {})).toEqual([]);
     expect(() => loadSigningKey(undefined, {})).toThrow(/--sign needs a private key: pass --signing-key FILE/);
     expect(() => loadSigningKey(ourPublic, {})).toThrow(ConfigError);
-    expect(() => loadSigningKey(join(dir, 'nope.key'), {})).toThrow(/--signing-key .*nope\.key: cannot read it/);
+    expect(() => loadSigningKey(join(tmpdir(), 'agent-team-no-such-dir', 'nope.key'), {})).toThrow(
+      /--signing-key .*nope\.key: cannot read it/,
+    );
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
     expect(() => loadSigningKey(write('rsa.key', rsa.toString()), {})).toThrow(
       /an rsa key; exports are signed with Ed25519/,
