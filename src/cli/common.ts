@@ -120,10 +120,7 @@ export function action<A extends unknown[]>(
       process.exitCode = e instanceof AgentTeamError ? e.exitCode : 1;
     } finally {
       // Spans still buffered (traces on): sent before the process exits, waiting at most 5 s for the collector.
-      await Promise.race([
-        flushTracing().catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
-      ]);
+      await flushTracing();
     }
   };
 }

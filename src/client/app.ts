@@ -841,7 +841,7 @@ export class AgentTeamApp {
 
   /** Closes the connection, and stops the embedded server if this app started it in-process (memory storage). */
   async close(): Promise<void> {
-    await flushTracing();
+    await flushTracing(); // never throws, waits at most 5 s
     await this.client.connection.close();
     await this.ownedServer?.stop();
   }

@@ -166,9 +166,10 @@ function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableE
 
 /** A client for the target; fails with a clear message after 10 s instead of hanging. */
 export async function connectClient(target: TemporalTarget, dataConverter?: DataConverter): Promise<Client> {
+  // (Outside the try: a bad trace setting is a configuration error, not an unreachable server.)
+  const interceptors = await tracingClientInterceptors();
   try {
     const connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: connectTimeoutMs() });
-    const interceptors = await tracingClientInterceptors();
     return new Client({
       connection,
       namespace: target.namespace,

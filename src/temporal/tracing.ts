@@ -11,12 +11,48 @@
  * (default `agent-team`), `OTEL_RESOURCE_ATTRIBUTES` adds to it.
  */
 import type { Resource } from '@opentelemetry/resources';
-import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
+import { ConfigError, errorMessage } from '../shared/errors';
 import { PACKAGE_VERSION } from '../shared/package';
 
 export type TraceExporterKind = 'otlp' | 'console';
+
+const EXPORTERS = ['otlp', 'console', 'none'];
+
+/**
+ * Refuses trace settings that cannot be what was meant (exit 2, naming the variable): an exporter this project
+ * does not have, an endpoint that is not an http(s) URL. Checked only when traces are asked for.
+ */
+export function checkTracingEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = exporters.filter((x) => !EXPORTERS.includes(x));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `OTEL_TRACES_EXPORTER: "${unknown.join(',')}" is not an exporter this project has (otlp, console or none); ` +
+        'unset it to keep traces off',
+    );
+  }
+  if (!tracingFromEnv(env)) return;
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as const) {
+    const value = env[name];
+    if (!value) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigError(`${name}: "${value}" is not an http(s) URL (e.g. http://127.0.0.1:4318)`);
+    }
+  }
+}
 
 /** Which exporter the environment asks for, or null when traces are off. */
 export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): TraceExporterKind | null {
@@ -47,6 +83,7 @@ let started: Tracing | null = null;
  */
 export function tracing(env: NodeJS.ProcessEnv = process.env): Promise<Tracing | null> {
   current ??= (async () => {
+    checkTracingEnv(env);
     const kind = tracingFromEnv(env);
     if (!kind) return null;
     const [{ Resource, detectResourcesSync, envDetectorSync }, sdk, { OTLPTraceExporter }, hooks] = await Promise.all([
@@ -62,7 +99,7 @@ export function tracing(env: NodeJS.ProcessEnv = process.env): Promise<Tracing |
     const processor =
       kind === 'otlp'
         ? new sdk.BatchSpanProcessor(new OTLPTraceExporter())
-        : new sdk.SimpleSpanProcessor(new sdk.ConsoleSpanExporter());
+        : new sdk.SimpleSpanProcessor(stderrExporter());
     const provider = new sdk.BasicTracerProvider({ resource, spanProcessors: [processor] });
     // The context follows async calls (AsyncLocalStorage): the client's span is current when the start request's
     // headers are written, an activity's span while the step runs. Propagation: W3C trace context (the default).
@@ -73,9 +110,46 @@ export function tracing(env: NodeJS.ProcessEnv = process.env): Promise<Tracing |
   return current;
 }
 
-/** Sends every span still buffered (call before the process exits; a no-op when traces are off). */
-export async function flushTracing(): Promise<void> {
-  if (started) await started.provider.forceFlush();
+/**
+ * Sends every span still buffered (call before the process exits; a no-op when traces are off). Never fails
+ * and never waits more than `timeoutMs`: a collector that is down costs the spans, not the command. The first
+ * failure is said once on stderr.
+ */
+export async function flushTracing(timeoutMs = 5_000): Promise<void> {
+  if (!started) return;
+  const flushed = started.provider.forceFlush().catch((err: unknown) => {
+    if (warned) return;
+    warned = true;
+    process.stderr.write(`note: traces could not be sent (${errorMessage(err)}); the command itself is not affected\n`);
+  });
+  await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+}
+let warned = false;
+
+/**
+ * `OTEL_TRACES_EXPORTER=console`: one JSON line per span on stderr (stdout is for results, `--json` included).
+ */
+function stderrExporter(): SpanExporter {
+  return {
+    export(spans, done) {
+      for (const span of spans) {
+        const parent = span.parentSpanId;
+        process.stderr.write(
+          JSON.stringify({
+            trace: span.spanContext().traceId,
+            span: span.spanContext().spanId,
+            ...(parent ? { parent } : {}),
+            name: span.name,
+            durationMs: span.duration[0] * 1e3 + span.duration[1] / 1e6,
+            status: span.status.code,
+            attributes: span.attributes,
+          }) + '\n',
+        );
+      }
+      done({ code: 0 });
+    },
+    shutdown: async () => {},
+  };
 }
 
 /** The client interceptor that starts a run's trace and puts its context in the run's headers. */

@@ -184,4 +184,34 @@ describe('OpenTelemetry traces', () => {
     const runs = all.filter((s) => s.name === 'RunWorkflow:agentTeamWorkflow');
     expect(runs.map((s) => s.parentSpanId)).toEqual([starts[0]!.spanId, starts[0]!.spanId]);
   });
+
+  it('a collector that is down costs the spans, not the command; console spans go to stderr; a bad setting is exit 2', async () => {
+    const down = await cli(
+      ['run', TASK, '--offline', '--json', '--config', config],
+      env({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }),
+    );
+    expect(down.code).toBe(0);
+    expect((JSON.parse(down.stdout) as RunOutcome).status).toBe('COMPLETED');
+    expect(down.stderr).toContain('note: traces could not be sent (');
+    const consoled = await cli(
+      ['run', TASK, '--offline', '--json', '--config', config],
+      cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OTEL_TRACES_EXPORTER: 'console' }),
+    );
+    expect(consoled.code).toBe(0);
+    const outcome = JSON.parse(consoled.stdout) as RunOutcome; // stdout is the result alone
+    const lines = consoled.stderr.split('\n').filter((l) => l.startsWith('{"trace":'));
+    const names = lines.map((l) => (JSON.parse(l) as { name: string }).name);
+    expect(names.filter((n) => n === 'RunActivity:callAgent')).toHaveLength(outcome.steps.length);
+    for (const [variable, value, message] of [
+      ['OTEL_TRACES_EXPORTER', 'otpl', 'OTEL_TRACES_EXPORTER: "otpl" is not an exporter this project has'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not-a-url', 'OTEL_EXPORTER_OTLP_ENDPOINT: "not-a-url" is not an http(s) URL'],
+    ] as const) {
+      const bad = await cli(
+        ['checkpoints', 'list', '--config', config],
+        cleanEnv({ TEMPORAL_ADDRESS: testAddress(), [variable]: value }),
+      );
+      expect(bad.stderr).toContain(message);
+      expect(bad.code).toBe(2);
+    }
+  });
 });
