@@ -87,8 +87,13 @@ export function loadSigningKey(path: string | undefined, env: NodeJS.ProcessEnv 
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
-  } catch (err) {
-    throw new ConfigError(`${what} ${file}: not a PEM private key (${errorMessage(err)})`);
+  } catch {
+    const isPublic = /-----BEGIN PUBLIC KEY-----/.test(pem);
+    throw new ConfigError(
+      isPublic
+        ? `${what} ${file}: that is a public key: sign with the private one (e.g. NAME.key beside NAME.pub)`
+        : `${what} ${file}: not a PEM private key (make a pair with \`agent-team checkpoints keygen --out NAME\`)`,
+    );
   }
   return requireEd25519(key, file, what);
 }
@@ -97,13 +102,22 @@ export function loadSigningKey(path: string | undefined, env: NodeJS.ProcessEnv 
  * The public keys to verify with, from `path` (or AGENT_TEAM_VERIFY_KEY_FILE): every PEM block of the file.
  * Empty when neither is set.
  */
-export function loadVerifyKeys(path: string | undefined, env: NodeJS.ProcessEnv = process.env): KeyObject[] {
+export function loadVerifyKeys(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (line: string) => void = () => {},
+): KeyObject[] {
   const file = path ?? env.AGENT_TEAM_VERIFY_KEY_FILE;
   const what = path ? '--verify-key' : 'AGENT_TEAM_VERIFY_KEY_FILE';
   if (!file) return [];
   const pem = readPem(file, what);
   const blocks = pem.match(/-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----/g) ?? [];
   if (blocks.length === 0) throw new ConfigError(`${what} ${file}: no PEM key in it`);
+  if (blocks.some((b) => b.includes('PRIVATE KEY')))
+    warn(
+      `note: ${what} ${file} holds a private key; only its public half is used. The importing side needs only ` +
+        'the public key (NAME.pub): whoever holds the private one can also sign',
+    );
   return blocks.map((block) => {
     let key: KeyObject;
     try {

@@ -133,6 +133,10 @@ describe('signed exports', () => {
     expect(loadVerifyKeys(undefined, {})).toEqual([]);
     expect(() => loadSigningKey(undefined, {})).toThrow(/--sign needs a private key: pass --signing-key FILE/);
     expect(() => loadSigningKey(ourPublic, {})).toThrow(ConfigError);
+    expect(() => loadSigningKey(ourPublic, {})).toThrow(/that is a public key: sign with the private one/);
+    const warnings: string[] = [];
+    expect(loadVerifyKeys(keyFile, {}, (w) => warnings.push(w)).map(keyIdOf)).toEqual([ours.keyId]);
+    expect(warnings).toEqual([expect.stringContaining('holds a private key; only its public half is used')]);
     expect(() => loadSigningKey(join(tmpdir(), 'agent-team-no-such-dir', 'nope.key'), {})).toThrow(
       /--signing-key .*nope\.key: cannot read it/,
     );

@@ -2,6 +2,7 @@
  * `checkpoints list|show|diff|prune|export|import|keygen`: the checkpoints of runs (the points after each completed
  * step, kept in Temporal history) and their lifecycle.
  */
+import { basename, dirname } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { cliCommand } from '../../shared/invocation';
 import { parseCheckpointId, resetCommand } from '../../checkpoints/ids';
@@ -237,9 +238,10 @@ export function registerCheckpoints(program: Command): void {
       '\nEach run\'s "history" is what `temporal workflow show --output json` prints, e.g.\n' +
         "  jq '.runs[0].history' export.json > history.json\n  agent-team replay history.json\n" +
         '\nSigned exports (docs/checkpoints.md):\n' +
-        '  agent-team checkpoints keygen --out team        # team.key (private), team.pub (public)\n' +
+        '  agent-team checkpoints keygen --out team     # team.key, team.pub\n' +
         '  agent-team checkpoints export WF --signing-key team.key -o wf.json\n' +
-        '  agent-team checkpoints import wf.json --verify-key team.pub --require-signature',
+        '  agent-team checkpoints import wf.json --verify-key team.pub \\\n' +
+        '    --require-signature',
     )
     .action(
       action(
@@ -256,6 +258,9 @@ export function registerCheckpoints(program: Command): void {
           if (options.runId && options.allRuns) throw new UsageError('give --run-id or --all-runs, not both');
           // The key is read first: a missing or wrong key fails before anything is fetched or written.
           const signingKey = options.sign || options.signingKey ? loadSigningKey(options.signingKey) : undefined;
+          if (!signingKey && process.env.AGENT_TEAM_SIGNING_KEY_FILE)
+            err('note: AGENT_TEAM_SIGNING_KEY_FILE is set, but without --sign the export is not signed');
+          if (options.output === '-') delete options.output; // `-o -`: standard output
           const file = await withApp(options, (app) =>
             app.exportWorkflow(workflowId, {
               ...(options.runId ? { runId: options.runId } : {}),
@@ -316,7 +321,7 @@ export function registerCheckpoints(program: Command): void {
             throw new UsageError('--workflow-id must not be empty');
           const config = options.restore ? await preflight(options) : load(options);
           const archive = await loadArchive();
-          const verifyKeys = loadVerifyKeys(options.verifyKey);
+          const verifyKeys = loadVerifyKeys(options.verifyKey, process.env, err);
           if (options.requireSignature && verifyKeys.length === 0)
             throw new UsageError(
               '--require-signature needs the public key to check with: pass --verify-key FILE or set AGENT_TEAM_VERIFY_KEY_FILE',
@@ -326,8 +331,12 @@ export function registerCheckpoints(program: Command): void {
             verifyKeys,
             ...(options.requireSignature ? { requireSignature: true } : {}),
           });
+          // A verify key was given but did not vouch for the file: said as plainly as a pass.
+          const mark = loaded.signature.status === 'signed-valid' ? '✔' : verifyKeys.length > 0 ? '⚠' : '·';
           if (!options.json)
-            err(`${loaded.signature.status === 'signed-valid' ? '✔' : '·'} ${loaded.signature.detail}`);
+            err(
+              `${mark} ${loaded.signature.detail}${mark === '⚠' ? ' (--require-signature refuses such a file)' : ''}`,
+            );
           const checkpoint = options.restore ? archive.pickRestorePoint(loaded, options.restore) : null;
           const verification = await archive.verifyExport(path, loaded, config, {
             log: err,
@@ -358,7 +367,9 @@ export function registerCheckpoints(program: Command): void {
             else
               err(
                 `✔ ${path}: checksum ok, ${verification.signature.status}, ${verification.runs.length} run(s), ${verification.checkpoints.length} checkpoints of ` +
-                  `${verification.workflowId}.\n  Continue it here with: ${cliCommand()} checkpoints import ${path} --restore latest`,
+                  `${verification.workflowId}.\n  Continue it here with: ${cliCommand()} checkpoints import ${path}` +
+                  `${options.verifyKey ? ` --verify-key ${options.verifyKey}` : ''}` +
+                  `${options.requireSignature ? ' --require-signature' : ''} --restore latest`,
               );
             return 0;
           }
@@ -395,7 +406,11 @@ export function registerCheckpoints(program: Command): void {
       action(async (options: { out: string; json?: boolean }) => {
         const { existsSync, writeFileSync } = await import('node:fs');
         const name = options.out.replace(/\.(key|pub)$/, '');
-        if (!name.trim()) throw new UsageError('--out must name the pair, e.g. --out keys/team');
+        if (!name.trim() || /[\\/]$/.test(name) || basename(name).startsWith('.'))
+          throw new UsageError(
+            `--out "${options.out}" must name the pair, e.g. --out keys/team (writes team.key and team.pub)`,
+          );
+        if (!existsSync(dirname(name))) throw new UsageError(`--out: the folder ${dirname(name)} does not exist`);
         const files = { privateKey: `${name}.key`, publicKey: `${name}.pub` };
         const present = Object.values(files).filter((f) => existsSync(f));
         if (present.length > 0)
