@@ -525,5 +525,4 @@ export class Cluster {
   }
 }
 
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,23 +2,34 @@
  * `npm run cluster -- start|stop|status|restart <service>|kill <service>`: the multi-service Temporal cluster
  * on PostgreSQL of ./cluster.ts, for the cluster tests and for anyone without Docker (docs/cluster.md).
  */
-import { Cluster, SERVICES, type Service } from './cluster';
+import { Cluster, SERVICES, type Process } from './cluster';
 
-const USAGE = `usage: npm run cluster -- <command>
-  build              build (once) the Temporal server, its SQL tool and the Web UI server from their Go modules
-  start              build what is missing, start PostgreSQL and the four Temporal services
-  stop [--wipe]      stop what start started (--wipe: delete the data too)
+const USAGE = `usage: npm run cluster -- <command>   (docs/cluster.md)
+  build              build (once) the Temporal server, its SQL
+                     tool and the Web UI server from Go modules
+  start              build what is missing; start PostgreSQL,
+                     the four Temporal services and the Web UI
+  stop [--wipe]      stop what start started (--wipe: the data too)
   status [--json]    what runs, with pids and ports
-  restart <service>  stop (SIGTERM) and start one service: ${SERVICES.join(', ')}
+  restart <service>  stop (SIGTERM) and start one service:
+                     ${SERVICES.join(', ')}, ui
   kill <service>     SIGKILL one service (start brings it back)
-environment: AGENT_TEAM_CLUSTER_DIR (data, logs, state), AGENT_TEAM_CLUSTER_PORT (frontend port, default 17233)`;
+  help               this text
+environment: AGENT_TEAM_CLUSTER_DIR (data, logs, state),
+  AGENT_TEAM_CLUSTER_PORT (frontend port, default 17233)`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, arg] = argv;
+  const [command, arg, ...rest] = argv;
   const cluster = new Cluster();
-  const service = (): Service => {
-    if (!SERVICES.includes(arg as Service)) throw new UsageError(`name a service: ${SERVICES.join(', ')}`);
-    return arg as Service;
+  const allowed: Record<string, string[]> = { stop: ['--wipe'], status: ['--json'] };
+  if (command && command in allowed && arg !== undefined && !allowed[command]!.includes(arg))
+    throw new UsageError(`${command}: unknown option "${arg}" (${allowed[command]!.join(', ')})`);
+  if (rest.length > 0) throw new UsageError(`${command}: unexpected "${rest.join(' ')}"`);
+  const service = (): Process => {
+    if (arg === undefined) throw new UsageError(`${command}: name a service: ${SERVICES.join(', ')}, ui`);
+    if (![...SERVICES, 'ui'].includes(arg))
+      throw new UsageError(`${command}: "${arg}" is not a service: ${SERVICES.join(', ')}, ui`);
+    return arg as Process;
   };
   switch (command) {
     case 'build': {
@@ -56,15 +67,23 @@ async function main(argv: string[]): Promise<number> {
         const ui = status.ui;
         process.stdout.write(`  web ui    ${ui.running ? `running (pid ${ui.pid})` : 'stopped'}  ${ui.url}\n`);
       }
-      return Object.values(status.services).every((s) => s.running) && status.postgres.running ? 0 : 1;
+      return Object.values(status.services).every((s) => s.running) && status.postgres.running && status.ui.running
+        ? 0
+        : 1;
     }
-    case 'restart':
-      await cluster.restartService(service());
+    case 'restart': {
+      const name = service();
+      if (name === 'ui') {
+        await cluster.stopService('ui');
+        cluster.startUi();
+      } else await cluster.restartService(name);
       return 0;
+    }
     case 'kill':
       await cluster.stopService(service(), 'SIGKILL');
       return 0;
     case undefined:
+    case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE + '\n');
