@@ -2,41 +2,18 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  EXPORT_FORMAT,
   checksumOf as exportChecksum,
   pickRestorePoint,
   readExportFile,
   type ExportFile,
 } from '../../src/checkpoints/archive';
-import { checkpointsOf } from '../../src/checkpoints/derive';
 import { UsageError } from '../../src/shared/errors';
-import { fixtureJson, fixtureRun, scratchWriter } from './fixtures';
+import { fixtureExport, fixtureJson, scratchWriter } from './fixtures';
 
 const write = scratchWriter('archive-test-');
 const checksum = (file: Pick<ExportFile, 'manifest' | 'runs'>): string => exportChecksum(file.manifest, file.runs);
 
-/** A well-formed export of the completed fixture run. */
-async function exportOf(): Promise<ExportFile> {
-  const run = await fixtureRun('history-completed.json', { workflowId: 'wf', runId: 'run-1' });
-  const history = fixtureJson('history-completed.json');
-  const body: Pick<ExportFile, 'manifest' | 'runs'> = {
-    manifest: {
-      format: EXPORT_FORMAT,
-      exportedAt: '2026-11-30T00:00:00.000Z',
-      projectVersion: '0.1.0',
-      namespace: 'default',
-      workflowId: 'wf',
-      task: run.input!.task,
-      configDigest: 'sha256:x',
-      runs: [
-        { runId: 'run-1', status: 'COMPLETED', startedAt: null, events: history.events.length, steps: 9, parent: null },
-      ],
-      checkpoints: checkpointsOf(run, 'default'),
-    },
-    runs: [{ runId: 'run-1', history }],
-  };
-  return { ...body, checksum: checksum(body) };
-}
+const exportOf = fixtureExport;
 
 function refusal(path: string): string {
   try {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { defaultDataConverter } from '@temporalio/common';
 import { parseHistoryJson, type History } from '../../src/history/json';
 import { HistoryReader, type RunHistory } from '../../src/history/reader';
+import { EXPORT_FORMAT, checksumOf, type ExportFile } from '../../src/checkpoints/archive';
+import { checkpointsOf } from '../../src/checkpoints/derive';
 
 export const fixturePath = (name: string): string => join(__dirname, '../fixtures', name);
 export const fixtureJson = (name: string): { events: unknown[] } =>
@@ -26,4 +28,25 @@ export function scratchWriter(prefix: string): (name: string, text: string) => s
     writeFileSync(path, text);
     return path;
   };
+}
+
+/** A well-formed export (checkpoints export's file) of the completed fixture run. */
+export async function fixtureExport(): Promise<ExportFile> {
+  const run = await fixtureRun('history-completed.json', { workflowId: 'wf', runId: 'run-1' });
+  const history = fixtureJson('history-completed.json');
+  const manifest: ExportFile['manifest'] = {
+    format: EXPORT_FORMAT,
+    exportedAt: '2026-11-30T00:00:00.000Z',
+    projectVersion: '0.1.0',
+    namespace: 'default',
+    workflowId: 'wf',
+    task: run.input!.task,
+    configDigest: 'sha256:x',
+    runs: [
+      { runId: 'run-1', status: 'COMPLETED', startedAt: null, events: history.events.length, steps: 9, parent: null },
+    ],
+    checkpoints: checkpointsOf(run, 'default'),
+  };
+  const runs = [{ runId: 'run-1', history }];
+  return { manifest, runs, checksum: checksumOf(manifest, runs) };
 }

@@ -16,7 +16,7 @@ import {
   signChecksum,
 } from '../../src/checkpoints/signing';
 import { ConfigError, UsageError } from '../../src/shared/errors';
-import { fixtureJson, scratchWriter } from './fixtures';
+import { fixtureExport, scratchWriter } from './fixtures';
 
 const write = scratchWriter('signing-test-');
 const checksumOf = (file: Pick<ExportFile, 'manifest' | 'runs'>): string => exportChecksum(file.manifest, file.runs);
@@ -27,27 +27,10 @@ const ourKey = createPrivateKey(ours.privateKey);
 const ourPublic = write('ours.pub', ours.publicKey);
 const bothPublic = write('both.pub', theirs.publicKey + ours.publicKey);
 
-/** An export of the completed fixture run, signed with `key` (unsigned without). */
-function exportFile(key = ourKey as typeof ourKey | null): ExportFile {
-  const history = fixtureJson('history-completed.json');
-  const body: Pick<ExportFile, 'manifest' | 'runs'> = {
-    manifest: {
-      format: EXPORT_FORMAT,
-      exportedAt: '2026-11-30T00:00:00.000Z',
-      projectVersion: '0.1.0',
-      namespace: 'default',
-      workflowId: 'wf',
-      task: 'Compare quicksort and mergesort',
-      configDigest: 'sha256:x',
-      runs: [
-        { runId: 'run-1', status: 'COMPLETED', startedAt: null, events: history.events.length, steps: 9, parent: null },
-      ],
-      checkpoints: [],
-    },
-    runs: [{ runId: 'run-1', history }],
-  };
-  const checksum = checksumOf(body);
-  return { ...body, checksum, ...(key ? { signature: signChecksum(EXPORT_FORMAT, checksum, key) } : {}) };
+/** The fixture export, signed with `key` (unsigned without). */
+async function exportFile(key = ourKey as typeof ourKey | null): Promise<ExportFile> {
+  const file = await fixtureExport();
+  return key ? { ...file, signature: signChecksum(EXPORT_FORMAT, file.checksum, key) } : file;
 }
 
 /** The file with every agent's answer changed and the checksum recomputed: what a forger does. */
@@ -80,20 +63,20 @@ function refusal(path: string, options: Parameters<typeof readExportFile>[1]): s
 }
 
 describe('signed exports', () => {
-  it('reports signed-valid with the right public key, signed-unverified without one, unsigned for an unsigned file', () => {
-    const signed = write('signed.json', JSON.stringify(exportFile()));
+  it('reports signed-valid with the right public key, signed-unverified without one, unsigned for an unsigned file', async () => {
+    const signed = write('signed.json', JSON.stringify(await exportFile()));
     const valid = readExportFile(signed, { verifyKeys: loadVerifyKeys(bothPublic), requireSignature: true });
     expect(valid.signature).toMatchObject({ status: 'signed-valid', keyId: ours.keyId });
     expect(readExportFile(signed).signature).toMatchObject({ status: 'signed-unverified', keyId: ours.keyId });
     expect(
       readExportFile(signed, { verifyKeys: loadVerifyKeys(write('theirs.pub', theirs.publicKey)) }).signature.detail,
     ).toContain(`signed by ${ours.keyId}, which is none of the verify keys (${theirs.keyId})`);
-    const unsigned = write('unsigned.json', JSON.stringify(exportFile(null)));
+    const unsigned = write('unsigned.json', JSON.stringify(await exportFile(null)));
     expect(readExportFile(unsigned, { verifyKeys: loadVerifyKeys(ourPublic) }).signature.status).toBe('unsigned');
   });
 
-  it('refuses a forged export (answers changed, checksum recomputed) whether it keeps the signature or drops it', () => {
-    const original = exportFile();
+  it('refuses a forged export (answers changed, checksum recomputed) whether it keeps the signature or drops it', async () => {
+    const original = await exportFile();
     const keep = write('forged.json', JSON.stringify(forged(original)));
     // With the key to check it, a kept signature is invalid: refused even without --require-signature.
     expect(refusal(keep, { verifyKeys: loadVerifyKeys(ourPublic) })).toBe(
@@ -113,14 +96,17 @@ describe('signed exports', () => {
       /--require-signature: signed by ed25519:[0-9a-f]{16}, which is none of the verify keys/,
     );
     // A signature moved onto another export does not check either.
-    const moved = { ...exportFile(null), signature: signChecksum(EXPORT_FORMAT, 'sha256:' + '0'.repeat(64), ourKey) };
+    const moved = {
+      ...(await exportFile(null)),
+      signature: signChecksum(EXPORT_FORMAT, 'sha256:' + '0'.repeat(64), ourKey),
+    };
     expect(refusal(write('moved.json', JSON.stringify(moved)), { verifyKeys: loadVerifyKeys(ourPublic) })).toMatch(
       /signature invalid/,
     );
   });
 
-  it('refuses a malformed signature block by the schema, naming the field', () => {
-    const file = { ...exportFile(), signature: { alg: 'rsa', keyId: 'x', value: 'y' } };
+  it('refuses a malformed signature block by the schema, naming the field', async () => {
+    const file = { ...(await exportFile()), signature: { alg: 'rsa', keyId: 'x', value: 'y' } };
     expect(refusal(write('bad-sig.json', JSON.stringify(file)), {})).toMatch(
       /not an agent-team export: signature\.alg/,
     );
