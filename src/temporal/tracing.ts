@@ -21,16 +21,22 @@ export type TraceExporterKind = 'otlp' | 'console';
 
 const EXPORTERS = ['otlp', 'console', 'none'];
 
-/**
- * Refuses trace settings that cannot be what was meant (exit 2, naming the variable): an exporter this project
- * does not have, an endpoint that is not an http(s) URL. Checked only when traces are asked for.
- */
-export function checkTracingEnv(env: NodeJS.ProcessEnv = process.env): void {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+/** The exporters OTEL_TRACES_EXPORTER lists (lower case), or null when OTEL_SDK_DISABLED turns everything off. */
+function exportersIn(env: NodeJS.ProcessEnv): string[] | null {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return null;
+  return (env.OTEL_TRACES_EXPORTER ?? '')
     .split(',')
     .map((x) => x.trim().toLowerCase())
     .filter(Boolean);
+}
+
+/**
+ * Refuses trace settings that cannot be what was meant (exit 2, naming the variable): an exporter this project
+ * does not have; when traces are on, an endpoint that is not an http(s) URL.
+ */
+export function checkTracingEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const exporters = exportersIn(env);
+  if (!exporters) return;
   const unknown = exporters.filter((x) => !EXPORTERS.includes(x));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -56,12 +62,8 @@ export function checkTracingEnv(env: NodeJS.ProcessEnv = process.env): void {
 
 /** Which exporter the environment asks for, or null when traces are off. */
 export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): TraceExporterKind | null {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return null;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  if (exporters.includes('none')) return null;
+  const exporters = exportersIn(env);
+  if (!exporters || exporters.includes('none')) return null;
   if (exporters.includes('otlp')) return 'otlp';
   if (exporters.includes('console')) return 'console';
   if (exporters.length > 0) return null;
