@@ -208,30 +208,37 @@ async function overhead() {
  * this machine, the reference for the team's overhead.
  */
 async function floor() {
+  const runMs = await floorRuns(app, server.address);
+  return {
+    what: `a workflow of ${FLOOR_STEPS} no-op activities on the same server and SDK`,
+    steps: FLOOR_STEPS,
+    runMs: stats(runMs),
+    perStepMs: stats(runMs.map((x) => x / FLOOR_STEPS)),
+  };
+}
+
+const FLOOR_STEPS = 9;
+
+/** Run times (ms) of the floor workflow on a server, TypeScript SDK worker, after one warm-up run. */
+async function floorRuns(on: AgentTeamApp, address: string): Promise<number[]> {
   const { NativeConnection } = await import('@temporalio/worker');
   const { createFloorWorker } = await import('./floor/worker');
-  const connection = await NativeConnection.connect({ address: server.address });
-  const taskQueue = 'bench-floor';
+  const connection = await NativeConnection.connect({ address });
+  const taskQueue = `bench-floor-${Date.now()}`;
   const w = await createFloorWorker(connection, taskQueue);
   const done = w.run();
   try {
-    const steps = 9;
     const runMs: number[] = [];
     for (let rep = 0; rep <= REPS; rep++) {
       const t0 = performance.now();
-      await app.client.workflow.execute('trivial', {
+      await on.client.workflow.execute('trivial', {
         taskQueue,
-        workflowId: `floor-${rep}-${Date.now()}`,
-        args: [steps],
+        workflowId: `${taskQueue}-${rep}`,
+        args: [FLOOR_STEPS],
       });
       if (rep > 0) runMs.push(performance.now() - t0); // the first run warms up
     }
-    return {
-      what: `a workflow of ${steps} no-op activities on the same server and SDK`,
-      steps,
-      runMs: stats(runMs),
-      perStepMs: stats(runMs.map((x) => x / steps)),
-    };
+    return runMs;
   } finally {
     w.shutdown();
     await done;
@@ -589,7 +596,7 @@ async function servers() {
         row[`overheadPerStepMs_latency${latency}`] = stats(overheads);
         await m.server.close();
       }
-      row.floorTypeScriptPerStepMs = await floorOn(on, address);
+      row.floorTypeScriptPerStepMs = stats((await floorRuns(on, address)).map((x) => x / FLOOR_STEPS));
       row.floorGoPerStepMs = goFloor ? floorGo(goFloor, address) : null;
       const m = await model(0, faultAt(8));
       const queue = await worker(m.server.baseURL, on);
@@ -626,29 +633,6 @@ async function servers() {
   return out;
 }
 
-/** The floor (9 no-op activities in sequence) on a server, TypeScript SDK worker: ms per step. */
-async function floorOn(on: AgentTeamApp, address: string) {
-  const { NativeConnection } = await import('@temporalio/worker');
-  const { createFloorWorker } = await import('./floor/worker');
-  const connection = await NativeConnection.connect({ address });
-  const taskQueue = `bench-floor-${Date.now()}`;
-  const w = await createFloorWorker(connection, taskQueue);
-  const done = w.run();
-  try {
-    const perStep: number[] = [];
-    for (let rep = 0; rep <= REPS; rep++) {
-      const t0 = performance.now();
-      await on.client.workflow.execute('trivial', { taskQueue, workflowId: `${taskQueue}-${rep}`, args: [9] });
-      if (rep > 0) perStep.push((performance.now() - t0) / 9);
-    }
-    return stats(perStep);
-  } finally {
-    w.shutdown();
-    await done;
-    await connection.close();
-  }
-}
-
 /** Builds bench/floor-go once (cached by its source), or null when Go is missing. */
 function buildGoFloor(): string | null {
   if (spawnSync('go', ['version']).status !== 0) return null;
@@ -671,7 +655,9 @@ function buildGoFloor(): string | null {
 }
 
 function floorGo(binary: string, address: string) {
-  const out = execFileSync(binary, ['-address', address, '-steps', '9', '-reps', String(REPS)], { encoding: 'utf8' });
+  const out = execFileSync(binary, ['-address', address, '-steps', String(FLOOR_STEPS), '-reps', String(REPS)], {
+    encoding: 'utf8',
+  });
   return stats((JSON.parse(out) as { msPerStep: number[] }).msPerStep);
 }
 
