@@ -7,7 +7,7 @@
  * the team this worker was configured with.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type OpenAI from 'openai';
+import { APIError, type OpenAI } from 'openai';
 import {
   MAX_ANSWER_CHARS,
   type SpeakerSpec,
@@ -38,6 +38,12 @@ export const STEP_HEADERS = {
 export interface ActivityDependencies {
   /** The OpenAI client. Build it with `maxRetries: 0`: Temporal owns retries, so each attempt is visible. */
   openai: OpenAI;
+  /**
+   * The endpoint answered a check before this worker started (the CLI's workers probe it; the offline model is
+   * started by the process itself). Until it has answered (this or any response), a refused connection to a
+   * loopback endpoint fails the step at once as a misconfiguration; after, it is an outage, retried. @default false
+   */
+  endpointChecked?: boolean;
   /**
    * The team that serves runs whose input carries none (started by `temporal workflow start` with a bare task,
    * or recorded before runs carried their team). Runs with a team of their own never use it.
@@ -173,7 +179,11 @@ async function collect(
   };
 }
 
-export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'agents' | 'temperature'>) {
+export function createAgentStep(
+  deps: Pick<ActivityDependencies, 'openai' | 'agents' | 'temperature' | 'endpointChecked'>,
+) {
+  // Whether the endpoint has answered (any status) since this worker started: see `endpointChecked`.
+  let answered = deps.endpointChecked ?? false;
   const configured = new Map((deps.agents ?? []).map((a) => [a.name, a]));
   const configuredMembers = (deps.agents ?? []).filter((a) => a.name !== ORCHESTRATOR);
   if (deps.agents && (!configured.has(ORCHESTRATOR) || configuredMembers.length === 0)) {
@@ -260,8 +270,10 @@ export function createAgentStep(deps: Pick<ActivityDependencies, 'openai' | 'age
             )
           : await deps.openai.chat.completions.create(body, options);
     } catch (err) {
-      throw classifyLlmError(err, req.agent, req.round, deps.openai.baseURL);
+      if (err instanceof APIError && typeof err.status === 'number') answered = true;
+      throw classifyLlmError(err, req.agent, req.round, deps.openai.baseURL, { answered });
     }
+    answered = true;
     const message = completion.choices[0]?.message;
     const full = message?.content ?? '';
     // The functions it asked to call (the workflow runs those it was offered, and answers the others with a refusal).

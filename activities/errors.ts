@@ -21,8 +21,16 @@ export const LlmFailureType = {
   InvalidOutput: 'LlmInvalidOutput',
   /** Non-retryable: the workflow asked for an agent the worker does not have. */
   UnknownAgent: 'UnknownAgent',
-  /** Non-retryable: nothing listens at a local endpoint (connection refused on a loopback address). */
+  /**
+   * Non-retryable: nothing listens at a local endpoint that has not answered this worker yet (connection refused on
+   * a loopback address): a misconfigured OPENAI_BASE_URL, which no retry fixes.
+   */
   Unreachable: 'LlmEndpointUnreachable',
+  /**
+   * Retryable: an endpoint that answered before refuses connections now (a local model server restarting, an OOM
+   * kill, a model reload): an outage like any other, retried with backoff, then resumed automatically.
+   */
+  Down: 'LlmEndpointDown',
 } as const;
 
 const RETRYABLE_STATUS = new Set([408, 409, 429]);
@@ -64,25 +72,49 @@ function socketError(err: unknown): { code: string; address?: string; port?: num
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** What the caller knows of the endpoint when a call fails. */
+export interface EndpointHistory {
+  /**
+   * The endpoint answered before (a response of any status in this worker, or the check before start): a refused
+   * connection is then an outage, not a misconfiguration. @default false
+   */
+  answered?: boolean;
+}
+
 /**
  * Turns whatever the `openai` client threw into the ApplicationFailure Temporal should see. `baseURL` names the
- * endpoint in messages. A refused connection to a loopback address means nothing listens there: a configuration
- * problem that no retry fixes, so it fails at once; any other connection failure is retried.
+ * endpoint in messages. A refused connection to a loopback address of an endpoint that never answered means
+ * nothing listens there: a configuration problem that no retry fixes, so it fails at once. Once the endpoint has
+ * answered, a refused connection is a server going away for a while (a restart), retried like any other outage.
  */
-export function classifyLlmError(err: unknown, agent: string, round: number, baseURL?: string): ApplicationFailure {
+export function classifyLlmError(
+  err: unknown,
+  agent: string,
+  round: number,
+  baseURL?: string,
+  endpoint: EndpointHistory = {},
+): ApplicationFailure {
   const where = `${agent} (round ${round})`;
   if (err instanceof APIConnectionTimeoutError) {
     return ApplicationFailure.retryable(`${where}: the LLM call timed out`, LlmFailureType.Timeout);
   }
   const socket = err instanceof APIConnectionError ? socketError(err) : undefined;
+  const url = baseURL ?? `${socket?.address}:${socket?.port ?? '?'}`;
+  if (socket?.code === 'ECONNREFUSED' && endpoint.answered) {
+    return ApplicationFailure.create({
+      message: `${where}: the LLM endpoint ${url} is down (connection refused)`,
+      type: LlmFailureType.Down,
+      details: [{ agent, round, url }],
+    });
+  }
   if (socket?.code === 'ECONNREFUSED' && socket.address && LOOPBACK.test(socket.address)) {
     return ApplicationFailure.create({
       message:
-        `${where}: nothing listens at ${baseURL ?? `${socket.address}:${socket.port ?? '?'}`} (connection refused): ` +
+        `${where}: nothing listens at ${url} (connection refused), and it has not answered this worker yet: ` +
         'check OPENAI_BASE_URL, then resume from the last checkpoint',
       type: LlmFailureType.Unreachable,
       nonRetryable: true,
-      details: [{ agent, round }],
+      details: [{ agent, round, url }],
     });
   }
   if (err instanceof APIConnectionError) {

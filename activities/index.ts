@@ -5,6 +5,8 @@
  */
 import { trace } from '@opentelemetry/api';
 import { Context, ApplicationFailure } from '@temporalio/activity';
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { inTranscript, messageOf } from '../workflows/state';
 import type { McpServerSpec, StepRequest, StepResult, TeamMessage, ToolRequest, ToolSpec } from '../workflows/types';
 import { createMcpClients } from './mcp';
@@ -39,6 +41,44 @@ export const LIVE_TEXT_CHARS = 4_000;
 /** How often an activity heartbeats: twice per heartbeat timeout, so a dead worker is noticed in one timeout. */
 const heartbeatInterval = (timeoutMs: number | undefined): number =>
   Math.max(100, Math.floor((timeoutMs ?? 20_000) / 2));
+
+/**
+ * When Temporal tries a failed attempt again, from the activity's retry policy (and a Retry-After the failure
+ * carries), in words: "next try in 4 s (attempt 3 of 4)", or that this was the last try of the step.
+ */
+export function nextTry(
+  info: { attempt: number; retryPolicy?: RetryPolicy | undefined },
+  failure: ApplicationFailure,
+): string {
+  const policy = info.retryPolicy ?? {};
+  const ms = (d: Duration | undefined, fallback: number): number => (d === undefined ? fallback : msToNumber(d));
+  const max = policy.maximumAttempts ?? 0;
+  if (failure.nonRetryable) return 'not retried (it cannot succeed as it is)';
+  if (max > 0 && info.attempt >= max) return `that was its last try (${max} of ${max})`;
+  const backoff = ms(policy.initialInterval, 1_000) * (policy.backoffCoefficient ?? 2) ** (info.attempt - 1);
+  const delayMs =
+    failure.nextRetryDelay !== undefined && failure.nextRetryDelay !== null
+      ? ms(failure.nextRetryDelay, 0)
+      : Math.min(backoff, ms(policy.maximumInterval, Infinity));
+  const seconds = delayMs >= 10_000 ? Math.round(delayMs / 1000) : Math.round(delayMs / 100) / 10;
+  return `next try in ${seconds} s (attempt ${info.attempt + 1}${max > 0 ? ` of ${max}` : ''})`;
+}
+
+/**
+ * Says in the worker's log that a step's attempt failed: what, and when the next try is (or that there is none).
+ * The SDK's own "Activity failed" line for these activities is left out (src/temporal/runtime.ts): this one says more.
+ */
+function logFailure(what: string, err: unknown): void {
+  const ctx = Context.current();
+  if (ctx.cancellationSignal.aborted) return;
+  const failure =
+    err instanceof ApplicationFailure
+      ? err
+      : ApplicationFailure.retryable(err instanceof Error ? err.message : String(err), 'Error');
+  const next = nextTry(ctx.info, failure);
+  const final = failure.nonRetryable || next.startsWith('that was');
+  ctx.log.warn(`${what}: ${failure.message}; ${next}`, { nextTry: next, final });
+}
 
 export function createActivities(deps: ActivityDependencies) {
   const step = createAgentStep(deps);
@@ -104,18 +144,28 @@ export function createActivities(deps: ActivityDependencies) {
           : cached && cached.beforeStep === req.stepIndex
             ? cached.transcript
             : await loadTranscript(workflowId, runId));
-      const result = await step.run(req, transcript, {
-        workflowId: info.workflowExecution?.workflowId ?? '',
-        runId: info.workflowExecution?.runId ?? '',
-        attempt: info.attempt,
-        // The workflow's startToCloseTimeout is the configured LLM timeout plus a 5 s margin.
-        timeoutMs: Math.max(1_000, (info.startToCloseTimeoutMs || 65_000) - 5_000),
-        signal: ctx.cancellationSignal,
-        onText: (text) => {
-          live = { step: req.stepIndex + 1, agent: req.agent, chars: text.length, text: text.slice(-LIVE_TEXT_CHARS) };
-          ctx.heartbeat(live);
-        },
-      });
+      const result = await step
+        .run(req, transcript, {
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          runId: info.workflowExecution?.runId ?? '',
+          attempt: info.attempt,
+          // The workflow's startToCloseTimeout is the configured LLM timeout plus a 5 s margin.
+          timeoutMs: Math.max(1_000, (info.startToCloseTimeoutMs || 65_000) - 5_000),
+          signal: ctx.cancellationSignal,
+          onText: (text) => {
+            live = {
+              step: req.stepIndex + 1,
+              agent: req.agent,
+              chars: text.length,
+              text: text.slice(-LIVE_TEXT_CHARS),
+            };
+            ctx.heartbeat(live);
+          },
+        })
+        .catch((err: unknown) => {
+          logFailure(`step ${req.stepIndex + 1} (${req.agent})`, err);
+          throw err;
+        });
       traceStep(req, info.attempt, result);
       remember(key, req.stepIndex + 1, result.kind === 'final' ? null : next(transcript, req.stepIndex, result));
       deps.onStep?.({ workflowId: workflowId ?? '', runId: runId ?? '', result });
@@ -239,7 +289,12 @@ export function createActivities(deps: ActivityDependencies) {
         const retryable = !(err instanceof ToolError) || err.retryable;
         // Temporal retries it (the workflow allows one attempt to a destructive tool that is not idempotent).
         if (retryable && info.attempt < req.maxAttempts) {
-          throw ApplicationFailure.retryable(`tool ${name} (attempt ${info.attempt}): ${message}`, 'ToolFailed');
+          const failure = ApplicationFailure.retryable(
+            `tool ${name} (attempt ${info.attempt}): ${message}`,
+            'ToolFailed',
+          );
+          logFailure(`step ${req.stepIndex + 1} (${req.agent})`, failure);
+          throw failure;
         }
         return finish(
           `tool ${name} failed${retryable ? ` (after ${info.attempt} attempt${info.attempt > 1 ? 's' : ''})` : ''}: ${message}`,

@@ -44,6 +44,7 @@ export async function hostWorker(
     ? {
         openai: options.openai,
         offline: null,
+        checked: false,
         describe: `the given OpenAI client (${options.openai.baseURL})`,
         close: async () => {},
       }
@@ -62,6 +63,7 @@ export async function hostWorker(
       taskQueue: options.taskQueue,
       agents: config.team,
       openai: llm.openai,
+      endpointChecked: llm.checked,
       ...(client.options.dataConverter.payloadCodecs?.length
         ? { dataConverter: { payloadCodecs: client.options.dataConverter.payloadCodecs } }
         : {}),

@@ -13,6 +13,11 @@ export interface LlmConnection {
   offline: OfflineLlmServer | null;
   /** Human-readable: where LLM calls go. */
   describe: string;
+  /**
+   * The endpoint answered before any step: the offline model this process started, or a real endpoint that passed
+   * {@link probeEndpoint}. A refused connection later is then an outage (retried), not a misconfiguration.
+   */
+  checked: boolean;
   close(): Promise<void>;
 }
 
@@ -29,6 +34,7 @@ export async function openLlm(options: { offline?: boolean; env?: NodeJS.Process
       // Temporal owns retries (maxRetries: 0): every attempt is an activity attempt, visible in history.
       openai: new OpenAI({ apiKey: 'offline', baseURL: server.baseURL, maxRetries: 0 }),
       offline: server,
+      checked: true,
       describe: `the offline model at ${server.baseURL}${options.offline ? '' : ' (no OPENAI_API_KEY or OPENAI_BASE_URL set)'}`,
       close: () => server.close(),
     };
@@ -39,7 +45,7 @@ export async function openLlm(options: { offline?: boolean; env?: NodeJS.Process
     maxRetries: 0,
   });
   await probeEndpoint(openai.baseURL);
-  return { openai, offline: null, describe: openai.baseURL, close: async () => {} };
+  return { openai, offline: null, checked: true, describe: openai.baseURL, close: async () => {} };
 }
 
 /**

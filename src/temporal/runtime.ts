@@ -9,6 +9,9 @@ import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/w
 
 let installed = false;
 
+/** The activities whose failures log their own line, with the next try. */
+const STEP_ACTIVITIES = new Set(['callAgent', 'callTool']);
+
 /** AGENT_TEAM_LOG_FORMAT=json: every stderr line is a JSON object. */
 export const jsonLogs = (env: NodeJS.ProcessEnv = process.env): boolean => env.AGENT_TEAM_LOG_FORMAT === 'json';
 
@@ -51,6 +54,13 @@ export function installRuntime(log: (line: string) => void, env: NodeJS.ProcessE
         if (message === 'Workflow failed') return;
         // An answering process hosts a worker without activities on purpose (it must not start a step).
         if (message.startsWith('No activities registered')) return;
+        // A step's attempt that failed: the activity says what, and when the next try is (activities/index.ts);
+        // the SDK's own line for it would say "failed" twice, without the when.
+        if (message === 'Activity failed' && STEP_ACTIVITIES.has(String(meta?.activityType))) return;
+        if (typeof meta?.nextTry === 'string') {
+          log(`  ${meta.final ? '✖' : '↻'} ${message}`);
+          return;
+        }
         const attempt = typeof meta?.attempt === 'number' ? ` (attempt ${meta.attempt})` : '';
         const final = error instanceof ApplicationFailure && error.nonRetryable;
         const mark = message === 'Activity failed' ? (final ? '✖' : '↻') : lvl.toLowerCase() + ':';

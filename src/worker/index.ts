@@ -23,6 +23,8 @@ export interface AgentTeamWorkerOptions {
   /** The team for runs that carry none (see {@link ActivityDependencies.agents}). */
   agents?: readonly AgentDefinition[];
   openai: ActivityDependencies['openai'];
+  /** The endpoint answered a check before this worker started (see {@link ActivityDependencies.endpointChecked}). */
+  endpointChecked?: boolean;
   temperature?: number;
   /** Told of each step this worker completes. */
   onStep?: ActivityDependencies['onStep'];
@@ -51,6 +53,7 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activities: createActivities({
       openai: options.openai,
+      ...(options.endpointChecked !== undefined ? { endpointChecked: options.endpointChecked } : {}),
       mcp,
       ...(options.agents ? { agents: options.agents } : {}),
       loadTranscript: (workflowId, runId) =>

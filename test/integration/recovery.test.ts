@@ -38,10 +38,18 @@ function own(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** The offline model as a process of its own; returns its base URL and a reader of its request log. */
-async function startModel(env: Record<string, string>): Promise<{ url: string; log: () => OfflineLlmLogEntry[] }> {
-  const logPath = join(dir(), `${uniqueId('llm')}.jsonl`);
-  const child = own(spawnCli(['llm-server', '--port', '0'], cleanEnv({ OFFLINE_LLM_LOG: logPath, ...env })));
+/**
+ * The offline model as a process of its own; returns its base URL, a reader of its request log and the process.
+ * A model started again on the same `port` with the same `logPath` appends to the same log.
+ */
+async function startModel(
+  env: Record<string, string>,
+  at: { port?: number; logPath?: string } = {},
+): Promise<{ url: string; log: () => OfflineLlmLogEntry[]; child: ChildProcess; logPath: string }> {
+  const logPath = at.logPath ?? join(dir(), `${uniqueId('llm')}.jsonl`);
+  const child = own(
+    spawnCli(['llm-server', '--port', String(at.port ?? 0)], cleanEnv({ OFFLINE_LLM_LOG: logPath, ...env })),
+  );
   let url = '';
   child.stderr!.on('data', (d: Buffer) => {
     url ||= /OPENAI_BASE_URL=(\S+)/.exec(d.toString())?.[1] ?? '';
@@ -58,7 +66,7 @@ async function startModel(env: Record<string, string>): Promise<{ url: string; l
       return [];
     }
   };
-  return { url, log };
+  return { url, log, child, logPath };
 }
 
 /** Sends per (run, step): how often each step's LLM request was sent. */
@@ -189,6 +197,81 @@ describe('crashes lose nothing', () => {
       await server.stop();
     }
   });
+});
+
+describe('a local model server that goes away mid-run', () => {
+  const ok = (log: OfflineLlmLogEntry[], runId: string): OfflineLlmLogEntry[] =>
+    log.filter((e) => e.runId === runId && e.status === 200);
+
+  it('SIGKILLed after step 3 and started again on its port 6 s later: the run completes, each step sent once', async () => {
+    const slow = { OFFLINE_LLM_LATENCY_MS: '500' };
+    const first = await startModel(slow);
+    const port = Number(new URL(first.url).port);
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('restart')}\n`);
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: first.url, OPENAI_API_KEY: 'test' });
+    const run = own(spawnCli(['run', TASK, '--workflow-id', uniqueId('restart'), '--json', '--config', config], env));
+    const done = collect(run);
+    await waitForOutput(run, /#3 /);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 6_000));
+    const second = await startModel(slow, { port, logPath: first.logPath });
+    const { code, stdout, stderr } = await done;
+    expect(code).toBe(0);
+    // The hosted worker said what happened and when it would try again.
+    expect(stderr).toMatch(
+      new RegExp(
+        `the LLM endpoint ${first.url.replace(/[.]/g, '\\.')} is down \\(connection refused\\); next try in [\\d.]+ s`,
+      ),
+    );
+    const { runId, status, steps } = JSON.parse(stdout) as { runId: string; status: string; steps: unknown[] };
+    expect([status, steps.length]).toEqual(['COMPLETED', 9]);
+    // Every step sent exactly once with an answer: none of the first three again, none of the others twice.
+    expect(sendsPerStep(ok(second.log(), runId), runId)).toEqual({
+      1: 1,
+      2: 1,
+      3: 1,
+      4: 1,
+      5: 1,
+      6: 1,
+      7: 1,
+      8: 1,
+      9: 1,
+    });
+  }, 90_000);
+
+  it('that never comes back: the run fails within its retry budget naming the URL, and resumes from its last checkpoint', async () => {
+    const first = await startModel({ OFFLINE_LLM_LATENCY_MS: '300' });
+    const port = Number(new URL(first.url).port);
+    // Budget: 3 tries (0.2 + 0.4 s apart), one automatic resume after 0.5 s, 3 tries again: about 1.7 s.
+    const config = writeConfig(
+      dir(),
+      `temporal:\n  task_queue: ${uniqueId('gone')}\nllm:\n  max_attempts: 3\n  initial_retry_ms: 200\n  max_retry_ms: 400\n` +
+        'workflow:\n  checkpointing:\n    auto_resume_max_attempts: 1\n    auto_resume_delay_ms: 500\n',
+    );
+    const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OPENAI_BASE_URL: first.url, OPENAI_API_KEY: 'test' });
+    const workflowId = uniqueId('gone');
+    const run = own(spawnCli(['run', TASK, '--workflow-id', workflowId, '--config', config], env));
+    const done = collect(run);
+    await waitForOutput(run, /#3 /);
+    first.child.kill('SIGKILL');
+    const killed = Date.now();
+    const failed = await done;
+    expect(failed.code).toBe(1);
+    expect(Date.now() - killed).toBeLessThan(20_000); // the budget plus process and server overhead
+    expect(failed.stderr).toContain(`the LLM endpoint ${first.url} is down (connection refused)`);
+    expect(failed.stderr).toMatch(/✖ FAILED at orchestrator \(round 2\) after 3 completed steps/);
+    // The printed hint, pasted back once the model is up again.
+    const hint = /Resume it from its last checkpoint: agent-team (resume \S+)/.exec(failed.stderr)?.[1];
+    expect(hint).toBe(`resume ${workflowId}@3`);
+    const second = await startModel({}, { port, logPath: first.logPath });
+    const resumed = await cli([...hint!.split(' '), '--config', config], env);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('3 steps reused');
+    const log = second.log().filter((e) => e.status === 200);
+    const steps = log.map((e) => e.step);
+    expect(steps.filter((s) => s! <= 3)).toEqual([1, 2, 3]); // sent once, before the outage; never again
+    expect(steps.filter((s) => s! > 3).sort()).toEqual([4, 5, 6, 7, 8, 9]);
+  }, 90_000);
 });
 
 describe('concurrency', () => {

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { LlmFailureType, classifyLlmError, retryAfterMs } from '../../activities/errors';
+import { nextTry } from '../../activities';
 import { ledgerJsonSchema, parseLedger } from '../../activities/ledger';
 import { parseFaults } from '../../src/llm/offline-server';
 import { ConfigError } from '../../src/shared/errors';
@@ -115,12 +116,22 @@ describe('a refused connection to a local endpoint', () => {
       }),
     });
 
-  it('fails the step at once (non-retryable), naming the endpoint', () => {
+  it('fails the step at once (non-retryable), naming the endpoint, when it never answered', () => {
     const failure = classifyLlmError(refused('127.0.0.1'), 'coder', 2, 'http://127.0.0.1:9/v1');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe(LlmFailureType.Unreachable);
     expect(failure.message).toBe(
-      'coder (round 2): nothing listens at http://127.0.0.1:9/v1 (connection refused): check OPENAI_BASE_URL, then resume from the last checkpoint',
+      'coder (round 2): nothing listens at http://127.0.0.1:9/v1 (connection refused), and it has not answered this ' +
+        'worker yet: check OPENAI_BASE_URL, then resume from the last checkpoint',
+    );
+  });
+
+  it('is an outage, retried, once the endpoint has answered (a local server restarting)', () => {
+    const failure = classifyLlmError(refused('127.0.0.1'), 'coder', 2, 'http://127.0.0.1:9/v1', { answered: true });
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.type).toBe(LlmFailureType.Down);
+    expect(failure.message).toBe(
+      'coder (round 2): the LLM endpoint http://127.0.0.1:9/v1 is down (connection refused)',
     );
   });
 
@@ -128,6 +139,31 @@ describe('a refused connection to a local endpoint', () => {
     const failure = classifyLlmError(refused('10.1.2.3'), 'coder', 2, 'http://10.1.2.3:9/v1');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.type).toBe(LlmFailureType.Connection);
+  });
+});
+
+describe('the next try, as the worker logs it', () => {
+  const policy = { initialInterval: 1_000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 4 };
+  const down = ApplicationFailure.create({ message: 'down', type: LlmFailureType.Down });
+  it.each([
+    [1, 'next try in 1 s (attempt 2 of 4)'],
+    [2, 'next try in 2 s (attempt 3 of 4)'],
+    [3, 'next try in 4 s (attempt 4 of 4)'],
+    [4, 'that was its last try (4 of 4)'],
+  ])('after attempt %d: %s', (attempt, words) => {
+    expect(nextTry({ attempt, retryPolicy: policy }, down)).toBe(words);
+  });
+  it('caps the wait at maximumInterval and honours Retry-After', () => {
+    expect(nextTry({ attempt: 9, retryPolicy: { ...policy, maximumAttempts: 0 } }, down)).toBe(
+      'next try in 30 s (attempt 10)',
+    );
+    const limited = ApplicationFailure.create({ message: '429', nextRetryDelay: 7_000 });
+    expect(nextTry({ attempt: 1, retryPolicy: policy }, limited)).toBe('next try in 7 s (attempt 2 of 4)');
+  });
+  it('says a non-retryable failure is not retried', () => {
+    expect(nextTry({ attempt: 1, retryPolicy: policy }, ApplicationFailure.nonRetryable('400'))).toBe(
+      'not retried (it cannot succeed as it is)',
+    );
   });
 });
 
