@@ -23,7 +23,10 @@ import { LlmFailureType, classifyLlmError } from './errors';
 import { ledgerJsonSchema, parseLedger } from './ledger';
 import { buildMessages } from './prompts';
 
-/** Request headers that tell an OpenAI-compatible server (and its logs) which step a call belongs to. */
+/**
+ * Request headers that tell an OpenAI-compatible server (and its logs) which step a call belongs to. Values are
+ * percent-encoded ({@link headerValue}): a workflow id, agent or task may hold any text, and a header only bytes.
+ */
 export const STEP_HEADERS = {
   agent: 'x-agent-team-agent',
   kind: 'x-agent-team-kind',
@@ -34,6 +37,12 @@ export const STEP_HEADERS = {
   step: 'x-agent-team-step',
   attempt: 'x-agent-team-attempt',
 } as const;
+
+/**
+ * A header value for any text: percent-encoded as a URI component (UTF-8), so accents, emoji, right-to-left text,
+ * quotes and line breaks all travel; plain ids (letters, digits, `-_.~`) are unchanged. `decodeURIComponent` reads it.
+ */
+export const headerValue = (text: string): string => encodeURIComponent(text);
 
 export interface ActivityDependencies {
   /** The OpenAI client. Build it with `maxRetries: 0`: Temporal owns retries, so each attempt is visible. */
@@ -250,10 +259,10 @@ export function createAgentStep(
         timeout: call.timeoutMs,
         ...(call.signal ? { signal: call.signal } : {}),
         headers: {
-          [STEP_HEADERS.agent]: req.agent,
-          [STEP_HEADERS.kind]: req.kind,
-          [STEP_HEADERS.workflowId]: call.workflowId,
-          [STEP_HEADERS.runId]: call.runId,
+          [STEP_HEADERS.agent]: headerValue(req.agent),
+          [STEP_HEADERS.kind]: headerValue(req.kind),
+          [STEP_HEADERS.workflowId]: headerValue(call.workflowId),
+          [STEP_HEADERS.runId]: headerValue(call.runId),
           [STEP_HEADERS.round]: String(req.round),
           [STEP_HEADERS.step]: String(req.stepIndex + 1),
           [STEP_HEADERS.attempt]: String(call.attempt),

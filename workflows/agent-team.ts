@@ -226,7 +226,8 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   /** Runs one tool call the agent asked for, as its own activity, and folds its result as it arrives. */
   const runTool = async (action: NextAction): Promise<void> => {
     const info = workflowInfo();
-    const request = toolRequestFor(state, action, `${info.workflowId}/${info.runId}`);
+    // The workflow id percent-encoded: a key stays plain ASCII (fit for a header or a file name) whatever the id.
+    const request = toolRequestFor(state, action, `${encodeURIComponent(info.workflowId)}/${info.runId}`);
     const proxy = request.maxAttempts === 1 ? callToolOnce : callTool;
     let result: StepResult;
     try {

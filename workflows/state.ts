@@ -474,7 +474,7 @@ export const toolSpec = (state: TeamState, name: string): ToolSpec | undefined =
   state.settings.team?.tools?.find((t) => t.name === name);
 
 /**
- * The `callTool` input for a tool action. `runKey` (`<workflowId>/<runId>`) makes the idempotency key: the same
+ * The `callTool` input for a tool action. `runKey` (`<workflowId percent-encoded>/<runId>`) makes the idempotency key: the same
  * across the activity's retries, new in a run resumed from before the call.
  */
 export function toolRequestFor(state: TeamState, action: NextAction, runKey: string): ToolRequest {

@@ -10,7 +10,7 @@
  * instead of executing them again.
  */
 import { createHash } from 'node:crypto';
-import { cliCommand } from '../shared/invocation';
+import { command } from '../shared/invocation';
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { KeyObject } from 'node:crypto';
@@ -237,7 +237,7 @@ export function readExportFile(path: string, options: ReadExportOptions = {}): L
     const issue = parsed.error.issues[0]!;
     throw new UsageError(
       `${path}: not an agent-team export: ${issue.path.join('.') || '(top level)'}: ${issue.message} ` +
-        `(\`${cliCommand()} checkpoints export\` writes these files)`,
+        `(\`${command('checkpoints', 'export')}\` writes these files)`,
     );
   }
   // The raw object, not zod's output: zod rebuilds objects with its schema's key order, and the checksum is
@@ -313,7 +313,7 @@ export function pickRestorePoint(loaded: LoadedExport, which: string): Checkpoin
   if (found.length !== 1) {
     throw new UsageError(
       `checkpoint "${which}" is ${found.length > 1 ? 'ambiguous' : 'not'} in this export; it holds ${checkpoints.length} checkpoints ` +
-        `(see \`${cliCommand()} checkpoints import FILE --verify-only --json\`), or pass --restore latest`,
+        `(see \`${command('checkpoints', 'import', { raw: 'FILE' }, '--verify-only', '--json')}\`), or pass --restore latest`,
     );
   }
   return found[0]!;

@@ -4,7 +4,11 @@
  * first WorkflowTaskCompleted (before any agent ran) is the entry checkpoint. This module names them in a
  * run's history; ./store.ts lists, loads and resumes them through a client.
  */
-import { applyAnswer, initialState, pendingRequest, reduce, withMcpTools, type TeamState } from '../../workflows/state';
+import {
+  InvalidTeamInput,
+  applyAnswer,
+  initialState,
+  pendingRequest, reduce, withMcpTools, type TeamState } from '../../workflows/state';
 import type { HumanAnswer, RequestKind, StepKind, StepResult, ToolSpec } from '../../workflows/types';
 import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
 import type { Usage } from '../shared/usage';
@@ -138,7 +142,7 @@ export function checkpointsOf(
     };
   };
   // Fold the run's steps and answers in history order; a checkpoint holds what came before its event.
-  let state = run.input ? initialState(run.input) : null;
+  let state = initialStateOf(run);
   let last: StepResult | undefined = seed[seed.length - 1];
   const events = foldablesOf(run);
   let next = 0;
@@ -161,6 +165,20 @@ export function checkpointsOf(
     if (state) list.push(at(s.checkpointEventId, s.completedAt, state, last));
   });
   return list;
+}
+
+/**
+ * The state a run started from, or null for a run without a recorded input, or with one the workflow refused
+ * (`temporal workflow start --input '{}'`: it failed at once, with no checkpoint).
+ */
+function initialStateOf(run: RunHistory): TeamState | null {
+  if (!run.input) return null;
+  try {
+    return initialState(run.input);
+  } catch (err) {
+    if (err instanceof InvalidTeamInput) return null;
+    throw err;
+  }
 }
 
 /** What a state is folded from, in history order: steps, answers, and the tools an MCP server offered. */
@@ -190,8 +208,8 @@ const fold = (state: TeamState, e: Foldable): TeamState =>
  * a recorded input.
  */
 export function stateAt(run: RunHistory, eventId = Number.POSITIVE_INFINITY): TeamState | null {
-  if (!run.input) return null;
-  let state = initialState(run.input);
+  let state = initialStateOf(run);
+  if (!state) return null;
   for (const e of foldablesOf(run)) {
     if (e.eventId >= eventId) break;
     state = fold(state, e);

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidCheckpointError } from '../shared/errors';
-import { cliCommand } from '../shared/invocation';
+import { command } from '../shared/invocation';
 import { shellWord } from '../shared/util';
 
 /** What a full checkpoint id stands for. */
@@ -38,7 +38,7 @@ const CHECK_BYTES = 4;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** How to list valid ids, and (for a damaged id) the workflow it seems to be of: a clue, never a resolution. */
 const listHint = (seemsOf?: string | null): string =>
-  `list the valid ones with \`${cliCommand()} checkpoints list\`` +
+  `list the valid ones with \`${command('checkpoints', 'list')}\`` +
   (seemsOf ? ` (it seems to be of workflow "${seemsOf}…")` : ' (`-w <workflowId>` for one workflow)');
 
 /** The workflow a damaged full id seems to name (for its error message only; never used to resolve it). */
@@ -131,7 +131,7 @@ function oldIdWorkflow(body64: string): string | null {
   return parts.length === 4 && parts[1] ? parts[1] : null;
 }
 
-const SHORT = /^(.+)@(\d+)(?:~([\w-]+))?$/;
+const SHORT = /^([^]+)@(\d+)(?:~([\w-]+))?$/;
 
 /**
  * Parses an id without a server: a full id is decoded and its checksum checked, a short form split into its
@@ -145,10 +145,11 @@ export function parseCheckpointId(text: string): ParsedCheckpointId {
     throw new InvalidCheckpointError(
       text,
       'an id of an earlier version, which carries no checksum, so a damaged one cannot be told from another ' +
-        `checkpoint: list the current ids with \`${cliCommand()} checkpoints list -w ${wf ?? '<workflowId>'}\`` +
+        `checkpoint: list the current ids with \`${command('checkpoints', 'list', '-w', wf ?? { raw: '<workflowId>' })}\`` +
         (wf ? `, or name the checkpoint as ${wf}@<step>` : ''),
     );
   }
+  // White space around a pasted id is dropped: a workflow id that begins or ends with spaces takes its full id.
   const short = SHORT.exec(id);
   if (short) {
     const [, workflowId, step, runPrefix] = short;
@@ -159,7 +160,7 @@ export function parseCheckpointId(text: string): ParsedCheckpointId {
   }
   throw new InvalidCheckpointError(
     text,
-    `not a checkpoint id: give the full id (cp2_…) or <workflowId>@<step>, as \`${cliCommand()} checkpoints list\` prints them`,
+    `not a checkpoint id: give the full id (cp2_…) or <workflowId>@<step>, as \`${command('checkpoints', 'list')}\` prints them`,
   );
 }
 

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { CLOSED_STATUSES, VISIBILITY_STATUS, WORKFLOW_TYPE, type ClosedStatus } from '../shared/constants';
 import { UsageError } from '../shared/errors';
 import { isNotFound } from '../shared/grpc';
-import { queryString } from '../shared/util';
+import { queryString, workflowIdClause } from '../shared/util';
 
 export { CLOSED_STATUSES, type ClosedStatus } from '../shared/constants';
 
@@ -61,7 +61,7 @@ export function pruneQuery(options: Pick<PruneOptions, 'before' | 'statuses' | '
     `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
     `ExecutionStatus IN (${statuses.join(', ')})`,
     `CloseTime < ${queryString(options.before.toISOString())}`,
-    ...(options.workflowId ? [`WorkflowId = ${queryString(options.workflowId)}`] : []),
+    ...(options.workflowId ? [workflowIdClause(options.workflowId).clause ?? []].flat() : []),
   ].join(' AND ');
 }
 
@@ -71,6 +71,7 @@ export async function prune(client: Client, namespace: string, options: PruneOpt
   const matched: PrunedRun[] = [];
   for await (const wf of client.workflow.list({ query })) {
     if (wf.status.name === 'RUNNING') continue; // never: the query excludes them, and so does this
+    if (options.workflowId && wf.workflowId !== options.workflowId) continue; // an id the query matched by prefix
     matched.push({
       workflowId: wf.workflowId,
       runId: wf.runId,

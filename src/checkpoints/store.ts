@@ -12,7 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
 import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
 import { queryString } from '../shared/util';
-import { cliCommand } from '../shared/invocation';
+import { command } from '../shared/invocation';
 import { requester } from '../shared/user';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
 import { checkpointsOf, seededSteps, stateAt, type Checkpoint, type LoadedCheckpoint } from './derive';
@@ -63,7 +63,7 @@ export class CheckpointStore {
     if (current.status.name === 'RUNNING') {
       throw new RunStillRunningError(
         `workflow "${workflowId}" is running (run ${current.runId}), and a resume would end it: ` +
-          `\`${cliCommand()} follow ${workflowId}\` to see it through, or \`${cliCommand()} cancel ${workflowId}\` first`,
+          `\`${command('follow', workflowId)}\` to see it through, or \`${command('cancel', workflowId)}\` first`,
       );
     }
   }
@@ -79,27 +79,13 @@ export class CheckpointStore {
    */
   async listRuns(options: ListOptions = {}): Promise<RunCheckpoints[]> {
     const limit = options.limit ?? 20;
-    const query = [
-      options.workflowId ? `WorkflowId = ${queryString(options.workflowId)}` : `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
-      ...(options.status?.length
-        ? [`ExecutionStatus IN (${options.status.map((s) => queryString(VISIBILITY_STATUS[s])).join(', ')})`]
-        : []),
-    ].join(' AND ');
-    const found: RunHistory[] = [];
-    for await (const wf of this.client.workflow.list({ query })) {
-      if (found.length >= limit) break;
-      let run: RunHistory;
-      try {
-        ({ run } = await readRun(this.client, wf.workflowId, wf.runId));
-      } catch (err) {
-        // One encrypted run must not hide the others: skip it, and say so.
-        if (!(err instanceof DecryptionError) || options.workflowId) throw err;
-        options.onUndecryptable?.(wf.workflowId, wf.runId, err);
-        continue;
-      }
-      // The visibility store can lag a moment behind a run that just closed: history has the last word.
-      if (options.status && !options.status.includes(run.status)) continue;
-      found.push(run);
+    const wanted = (run: RunHistory): boolean => !options.status || options.status.includes(run.status);
+    let found: RunHistory[];
+    if (options.workflowId) {
+      // One workflow: every run of it, read where it is certain (the server and history, not visibility alone).
+      found = (await readRuns(this.client, options.workflowId)).filter(wanted).reverse().slice(0, limit);
+    } else {
+      found = await this.recentRuns(options, limit);
     }
     // Short ids name the latest run of a workflow without a run prefix.
     const latest = await this.latestRunIds(found.map((r) => r.workflowId));
@@ -118,6 +104,45 @@ export class CheckpointStore {
       }))
       // Runs of one reset chain share their start time in visibility: order by when each run was created.
       .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  }
+
+  /**
+   * The most recent runs of the team's workflow type, from visibility, plus each listed workflow's latest run when
+   * visibility has not caught up with it yet (a run a resume made a moment ago).
+   */
+  private async recentRuns(options: ListOptions, limit: number): Promise<RunHistory[]> {
+    const query = [
+      `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
+      ...(options.status?.length
+        ? [`ExecutionStatus IN (${options.status.map((s) => queryString(VISIBILITY_STATUS[s])).join(', ')})`]
+        : []),
+    ].join(' AND ');
+    const found: RunHistory[] = [];
+    const read = async (workflowId: string, runId: string): Promise<RunHistory | null> => {
+      try {
+        return (await readRun(this.client, workflowId, runId)).run;
+      } catch (err) {
+        // One encrypted run must not hide the others: skip it, and say so.
+        if (!(err instanceof DecryptionError)) throw err;
+        options.onUndecryptable?.(workflowId, runId, err);
+        return null;
+      }
+    };
+    for await (const wf of this.client.workflow.list({ query })) {
+      if (found.length >= limit) break;
+      const run = await read(wf.workflowId, wf.runId);
+      // The visibility store can lag a moment behind a run that just closed: history has the last word.
+      if (run && (!options.status || options.status.includes(run.status))) found.push(run);
+    }
+    const latest = await this.latestRunIds(found.map((r) => r.workflowId));
+    for (const [workflowId, runId] of latest) {
+      if (found.some((r) => r.runId === runId)) continue;
+      const run = await read(workflowId, runId);
+      if (run && (!options.status || options.status.includes(run.status))) found.push(run);
+    }
+    return found
+      .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
+      .slice(0, limit);
   }
 
   /** Checkpoints newest first, of the runs {@link listRuns} returns. */
@@ -146,7 +171,7 @@ export class CheckpointStore {
       throw new InvalidCheckpointError(
         checkpointId,
         `no run ${ref.runId} of workflow "${ref.workflowId}" in namespace "${this.namespace}" ` +
-          `(${errorMessage(err)}); list the checkpoints here with \`${cliCommand()} checkpoints list\``,
+          `(${errorMessage(err)}); list the checkpoints here with \`${command('checkpoints', 'list')}\``,
         { cause: err },
       );
     }
@@ -164,12 +189,12 @@ export class CheckpointStore {
 
   private async loadShort(text: string, ref: ShortCheckpointRef): Promise<LoadedCheckpoint> {
     const runs = await readRuns(this.client, ref.workflowId);
-    const hint = `list them with \`${cliCommand()} checkpoints list -w ${ref.workflowId}\``;
+    const hint = `list them with \`${command('checkpoints', 'list', '-w', ref.workflowId)}\``;
     if (runs.length === 0) {
       throw new InvalidCheckpointError(
         text,
         `no workflow "${ref.workflowId}" in namespace "${this.namespace}": list the workflows here with ` +
-          `\`${cliCommand()} checkpoints list\``,
+          `\`${command('checkpoints', 'list')}\``,
       );
     }
     const latest = runs[runs.length - 1]!;
@@ -201,7 +226,7 @@ export class CheckpointStore {
           text,
           `step ${ref.step} of "${ref.workflowId}" has no checkpoint: the cancel request came in with its result, so ` +
             `a run resumed there would be cancelled again at once. Resume from the checkpoint before it ` +
-            `(step ${ref.step} is sent again): ${cliCommand()} resume ${before.shortId}`,
+            `(step ${ref.step} is sent again): ${command('resume', before.shortId)}`,
         );
       }
       throw new InvalidCheckpointError(

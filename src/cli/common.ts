@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type AgentTeamConfig } from '../config';
 import { RUN_STATUSES, WORKFLOW_TYPE, type RunStatus } from '../shared/constants';
 import { AgentTeamError, DetachedError, InterruptedError, UsageError, errorMessage } from '../shared/errors';
-import { cliCommand } from '../shared/invocation';
+import { carryConfigOption, command } from '../shared/invocation';
 import type * as AppModule from '../client/app';
 import type * as EnvironmentModule from '../config/environment';
 import type * as OutcomeModule from '../client/outcome';
@@ -32,6 +32,7 @@ import type { LiveText } from '../../activities';
 import type { HumanRequest } from '../../workflows/types';
 import { promptAnswer } from './prompt';
 import { wrap } from '../shared/util';
+import { isOwnTaskQueue } from '../temporal/names';
 
 export { RUN_STATUSES, type RunStatus } from '../shared/constants';
 
@@ -85,7 +86,10 @@ export const noWorkerOption = (): Option =>
   new Option('--no-worker', 'do not run a worker in this process (an `agent-team worker` elsewhere runs the steps)');
 
 export function load(options: CommonOptions): AgentTeamConfig {
-  return loadConfig(options.config);
+  const config = loadConfig(options.config);
+  // The commands this invocation suggests name the same file, so that they reach the same server and namespace.
+  carryConfigOption(options.config);
+  return config;
 }
 
 /**
@@ -127,15 +131,14 @@ export function action<A extends unknown[]>(
 
 /** What Ctrl-C during `run`, `resume` or `follow` prints: the run goes on, and the command that continues it. */
 export function detachedMessage(e: DetachedError): string {
-  const cli = cliCommand();
-  const ownQueue = e.taskQueue !== null && e.taskQueue.endsWith(`/${e.workflowId}`);
+  const ownQueue = e.taskQueue !== null && isOwnTaskQueue(e.taskQueue, e.workflowId);
   if (waitingOn?.workflowId === e.workflowId) {
     const { request } = waitingOn;
     return [
       `⏸ Detached from ${e.workflowId}: it waits durably for an answer (${requestTitle(request.kind)}).`,
       '  Answer from any shell:',
-      ...answerCommands(request, e.workflowId, cli).map((c) => `    ${c}`),
-      `  then run its next steps: ${cli} follow ${e.workflowId}`,
+      ...answerCommands(request, e.workflowId).map((c) => `    ${c}`),
+      `  then run its next steps: ${command('follow', e.workflowId)}`,
     ].join('\n');
   }
   return [
@@ -144,8 +147,8 @@ export function detachedMessage(e: DetachedError): string {
     ...(ownQueue
       ? ['  No worker executes its steps now. Continue it (a worker, and its steps):']
       : [`  The workers of task queue "${e.taskQueue ?? '?'}" go on with it. Watch it:`]),
-    `    ${cli} follow ${e.workflowId}`,
-    `  Or stop it: ${cli} cancel ${e.workflowId}`,
+    `    ${command('follow', e.workflowId)}`,
+    `  Or stop it: ${command('cancel', e.workflowId)}`,
   ].join('\n');
 }
 
@@ -161,7 +164,7 @@ let waitingOn: { request: HumanRequest; workflowId: string } | null = null;
 export async function detachable<T>(body: (signal: AbortSignal, detach: () => void) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const now = (): void => {
-    if (following) err(`⏸ Left at once. The run goes on in Temporal: ${cliCommand()} follow ${following}`);
+    if (following) err(`⏸ Left at once. The run goes on in Temporal: ${command('follow', following)}`);
     process.exit(130);
   };
   const first = (): void => {
@@ -238,6 +241,7 @@ export function progress(
   | 'onAnswered'
   | 'onLive'
   | 'onToolStarted'
+  | 'onUnserved'
 > {
   // The step whose text is being shown, and how much of it is out; a line left open ends before the next print.
   let open: { step: number; chars: number } | null = null;
@@ -279,10 +283,17 @@ export function progress(
       err(stepLine(step.result, step.costUsd) + (reused ? '  (reused from the checkpoint)' : ''));
     },
     onAutoResume: (note) => err(`  ↻ ${note}`),
+    onUnserved: (taskQueue) => {
+      endLive();
+      err(
+        `  ⚠ No worker polls task queue "${taskQueue}": nothing runs this run's steps until one does.\n` +
+          `    Serve it from another shell: ${command('worker', '--task-queue', taskQueue)}`,
+      );
+    },
     onRequest: async (request, workflowId, signal) => {
       // On a terminal, ask; otherwise (piped, CI) keep following until someone answers from elsewhere.
       const ask = !options.onWaiting && process.stdin.isTTY && process.stderr.isTTY;
-      for (const line of requestLines(request, workflowId, cliCommand(), ask ? 'here' : 'elsewhere')) err(line);
+      for (const line of requestLines(request, workflowId, ask ? 'here' : 'elsewhere')) err(line);
       waitingOn = { request, workflowId };
       if (options.onWaiting) return options.onWaiting(request, workflowId);
       if (ask) return promptAnswer(request, signal);
@@ -329,7 +340,7 @@ export async function followWithProgress(
       const { request, workflowId } = waiting;
       err(
         `⏸ Left ${workflowId} waiting for you: it waits durably in Temporal, with no worker up.\n` +
-          `  Answer with a command above, then run its next steps: ${cliCommand()} follow ${workflowId}`,
+          `  Answer with a command above, then run its next steps: ${command('follow', workflowId)}`,
       );
       if (options.json) json({ workflowId, runId: e.runId, status: 'RUNNING', waiting: request });
       return 0;
@@ -343,8 +354,7 @@ export function report(outcome: OutcomeModule.RunOutcome, asJson: boolean | unde
     err(checkpointTable([...outcome.checkpoints].reverse(), { title: 'Checkpoints of this run' }));
   err(outcomeLine(outcome));
   const point = resumePoint(outcome);
-  if (point)
-    err(`  Resume it from its last checkpoint: ${cliCommand()} resume ${point.checkpoint.shortId}${point.note}`);
+  if (point) err(`  Resume it from its last checkpoint: ${command('resume', point.checkpoint.shortId)}${point.note}`);
   if (asJson) json(outcome);
   else if (outcome.result) out(outcome.result.answer);
   return outcome.status === 'COMPLETED' ? 0 : 1;

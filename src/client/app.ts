@@ -4,7 +4,7 @@
  * checkpoints, export, import, prune, audit and replay. Commands are thin wrappers over it.
  */
 import { randomBytes } from 'node:crypto';
-import { cliCommand } from '../shared/invocation';
+import { command as cliHint } from '../shared/invocation';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { agentTeamWorkflow } from '../../workflows';
@@ -28,7 +28,6 @@ import { CheckpointStore, type RunCheckpoints } from '../checkpoints/store';
 import { teamInputFor, validateTask, type AgentTeamConfig } from '../config';
 import { auditWorkflow, type AuditTrail } from '../history/audit';
 import { followRun, readRun, type RecordedStep, type RunStatus } from '../history/reader';
-import { decodeValue } from '../history/decode';
 import type { LiveText } from '../../activities';
 import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from '../history/replay';
 import {
@@ -40,25 +39,21 @@ import {
   RunClosedError,
   SideEffectsError,
   UsageError,
+  errorMessage,
   rootCause,
 } from '../shared/errors';
 import { oneLine, queryString } from '../shared/util';
-import { toDate } from '../shared/util';
 import { requester } from '../shared/user';
-import { isNotFound } from '../shared/grpc';
+import { GrpcStatus, grpcStatusOf, isNotFound } from '../shared/grpc';
 import { dataConverterFromEnv } from '../temporal/codec';
 import { connectClient, resolveTemporal, type TemporalChoice, type TemporalTarget } from '../temporal/connection';
 import type { DevServer } from '../temporal/dev-server';
 import { requestCancel, statusName } from '../temporal/cancel';
 import { applyRetention } from '../temporal/retention';
+import { derivedWorkflowId, isOwnTaskQueue, ownTaskQueue } from '../temporal/names';
 import { installRuntime } from '../temporal/runtime';
-import {
-  ANSWERING_IDENTITY,
-  hostDecider,
-  hostWorker,
-  type HostedWorker,
-  type HostedWorkerOptions,
-} from './hosted-worker';
+import { pollersOf, watchRun } from './watch';
+import { hostDecider, hostWorker, type HostedWorker, type HostedWorkerOptions } from './hosted-worker';
 import {
   rejectionMessage,
   reuseOf,
@@ -87,6 +82,11 @@ export interface ExecuteOptions {
   onLive?: (live: LiveText) => void;
   /** Told of each tool call as it is scheduled (its end is a step, told by `onStep`). */
   onToolStarted?: (request: ToolRequest) => void;
+  /**
+   * Told, within seconds, when no worker polls the run's task queue while this process follows it without
+   * serving it (`worker: false`): nothing runs its steps until a worker does. Told again if it happens again.
+   */
+  onUnserved?: (taskQueue: string) => void;
   /** Called once the run is started (and its worker is up), with the task queue that serves it. */
   onStarted?: (workflowId: string, runId: string, taskQueue: string) => void;
   /** Called when this process hosts a worker for the run (on `taskQueue`). */
@@ -139,11 +139,7 @@ export interface AppOptions {
   checkRetention?: boolean;
 }
 
-/**
- * The task queue of a run that this process hosts: `<temporal.task_queue>/<workflowId>`, polled by this process
- * alone, so two `run`s at once never execute each other's steps. Resets keep a run's task queue.
- */
-export const ownTaskQueue = (base: string, workflowId: string): string => `${base}/${workflowId}`;
+export { ownTaskQueue } from '../temporal/names';
 
 /** An answer as a caller gives it: the request id is filled in, and `answeredBy` defaults to the OS user. */
 export type AnswerInput = Omit<HumanAnswer, 'requestId' | 'timedOut'>;
@@ -297,6 +293,14 @@ export class AgentTeamApp {
           { cause: err },
         );
       }
+      if (grpcStatusOf(err) === GrpcStatus.INVALID_ARGUMENT) {
+        // Temporal's own reason (an id too long, say): nothing was started.
+        const reason = errorMessage(rootCause(err) ?? err).replace(/^\d+ INVALID_ARGUMENT: /, '');
+        throw new UsageError(
+          `Temporal refused to start workflow id "${oneLine(workflowId, 60)}" (${Buffer.byteLength(workflowId)} bytes): ${reason}`,
+          { cause: err },
+        );
+      }
       throw err;
     }
   }
@@ -307,7 +311,15 @@ export class AgentTeamApp {
     runId: string,
     options: Pick<
       ExecuteOptions,
-      'onStep' | 'onAutoResume' | 'onRequest' | 'onAnswerError' | 'onAnswered' | 'signal' | 'onLive' | 'onToolStarted'
+      | 'onStep'
+      | 'onAutoResume'
+      | 'onRequest'
+      | 'onAnswerError'
+      | 'onAnswered'
+      | 'signal'
+      | 'onLive'
+      | 'onToolStarted'
+      | 'onUnserved'
     > & {
       taskQueue?: string;
       /** This process hosts a worker of the run (an answer given in-process needs no other). */
@@ -318,7 +330,18 @@ export class AgentTeamApp {
     let seen = 0;
     // The requests handed to onRequest, each with a signal aborted once it is answered (here or elsewhere).
     const asked = new Map<string, AbortController>();
-    const live = options.onLive ? this.watchLive(workflowId, runId, options.onLive) : null;
+    const watch = watchRun(
+      this.client,
+      this.target.namespace,
+      { workflowId, runId },
+      {
+        ...(options.onLive ? { onLive: options.onLive } : {}),
+        // A worker of this process serves it: no need to ask whether one does.
+        ...(options.onUnserved && !options.hostsWorker && options.taskQueue
+          ? { onUnserved: options.onUnserved, taskQueue: options.taskQueue }
+          : {}),
+      },
+    );
     try {
       const { onRequest } = options;
       const reader = await followRun(this.client, workflowId, runId, {
@@ -363,43 +386,9 @@ export class AgentTeamApp {
       }
       throw err;
     } finally {
-      live?.stop();
+      watch.stop();
       for (const open of asked.values()) open.abort();
     }
-  }
-
-  /**
-   * Polls a run's pending steps for the text their heartbeats carry (live output), telling `onLive` of each
-   * change, until stopped. History never holds it: heartbeats are not events.
-   */
-  private watchLive(workflowId: string, runId: string, onLive: (live: LiveText) => void): { stop: () => void } {
-    let stopped = false;
-    const seen = new Map<number, number>();
-    void (async () => {
-      while (!stopped) {
-        try {
-          const d = await this.client.workflowService.describeWorkflowExecution({
-            namespace: this.target.namespace,
-            execution: { workflowId, runId },
-          });
-          for (const a of d.pendingActivities ?? []) {
-            if (a.activityType?.name !== 'callAgent' || !a.heartbeatDetails?.payloads?.length) continue;
-            const text = await decodeValue<LiveText | null>(
-              this.client.options.loadedDataConverter,
-              a.heartbeatDetails.payloads,
-            );
-            if (!stopped && text?.text && seen.get(text.step) !== text.chars) {
-              seen.set(text.step, text.chars);
-              onLive(text);
-            }
-          }
-        } catch {
-          // A poll that fails (the run closing, a blip) is skipped: live output is best effort.
-        }
-        await new Promise((r) => setTimeout(r, 400));
-      }
-    })();
-    return { stop: () => void (stopped = true) };
   }
 
   /**
@@ -439,7 +428,7 @@ export class AgentTeamApp {
   private async hostFor(taskQueue: string, workflowId: string, options: ExecuteOptions): Promise<string | null> {
     if (options.worker === false) return null;
     // `<base>/<workflowId>`, whatever base the run was started with (its config may not be this one).
-    if (taskQueue.startsWith(`${this.taskQueue}/`) || taskQueue.endsWith(`/${workflowId}`)) {
+    if (taskQueue.startsWith(`${this.taskQueue}/`) || isOwnTaskQueue(taskQueue, workflowId)) {
       options.onHosting?.(taskQueue, 'the run has a task queue of its own');
       return taskQueue;
     }
@@ -448,18 +437,9 @@ export class AgentTeamApp {
     return taskQueue;
   }
 
-  /** Workers that polled `taskQueue` for workflow tasks in the last 90 seconds. */
+  /** The workers that poll `taskQueue` now (see {@link pollersOf}). */
   async pollersOf(taskQueue: string): Promise<number> {
-    const { pollers } = await this.client.workflowService.describeTaskQueue({
-      namespace: this.target.namespace,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    const since = Date.now() - 90_000;
-    return (pollers ?? []).filter(
-      // An answering process's worker (it serves an answer only) does not count.
-      (p) => (toDate(p.lastAccessTime)?.getTime() ?? 0) >= since && !p.identity?.startsWith(ANSWERING_IDENTITY),
-    ).length;
+    return pollersOf(this.client, this.target.namespace, taskQueue);
   }
 
   /** Starts a run of the team on `task` and follows it to its end. */
@@ -552,7 +532,7 @@ export class AgentTeamApp {
       throw new AnswerRefusedError(
         workflowId,
         stopped?.reason === 'rejected'
-          ? `it was rejected already${stopped.rejected ? ` by ${stopped.rejected.by}` : ''} and ends once a worker serves it (\`${cliCommand()} follow ${workflowId}\`)`
+          ? `it was rejected already${stopped.rejected ? ` by ${stopped.rejected.by}` : ''} and ends once a worker serves it (\`${cliHint('follow', workflowId)}\`)`
           : 'it waits on no answer now',
       );
     }
@@ -644,17 +624,24 @@ export class AgentTeamApp {
    * without the {@link WAITING_ATTRIBUTE} search attribute (by hand, on a namespace without it) are listed too.
    */
   async pending(workflowId?: string): Promise<PendingRun[]> {
-    const query = [
-      workflowId ? `WorkflowId = ${queryString(workflowId)}` : `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
-      `ExecutionStatus = "Running"`,
-    ].join(' AND ');
-    const out: PendingRun[] = [];
-    for await (const wf of this.client.workflow.list({ query })) {
+    const waiting = (wf: { workflowId: string; runId: string; memo?: Record<string, unknown> }): PendingRun[] => {
       const request = (wf.memo?.pending ?? null) as HumanRequest | null;
-      if (request) {
-        out.push({ workflowId: wf.workflowId, runId: wf.runId, request, since: request.askedAt ?? null });
-      }
+      return request ? [{ workflowId: wf.workflowId, runId: wf.runId, request, since: request.askedAt ?? null }] : [];
+    };
+    if (workflowId) {
+      // One workflow: its latest run, from the server itself (visibility may lag, or not match an odd id).
+      const d = await this.client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch((err: unknown) => {
+          if (isNotFound(err)) return null; // not started (yet): it waits on no one
+          throw err;
+        });
+      return d?.status.name === 'RUNNING' ? waiting(d) : [];
     }
+    const query = `WorkflowType = ${queryString(WORKFLOW_TYPE)} AND ExecutionStatus = "Running"`;
+    const out: PendingRun[] = [];
+    for await (const wf of this.client.workflow.list({ query })) out.push(...waiting(wf));
     return out.sort((a, b) => (a.since ?? '').localeCompare(b.since ?? ''));
   }
 
@@ -674,6 +661,20 @@ export class AgentTeamApp {
   async resume(checkpointId: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
     const loaded = await this.checkpoints.load(checkpointId);
     await this.checkpoints.assertNotRunning(loaded.workflowId);
+    // A reset keeps the task queue of the run it resets. A run's own queue (runs `run` started have one) is served
+    // by the process that follows it: without a worker here, only a worker already on that queue would serve it.
+    const { taskQueue } = await this.describe(loaded.workflowId, loaded.runId);
+    if (
+      options.worker === false &&
+      isOwnTaskQueue(taskQueue, loaded.workflowId) &&
+      (await this.pollersOf(taskQueue)) === 0
+    ) {
+      throw new UsageError(
+        `the steps of ${loaded.workflowId} go to its own task queue "${taskQueue}" (a run \`run\` started has one), ` +
+          'and no worker polls it: without a worker here, nothing would run them. Nothing was changed. Serve the ' +
+          `queue first (\`${cliHint('worker', '--task-queue', taskQueue)}\`), or resume with a worker here (leave out --no-worker)`,
+      );
+    }
     if (!options.repeatSideEffects) {
       const { run } = await readRun(this.client, loaded.workflowId, loaded.runId);
       const again = destructiveCallsAfter(run, loaded.eventId);
@@ -713,13 +714,11 @@ export class AgentTeamApp {
           `the workflow code does not replay the history this resume would keep (step ${loaded.step} of ${loaded.workflowId}` +
             `${report.divergingEventId ? `: it diverges at event ${report.divergingEventId}, ${report.divergingEventType}` : ''}); ` +
             'the new run would fail on its first workflow task. Nothing was changed. Run code compatible with this run ' +
-            `(see \`${cliCommand()} replay\`, and versioning with patched() in docs/design-decisions.md), or pass --force to reset anyway`,
+            `(see \`${cliHint('replay')}\`, and versioning with patched() in docs/design-decisions.md), or pass --force to reset anyway`,
         );
       }
     }
     const command = resetCommand({ namespace: this.target.namespace, ...loaded });
-    // A reset keeps the task queue of the run it resets: serve it as it is.
-    const { taskQueue } = await this.describe(loaded.workflowId, loaded.runId);
     const host = await this.hostFor(taskQueue, loaded.workflowId, options);
     return this.hosting(options, host, async () => {
       if (options.signal?.aborted) throw new InterruptedError();
@@ -752,7 +751,8 @@ export class AgentTeamApp {
     options: ExecuteOptions & { workflowId?: string } = {},
   ): Promise<RestoreOutcome> {
     const input = await restoreInput(this.client, loaded, checkpoint);
-    const workflowId = options.workflowId ?? `${checkpoint.workflowId}-restored-${randomBytes(3).toString('hex')}`;
+    const workflowId =
+      options.workflowId ?? derivedWorkflowId(checkpoint.workflowId, `-restored-${randomBytes(3).toString('hex')}`);
     const outcome = await this.startAndFollow(input, workflowId, options);
     return { ...outcome, restoredFrom: checkpoint, ...reuseOf(checkpoint, outcome.steps.length) };
   }

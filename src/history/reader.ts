@@ -9,7 +9,9 @@ import type { temporal } from '@temporalio/proto';
 import { costOf } from '../../workflows/gates';
 import type { HumanAnswer, HumanRequest, StepResult, TeamInput, ToolRequest, ToolSpec } from '../../workflows/types';
 import type { RunStatus } from '../shared/constants';
-import { queryString, toDate } from '../shared/util';
+import { WORKFLOW_TYPE } from '../shared/constants';
+import { isNotFound } from '../shared/grpc';
+import { queryString, toDate, workflowIdClause } from '../shared/util';
 import { decodeFailure, decodeOptionalValue, decodeValue } from './decode';
 
 export type { RunStatus } from '../shared/constants';
@@ -54,6 +56,8 @@ export interface RunHistory {
   startedAt: Date | null;
   /** When this run came to be: its start, or for a run made by a reset, the reset. */
   createdAt: Date | null;
+  /** For a run made by a reset: the run it was reset from (history names it). */
+  baseRunId: string | null;
   steps: RecordedStep[];
   /** Automatic resumes (the summaries of their timers), in order. */
   autoResumes: string[];
@@ -125,6 +129,7 @@ export class HistoryReader {
       entryEventId: null,
       startedAt: null,
       createdAt: null,
+      baseRunId: null,
       steps: [],
       autoResumes: [],
       answers: [],
@@ -151,8 +156,10 @@ export class HistoryReader {
       this.run.createdAt ??= this.run.startedAt;
     }
     const resetFailure = event.workflowTaskFailedEventAttributes;
-    if (resetFailure?.baseRunId && resetFailure.newRunId === this.run.runId)
+    if (resetFailure?.baseRunId && resetFailure.newRunId === this.run.runId) {
       this.run.createdAt = toDate(event.eventTime);
+      this.run.baseRunId = resetFailure.baseRunId;
+    }
     // A reset keeps every event before its point: once a cancel request is in, no later point is a checkpoint.
     if (event.workflowExecutionCancelRequestedEventAttributes) this.cancelRequested = true;
     if (event.workflowTaskCompletedEventAttributes) {
@@ -234,20 +241,60 @@ export class HistoryReader {
   }
 }
 
-/** The run ids of a workflow id (every run of its reset chain), newest first, from the visibility store. */
-export async function runsOf(client: Client, workflowId: string): Promise<string[]> {
+/** The run ids of a workflow id that the visibility store lists (it may lag a moment behind the server). */
+async function visibleRuns(client: Client, workflowId: string): Promise<{ runId: string; start: number }[]> {
+  const { clause, matches } = workflowIdClause(workflowId);
+  const query = clause ?? `WorkflowType = ${queryString(WORKFLOW_TYPE)}`;
   const runs: { runId: string; start: number }[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowId = ${queryString(workflowId)}` })) {
-    runs.push({ runId: wf.runId, start: wf.startTime.getTime() });
+  for await (const wf of client.workflow.list({ query })) {
+    if (matches(wf.workflowId)) runs.push({ runId: wf.runId, start: wf.startTime.getTime() });
   }
-  return runs.sort((a, b) => b.start - a.start).map((r) => r.runId);
+  return runs;
 }
 
-/** Every run of a workflow id, read whole, oldest first (by when each was created: a reset's new run after its base). */
+/** The latest run of a workflow id, from DescribeWorkflowExecution (strongly consistent); null when there is none. */
+export async function latestRunId(client: Client, workflowId: string): Promise<string | null> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).runId;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/**
+ * The run ids of a workflow id (every run of its reset chain, and earlier runs of the same id), newest first. The
+ * latest comes from the server itself (a run a resume or `temporal workflow reset` made a moment ago is there even
+ * when visibility lags behind, as it does on a cluster); visibility adds the older ones.
+ */
+export async function runsOf(client: Client, workflowId: string): Promise<string[]> {
+  const [latest, visible] = await Promise.all([latestRunId(client, workflowId), visibleRuns(client, workflowId)]);
+  const ids = visible.sort((a, b) => b.start - a.start).map((r) => r.runId);
+  return latest === null ? ids : [latest, ...ids.filter((id) => id !== latest)];
+}
+
+/**
+ * Every run of a workflow id, read whole, oldest first (by when each was created: a reset's new run after its
+ * base). Besides {@link runsOf}, each reset run's base is read from its history, so a chain is whole even when
+ * visibility has not caught up with a run in its middle.
+ */
 export async function readRuns(client: Client, workflowId: string): Promise<RunHistory[]> {
-  const runs: RunHistory[] = [];
-  for (const runId of await runsOf(client, workflowId)) runs.push((await readRun(client, workflowId, runId)).run);
-  return runs.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+  const runs = new Map<string, RunHistory>();
+  const queue = await runsOf(client, workflowId);
+  for (let runId = queue.shift(); runId !== undefined; runId = queue.shift()) {
+    if (runs.has(runId)) continue;
+    let run: RunHistory;
+    try {
+      ({ run } = await readRun(client, workflowId, runId));
+    } catch (err) {
+      // Deleted (past retention, or pruned a moment ago while visibility still lists it): not a run any more.
+      if (isNotFound(err)) continue;
+      throw err;
+    }
+    runs.set(runId, run);
+    if (run.baseRunId && !runs.has(run.baseRunId)) queue.push(run.baseRunId);
+  }
+  return [...runs.values()].sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
 }
 
 /**

@@ -3,7 +3,7 @@
  * checkpoints) stay resumable after a code change. Used by `agent-team replay`.
  */
 import { readFileSync } from 'node:fs';
-import { cliCommand } from '../shared/invocation';
+import { command } from '../shared/invocation';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -34,7 +34,7 @@ export function readHistoryFile(path: string): History {
   }
   if (json && typeof json === 'object' && 'manifest' in json && 'runs' in json) {
     throw new UsageError(
-      `${path} is an agent-team export: \`${cliCommand()} checkpoints import ${path} --verify-only\` replays each of its runs`,
+      `${path} is an agent-team export: \`${command('checkpoints', 'import', path, '--verify-only')}\` replays each of its runs`,
     );
   }
   if (!json || typeof json !== 'object' || !Array.isArray((json as { events?: unknown }).events)) {

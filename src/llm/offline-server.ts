@@ -386,9 +386,15 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
       send(res, 400, { error: { message: 'request body is not JSON', type: 'invalid_request_error' } });
       return;
     }
+    // Step headers are percent-encoded (any text travels as bytes): read them back as text.
     const header = (name: string): string => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+      const raw = req.headers[name];
+      const value = Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? '');
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
     };
     const num = (name: string): number | null => (header(name) === '' ? null : Number(header(name)));
     const agent = header(STEP_HEADERS.agent) || 'unknown';

@@ -8,7 +8,8 @@ import type { RunOutcome } from '../client/outcome';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
 import { formatUsd } from '../../workflows/gates';
 import type { HumanAnswer, HumanRequest, StepResult, ToolRequest } from '../../workflows/types';
-import { oneLine, shellLines, shellWord, wrap } from '../shared/util';
+import { oneLine, shellLines, wrap } from '../shared/util';
+import { command } from '../shared/invocation';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
@@ -140,12 +141,7 @@ export function checkpointTable(
 }
 
 /** `checkpoints show`: the checkpoint, the equivalent reset, and the state, in lines that fit 80 columns. */
-export function checkpointDetails(
-  c: LoadedCheckpoint,
-  resetCommand: string,
-  webUi: string | null,
-  cli = 'agent-team',
-): string {
+export function checkpointDetails(c: LoadedCheckpoint, resetCommand: string, webUi: string | null): string {
   const s = c.state;
   const block = (first: string, text: string): string[] =>
     wrap(text, 80 - first.length).map((l, i) => (i === 0 ? first : ' '.repeat(first.length)) + l);
@@ -168,7 +164,7 @@ export function checkpointDetails(
     ...(c.resetFrom
       ? block('  ', `this run was reset from run ${c.resetFrom.runId} at @${c.resetFrom.step}: ${c.resetFrom.reason}`)
       : []),
-    `  resume: ${cli} resume ${c.shortId}`,
+    `  resume: ${command('resume', c.shortId)}`,
     '  same as:',
     shellLines(resetCommand, '    '),
     ...(webUi ? [`  Web UI: ${webUi}`] : []),
@@ -203,13 +199,14 @@ const REQUEST_TITLES: Record<HumanRequest['kind'], string> = {
 export const requestTitle = (kind: HumanRequest['kind']): string => REQUEST_TITLES[kind];
 
 /** The commands that answer a request, one per decision, as a user pastes them. */
-export function answerCommands(request: HumanRequest, workflowId: string, cli = 'agent-team'): string[] {
-  const wf = shellWord(workflowId);
-  if (request.kind === 'budget') return [`${cli} budget ${wf} --add-usd 0.05`, `${cli} budget ${wf} --stop`];
+export function answerCommands(request: HumanRequest, workflowId: string): string[] {
+  if (request.kind === 'budget') {
+    return [command('budget', workflowId, '--add-usd', '0.05'), command('budget', workflowId, '--stop')];
+  }
   return [
-    `${cli} approve ${wf}`,
-    `${cli} revise ${wf} --feedback "what to change"`,
-    `${cli} reject ${wf} --reason "why"`,
+    command('approve', workflowId),
+    command('revise', workflowId, '--feedback', { raw: '"what to change"' }),
+    command('reject', workflowId, '--reason', { raw: '"why"' }),
   ];
 }
 
@@ -217,7 +214,6 @@ export function answerCommands(request: HumanRequest, workflowId: string, cli = 
 export function requestLines(
   request: HumanRequest,
   workflowId: string,
-  cli = 'agent-team',
   /** `here`: this process asks too (a terminal); `elsewhere`: only another shell can answer. */
   where: 'here' | 'elsewhere' = 'here',
 ): string[] {
@@ -249,7 +245,7 @@ export function requestLines(
     lines.push(`  Without an answer within ${after} (gates.timeout_ms), it will ${decision}.`);
   }
   lines.push(where === 'here' ? '  Answer here, or from any shell:' : '  Answer from any shell:');
-  for (const c of answerCommands(request, workflowId, cli)) lines.push(`    ${c}`);
+  for (const c of answerCommands(request, workflowId)) lines.push(`    ${c}`);
   return lines;
 }
 

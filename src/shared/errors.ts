@@ -4,7 +4,7 @@
  * exit codes: a {@link UsageError} (and its subclasses) exits 2, meaning nothing was started or changed;
  * anything else exits 1.
  */
-import { cliCommand } from './invocation';
+import { command } from './invocation';
 
 /** The stable codes of {@link AgentTeamError}. */
 export type ErrorCode =
@@ -84,7 +84,7 @@ export class NotFoundError extends UsageError {
   ) {
     super(
       `no ${runId ? `run ${runId} of ` : ''}workflow "${workflowId}" in namespace "${namespace}" ` +
-        `(list the runs here with \`${cliCommand()} checkpoints list\`; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE ` +
+        `(list the runs here with \`${command('checkpoints', 'list')}\`; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE ` +
         'choose the server)',
       options,
     );

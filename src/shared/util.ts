@@ -13,6 +13,19 @@ export const toIso = (ts: ProtoTimestamp): string | null => toDate(ts)?.toISOStr
 /** A string literal for a Temporal visibility query. */
 export const queryString = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
+/**
+ * The visibility clause that finds the runs of `workflowId` (null: none can narrow it), and the exact check for
+ * what it returns. Temporal's SQL visibility (SQLite, PostgreSQL) matches no literal that holds `"` or `\`: its
+ * query converter escapes them in a way those databases do not read back. Such an id is looked up by the part
+ * before the first of them (`STARTS_WITH`) and checked exactly here.
+ */
+export function workflowIdClause(workflowId: string): { clause: string | null; matches: (id: string) => boolean } {
+  const matches = (id: string): boolean => id === workflowId;
+  const odd = workflowId.search(/["\\]/);
+  if (odd < 0) return { clause: `WorkflowId = ${queryString(workflowId)}`, matches };
+  return { clause: odd > 0 ? `WorkflowId STARTS_WITH ${queryString(workflowId.slice(0, odd))}` : null, matches };
+}
+
 /** A word for a POSIX shell: as is when safe, else single-quoted. */
 export const shellWord = (s: string): string => (/^[\w.:@/=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 

@@ -5,7 +5,7 @@
  * (and started when needed).
  */
 import type { DataConverter } from '@temporalio/common';
-import { cliCommand } from '../shared/invocation';
+import { command } from '../shared/invocation';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -157,7 +157,7 @@ function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableE
   const hint =
     target.mode === 'external'
       ? 'check TEMPORAL_ADDRESS / the profile (and TLS / API key settings), or unset them to use the embedded server'
-      : `run \`${cliCommand()} server start\``;
+      : `run \`${command('server', 'start')}\``;
   return new TemporalUnreachableError(
     `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${errorMessage(err)} — ${hint}`,
     target.address,

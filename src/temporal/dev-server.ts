@@ -5,7 +5,7 @@
  */
 import { WAITING_ATTRIBUTE } from '../../workflows/types';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cliCommand } from '../shared/invocation';
+import { command } from '../shared/invocation';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -180,7 +180,7 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     if (record && record.address === address && alive(record.pid) && record.tuning !== DEV_SERVER_TUNING) {
       log(
         `The embedded server at ${address} (pid ${record.pid}) was started by an earlier version, without the ` +
-          `settings that make each step faster (docs/benchmarks.md). Restart it with \`${cliCommand()} server stop\` ` +
+          `settings that make each step faster (docs/benchmarks.md). Restart it with \`${command('server', 'stop')}\` ` +
           'when no run is in progress; ' +
           (record.dbPath
             ? `its history stays in ${record.dbPath}.`

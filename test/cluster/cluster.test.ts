@@ -8,7 +8,7 @@ import type { RestoreOutcome, RunOutcome } from '../../src';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
-import { ownServer, testAddress, uniqueId } from '../helpers';
+import { ownServer, testAddress, uniqueId, until } from '../helpers';
 import { Cluster, SERVICES } from './cluster';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -128,15 +128,12 @@ describe('the cluster', () => {
       env(),
     );
     expect(done.code).toBe(0);
-    const gone = async (workflowId: string): Promise<boolean> => {
-      for (let i = 0; i < 100; i++) {
-        const d = await temporal(['workflow', 'describe', '--address', testAddress(), '-w', workflowId]);
-        if (d.code !== 0) return true;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      return false;
-    };
-    expect(await gone(pruned.workflowId)).toBe(true);
+    // Deletion completes asynchronously.
+    await until(
+      `${pruned.workflowId} to be deleted`,
+      async () =>
+        (await temporal(['workflow', 'describe', '--address', testAddress(), '-w', pruned.workflowId])).code !== 0,
+    );
     const still = await temporal(['workflow', 'describe', '--address', testAddress(), '-w', kept.workflowId]);
     expect(still.code).toBe(0);
   });

@@ -13,12 +13,13 @@ import {
   encodeCheckpointId,
   type Checkpoint,
 } from '../../src';
+import { auditWorkflow } from '../../src/history/audit';
 import { followRun } from '../../src/history/reader';
 import { parseFaults } from '../../src/llm/offline-server';
 import { stateQuery } from '../../workflows';
 import type { TeamResult } from '../../workflows/types';
 import { temporal } from '../cli-helpers';
-import { FAST_LLM, startTestTeam, testAddress, uniqueId, type TestTeam } from '../helpers';
+import { FAST_LLM, startTestTeam, testAddress, uniqueId, type TestTeam, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const input = { task: TASK, llm: FAST_LLM };
@@ -205,13 +206,12 @@ describe('checkpoints', () => {
     });
     try {
       const store = new CheckpointStore(t.client, 'default');
-      let entry: Checkpoint | undefined;
-      for (let i = 0; i < 100 && !entry; i++) {
-        entry = (await store.list({ workflowId }))[0];
-        if (!entry) await new Promise((r) => setTimeout(r, 50));
-      }
+      const entry = await until(
+        `the entry checkpoint of ${workflowId}`,
+        async () => (await store.list({ workflowId }))[0],
+      );
       expect(entry).toMatchObject({ step: 0, runStatus: 'RUNNING' });
-      const error = await store.reset(entry!.checkpointId).catch((e: unknown) => e);
+      const error = await store.reset(entry.checkpointId).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RunStillRunningError);
       expect((error as Error).message).toMatch(
         /^workflow ".*" is running \(run .*\), and a resume would end it: `agent-team follow .*` to see it through/,
@@ -229,6 +229,50 @@ describe('checkpoints', () => {
       );
     } finally {
       await handle.terminate('test cleanup').catch(() => undefined);
+      await t.close();
+    }
+  });
+
+  it('a run a reset made a moment ago is read by the very next call, whatever visibility says yet', async () => {
+    const t = await team();
+    try {
+      const { workflowId } = await t.run(input);
+      const store = new CheckpointStore(t.client, 'default');
+      const first = await store.reset(`${workflowId}@6`);
+      // A second reset of the same workflow at once is refused: the latest run is known even before visibility has it.
+      const second = await store
+        .reset(`${workflowId}@4~${first.checkpoint.runId.slice(0, 8)}`)
+        .catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(RunStillRunningError); // the first reset's run is running: refused, unchanged
+      // No wait: the latest run comes from the server itself, the chain from history.
+      const runs = await store.listRuns({ workflowId });
+      expect(runs.map((r) => r.runId)).toEqual([first.runId, first.checkpoint.runId]);
+      expect(runs[0]!.latest).toBe(true);
+      expect((await store.listRuns({ limit: 100 })).map((r) => r.runId)).toContain(first.runId);
+      expect((await store.load(`${workflowId}@6`)).runId).toBe(first.runId);
+      await followRun(t.client, workflowId, first.runId);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a run started with an input the workflow refuses lists with no checkpoint, and breaks no listing', async () => {
+    const t = await team();
+    try {
+      const workflowId = uniqueId('refused-input');
+      const handle = await t.client.workflow.start('agentTeamWorkflow', {
+        taskQueue: t.taskQueue,
+        workflowId,
+        args: [{ task: '' }],
+      });
+      await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+      const store = new CheckpointStore(t.client, 'default');
+      const [run] = await store.listRuns({ workflowId });
+      expect(run).toMatchObject({ status: 'FAILED', checkpoints: [] });
+      expect((await store.listRuns({ limit: 500 })).some((r) => r.workflowId === workflowId)).toBe(true);
+      const trail = await auditWorkflow(t.client, 'default', workflowId);
+      expect(trail.runs[0]!.steps).toEqual([]);
+    } finally {
       await t.close();
     }
   });

@@ -23,7 +23,7 @@ import {
 } from '../cli-helpers';
 import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src';
 import { parseFaults } from '../../src/llm/offline-server';
-import { FAST_LLM, startTestTeam, testAddress, uniqueId } from '../helpers';
+import { FAST_LLM, startTestTeam, testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 
@@ -243,10 +243,10 @@ describe('the embedded server', () => {
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ running: true, healthy: true, record: { storage: 'file' } });
 
-      expect((await cli(['server', 'stop', '--config', config], env)).stderr).toContain('Stopped.');
+      expect((await cli(['server', 'stop', '--config', config], env)).stdout).toContain('Stopped.');
       const down = await cli(['server', 'status', '--config', config], env);
       expect(down.code).toBe(1);
-      expect(down.stderr).toContain('not answering');
+      expect(down.stdout).toContain('not answering');
 
       const restarted = await cli(['server', 'start', '--json', '--config', config], env);
       expect(restarted.code).toBe(0);
@@ -394,11 +394,10 @@ describe('checkpoint ids that cannot be used (exit 2, nothing changed)', () => {
     const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
     try {
       const store = new CheckpointStore(team.client, 'default');
-      let entry: string | undefined;
-      while (!entry)
-        entry =
-          (await store.list({ workflowId }))[0]?.checkpointId ??
-          (await new Promise((r) => setTimeout(r, 50)), undefined);
+      const entry = await until(
+        `the entry checkpoint of ${workflowId}`,
+        async () => (await store.list({ workflowId }))[0]?.checkpointId,
+      );
       const ref = decodeCheckpointId(entry);
       const cases: [string[], string][] = [
         [
@@ -509,7 +508,7 @@ describe('agent-team replay', () => {
   it('passes on the unchanged workflow and fails on a changed one, naming the diverging event', async () => {
     const env = cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }); // a file needs no server
     const ok = await cli(['replay', fixture], env);
-    expect(ok.stderr).toContain(`✔ ${fixture}: 59 events replay against the current workflow code`);
+    expect(ok.stdout).toContain(`✔ ${fixture}: 59 events replay against the current workflow code`);
     expect(ok.code).toBe(0);
     const bad = await cli(['replay', fixture, '--workflows', changed, '--json'], env);
     expect(bad.code).toBe(1);

@@ -206,15 +206,15 @@ describe('checkpoint ids a person can use', () => {
     expect(exported.manifest.runs[1]!.startedAt).toBe(trail.runs[1]!.startedAt);
     // The first run is now an older run: its short ids carry a run prefix, and still name it.
     const list = await cli(['checkpoints', 'list', '-w', wf, '--config', cfg], env());
-    const older = new RegExp(`${wf}@4~([0-9a-f-]{8,})`).exec(list.stderr);
+    const older = new RegExp(`${wf}@4~([0-9a-f-]{8,})`).exec(list.stdout);
     expect(older).not.toBeNull();
     expect(failed.runId.startsWith(older![1]!)).toBe(true);
     const again = await cli(['checkpoints', 'show', older![0], '--json', '--config', cfg], env());
     expect(JSON.parse(again.stdout)).toMatchObject({ runId: failed.runId, step: 4 });
-    const table = list.stderr.slice(list.stderr.indexOf(`${wf} · run`));
+    const table = list.stdout.slice(list.stdout.indexOf(`${wf} · run`));
     expect(Math.max(...table.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
     const wide = await cli(['checkpoints', 'list', '-w', wf, '--wide', '--config', cfg], env());
-    expect(wide.stderr).toContain(failed.checkpoints[4]!.checkpointId);
+    expect(wide.stdout).toContain(failed.checkpoints[4]!.checkpointId);
   });
 });
 
@@ -274,7 +274,7 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       const stopped = outcome.checkpoints.at(-1)!.step;
       expect(stopped).toBeGreaterThanOrEqual(1);
       expect(stopped).toBeLessThan(9);
-      expect(cancelled.stderr).toContain(`resume it with: agent-team resume ${one}@${stopped}`);
+      expect(cancelled.stderr).toContain(`Resume it with: agent-team resume ${one}@${stopped} -c ${cfg}`);
       const memo = (
         JSON.parse(await temporalJson('describe', testAddress(), one)) as {
           workflowExecutionInfo: { memo: { fields: { stoppedAt: unknown } } };
@@ -289,7 +289,7 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
         reason: 'cancelled',
       });
       const terminated = await cli(['terminate', two, '--reason', 'testing', '--config', cfg], e);
-      expect(terminated.stderr).toMatch(new RegExp(`✔ Terminated run \\S+ of ${two}`));
+      expect(terminated.stdout).toMatch(new RegExp(`✔ Terminated run \\S+ of ${two}`));
       expect(terminated.code).toBe(0);
       expect((await described(two))?.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_TERMINATED');
       // The reason and who asked are in the audit trail.
@@ -382,7 +382,8 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       expect((JSON.parse(list.stdout) as { step: number }[]).map((c) => c.step)).toEqual([0]);
       const followed = await cli(['follow', workflowId, '--config', cfg], env());
       expect(followed.stderr).toContain(
-        `Resume it from its last checkpoint: agent-team resume ${workflowId}@0 (step 1 came in with the cancel request`,
+        // The hint carries the -c that chose the server, so it works as pasted.
+        `Resume it from its last checkpoint: agent-team resume ${workflowId}@0 -c ${cfg} (step 1 came in with the cancel request`,
       );
       const refused = await cli(['resume', `${workflowId}@1`, '--offline', '--config', cfg], env());
       expect(refused.code).toBe(2);

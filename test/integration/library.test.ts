@@ -16,7 +16,7 @@ import {
 } from '../../src';
 import { parseFaults, startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
 import { freePort, portOpen, stopDevServer } from '../../src/temporal/dev-server';
-import { quietRuntime, testAddress, uniqueId } from '../helpers';
+import { quietRuntime, testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const FAST = { initial_retry_ms: 50, max_retry_ms: 100, max_attempts: 2 };
@@ -208,20 +208,20 @@ describe('people in the loop from TypeScript', () => {
       // No onRequest: the run waits until another process (here, another instance) answers.
       const workflowId = uniqueId('lib-wait');
       const second = workflow.run(TASK, { workflowId });
-      let waiting = await elsewhere.pending(workflowId);
-      for (let i = 0; waiting.length === 0 && i < 60; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        waiting = await elsewhere.pending(workflowId);
-      }
+      const waiting = await until(`${workflowId} to wait on a person`, async () => {
+        const list = await elsewhere.pending(workflowId);
+        return list.length > 0 && list;
+      });
       expect(waiting.map((p) => p.request.kind)).toEqual(['plan_review']);
       const receipt = await elsewhere.respond(workflowId, { decision: 'revise', feedback: 'add a benchmark step' });
       expect(receipt).toMatchObject({ workflowId, requestId: 'plan_review@1#0', decision: 'revise' });
       await expect(
         elsewhere.respond(workflowId, { requestId: 'plan_review@1#0', decision: 'approve' }),
       ).rejects.toThrow(/answered already/);
-      for (let i = 0; (await elsewhere.pending(workflowId))[0]?.request.id !== 'plan_review@2#1' && i < 60; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await until(
+        'the revised plan to be asked for review (plan_review@2#1)',
+        async () => (await elsewhere.pending(workflowId))[0]?.request.id === 'plan_review@2#1',
+      );
       await elsewhere.respond(workflowId, { decision: 'approve' });
       expect((await second).status).toBe('COMPLETED');
     } finally {

@@ -12,7 +12,7 @@ import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import { cliCommand } from '../../src/shared/invocation';
 import { cleanEnv, cli, startWithTemporal, temporal, temporalJson, writeConfig } from '../cli-helpers';
-import { ownServer, testAddress, uniqueId } from '../helpers';
+import { ownServer, testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -164,8 +164,8 @@ describe('checkpoints export / import', () => {
     const verify = (path: string, ...more: string[]) =>
       cli(['checkpoints', 'import', path, '--verify-key', `${keys}.pub`, ...more], cleanEnv());
     const ok = await verify(signed, '--require-signature');
-    expect(ok.stderr).toContain(`✔ signature valid (${keyId})`);
-    expect(ok.stderr).toContain('checksum ok, signed-valid');
+    expect(ok.stdout).toContain(`✔ signature valid (${keyId})`);
+    expect(ok.stdout).toContain('checksum ok, signed-valid');
     expect(ok.code).toBe(0);
     // The forger changes the answers (here the task, in the manifest and the run's input alike) and recomputes
     // the checksum, which is all a checksum-only export would need.
@@ -182,7 +182,7 @@ describe('checkpoints export / import', () => {
     // Without its signature it is unsigned: accepted as before, unless a signature is required.
     delete file.signature;
     writeFileSync(forged, JSON.stringify(file));
-    expect((await verify(forged)).stderr).toContain('checksum ok, unsigned');
+    expect((await verify(forged)).stdout).toContain('checksum ok, unsigned');
     const unsigned = await verify(forged, '--require-signature');
     expect(unsigned.stderr).toContain('--require-signature: unsigned; nothing was imported');
     expect(unsigned.code).toBe(2);
@@ -208,24 +208,12 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
     });
     return JSON.parse(res.stdout) as RunOutcome;
   };
-  /** Whether Temporal still has the run (deletion completes asynchronously, so wait for it to settle). */
-  const exists = async (workflowId: string, runId: string, expectGone: boolean): Promise<boolean> => {
-    for (let i = 0; ; i++) {
-      const described = await temporal([
-        'workflow',
-        'describe',
-        '--address',
-        server.address,
-        '-w',
-        workflowId,
-        '-r',
-        runId,
-      ]);
-      const present = described.code === 0;
-      if (present !== expectGone || i >= 150) return present;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  /** Whether Temporal has the run (right now). */
+  const present = async (workflowId: string, runId: string): Promise<boolean> =>
+    (await temporal(['workflow', 'describe', '--address', server.address, '-w', workflowId, '-r', runId])).code === 0;
+  /** Waits for a deleted run to be gone: deletion completes asynchronously. */
+  const gone = (workflowId: string, runId: string): Promise<true> =>
+    until(`run ${runId} of ${workflowId} to be deleted`, async () => !(await present(workflowId, runId)), 30_000);
   const prune = async (
     ...args: string[]
   ): Promise<{ code: number | null; report: { runs: { runId: string }[]; dryRun: boolean } }> => {
@@ -257,11 +245,11 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
     const dry = await prune('--before', cut, '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.report).toMatchObject({ dryRun: true, runs: [{ runId: old.runId }] });
-    expect(await exists(old.workflowId, old.runId, false)).toBe(true);
+    expect(await present(old.workflowId, old.runId)).toBe(true);
 
     const beforeCut = await prune('--before', cut);
     expect(beforeCut.report.runs.map((r) => r.runId)).toEqual([old.runId]);
-    expect(await exists(recent.workflowId, recent.runId, false)).toBe(true);
+    expect(await present(recent.workflowId, recent.runId)).toBe(true);
 
     // Runs already being deleted may be listed again until Temporal is done: the new cut adds only `recent`.
     const all = await prune('--older-than', '0', '--status', 'completed');
@@ -281,7 +269,7 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
       workflowExecutionInfo: { status: 'WORKFLOW_EXECUTION_STATUS_RUNNING' },
     });
     // Temporal deletes asynchronously (within seconds to a minute): wait until each deleted run is gone.
-    for (const r of [failed, old, recent]) expect(await exists(r.workflowId, r.runId, true)).toBe(false);
+    for (const r of [failed, old, recent]) await gone(r.workflowId, r.runId);
   }, 180_000); // Temporal deletes in the background: up to a minute on a busy machine
 
   it.each([

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { parseConfig, teamInputFor } from '../../src/config';
 import { readOfflineLlmLog, startOfflineLlm } from '../../src/llm/offline-server';
 import { cleanEnv, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
-import { testAddress, uniqueId } from '../helpers';
+import { testAddress, uniqueId, until } from '../helpers';
 import { join } from 'node:path';
 
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -46,7 +46,7 @@ it('3 workers, 30 runs, one SIGTERMed and one SIGKILLed mid-way: all runs comple
     );
     // Mid-way: once a third of the steps are done.
     const answered = (): number => readOfflineLlmLog(logPath).length;
-    while (answered() < 90) await new Promise((r) => setTimeout(r, 100));
+    await until('a third of the steps (90) to be answered', () => answered() >= 90, 120_000);
     workers[0]!.kill('SIGTERM');
     workers[1]!.kill('SIGKILL');
     const results = await Promise.all(handles.map((h) => h.result() as Promise<{ steps: number }>));

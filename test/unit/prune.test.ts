@@ -1,6 +1,7 @@
 /** Pruning's pure parts: ages and the visibility query. */
 import { parseAge, pruneQuery } from '../../src/checkpoints/prune';
 import { UsageError } from '../../src/shared/errors';
+import { workflowIdClause } from '../../src/shared/util';
 
 describe('parseAge', () => {
   it.each([
@@ -30,9 +31,15 @@ describe('pruneQuery', () => {
     expect(q).not.toContain('Running');
   });
   it('narrows to statuses and a workflow id, quoting what it is given', () => {
-    expect(pruneQuery({ before, statuses: ['FAILED', 'TIMED_OUT'], workflowId: 'a "b" \\c' })).toBe(
+    expect(pruneQuery({ before, statuses: ['FAILED', 'TIMED_OUT'], workflowId: "it's (a) team" })).toBe(
       'WorkflowType = "agentTeamWorkflow" AND ExecutionStatus IN ("Failed", "TimedOut") AND ' +
-        'CloseTime < "2026-11-01T00:00:00.000Z" AND WorkflowId = "a \\"b\\" \\\\c"',
+        'CloseTime < "2026-11-01T00:00:00.000Z" AND WorkflowId = "it\'s (a) team"',
     );
+  });
+  it('finds an id with " or \\ by the part before it (SQL visibility matches no literal holding them)', () => {
+    expect(pruneQuery({ before, workflowId: 'a "b" \\c' })).toMatch(/ AND WorkflowId STARTS_WITH "a "$/);
+    expect(pruneQuery({ before, workflowId: '"quoted"' })).not.toContain('WorkflowId');
+    const { matches } = workflowIdClause('a "b" \\c');
+    expect([matches('a "b" \\c'), matches('a "b" \\cd'), matches('a ')]).toEqual([true, false, false]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
-import { cliCommand } from '../../shared/invocation';
+import { command } from '../../shared/invocation';
 import { requestLines } from '../../render/text';
 import type { AnswerInput, AnswerReceipt } from '../../client/app';
 import { action, configOption, err, json, jsonOption, load, out, withApp, type CommonOptions } from '../common';
@@ -43,13 +43,14 @@ async function answer(workflowId: string, input: AnswerInput, options: AnswerOpt
         { ...input, ...(options.request ? { requestId: options.request } : {}) },
         { onNote: (note) => err(`  ${note}`) },
       );
-      const cli = cliCommand();
-      err(`✔ ${receipt.requestId} of ${workflowId}: ${receipt.decision.replace('_', ' ')} taken`);
+      if (!options.json) out(`✔ ${receipt.requestId} of ${workflowId}: ${receipt.decision.replace('_', ' ')} taken`);
       if (input.decision === 'reject') err(`  The run ends CANCELED; its checkpoints stay resumable.`);
       else if (input.decision === 'stop' && receipt.served) err(`  The orchestrator writes the final answer now.`);
-      else if (receipt.served) err(`  The run goes on. Watch it: ${cli} follow ${workflowId}`);
+      else if (receipt.served) err(`  The run goes on. Watch it: ${command('follow', workflowId)}`);
       else
-        err(`  No worker serves the run now: continue it (a worker, and its steps) with ${cli} follow ${workflowId}`);
+        err(
+          `  No worker serves the run now: continue it (a worker, and its steps) with ${command('follow', workflowId)}`,
+        );
       if (options.json) json(receipt);
       return 0;
     },
@@ -91,10 +92,9 @@ export function registerAnswers(program: Command): void {
               err(workflowId ? `${workflowId} waits on no one.` : 'No run waits on a person.');
               return 0;
             }
-            const cli = cliCommand();
             for (const r of runs) {
               out(`${r.workflowId} · since ${r.since?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'}`);
-              for (const line of requestLines(r.request, r.workflowId, cli, 'elsewhere')) out(line);
+              for (const line of requestLines(r.request, r.workflowId, 'elsewhere')) out(line);
               out('');
             }
             return 0;

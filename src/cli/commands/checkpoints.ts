@@ -4,7 +4,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { cliCommand } from '../../shared/invocation';
+import { command as cliHint } from '../../shared/invocation';
 import { parseCheckpointId, resetCommand } from '../../checkpoints/ids';
 import { renderDiff } from '../../render/diff';
 import { checkpointDetails, checkpointTable } from '../../render/text';
@@ -104,7 +104,7 @@ export function registerCheckpoints(program: Command): void {
           if (options.json) json(list);
           else if (list.length === 0) err('No checkpoints (no matching runs).');
           else
-            err(
+            out(
               checkpointTable(list, {
                 ...(options.wide ? { wide: true } : {}),
                 task: new Map(runs.map((r) => [r.runId, r.task])),
@@ -133,7 +133,7 @@ export function registerCheckpoints(program: Command): void {
           const command = resetCommand({ namespace: app.target.namespace, ...checkpoint });
           const ui = app.webUiUrl(checkpoint.workflowId, checkpoint.runId);
           if (options.json) json({ ...checkpoint, resetCommand: command, webUi: ui });
-          else out(checkpointDetails(checkpoint, command, ui, cliCommand()));
+          else out(checkpointDetails(checkpoint, command, ui));
         });
       }),
     );
@@ -209,8 +209,8 @@ export function registerCheckpoints(program: Command): void {
             }),
           );
           if (options.json) return json(result);
-          if (result.dryRun) for (const run of result.runs) err(`  would delete ${line(run)}`);
-          err(
+          if (result.dryRun) for (const run of result.runs) out(`  would delete ${line(run)}`);
+          out(
             `${result.dryRun ? 'Dry run: would delete' : '✔ Deleted'} ${result.runs.length} closed run${result.runs.length === 1 ? '' : 's'} ` +
               `that closed before ${result.before}${options.status ? ` (${options.status.join(', ').toLowerCase()})` : ''}` +
               `${result.dryRun ? '; nothing was changed' : result.runs.length ? ' (Temporal removes them in the background, within a minute)' : ''}`,
@@ -333,16 +333,18 @@ export function registerCheckpoints(program: Command): void {
           });
           // A verify key was given but did not vouch for the file: said as plainly as a pass.
           const mark = loaded.signature.status === 'signed-valid' ? '✔' : verifyKeys.length > 0 ? '⚠' : '·';
+          const checkpoint = options.restore ? archive.pickRestorePoint(loaded, options.restore) : null;
+          // Checking is the result of a check (stdout); before a restore it is progress (stderr).
+          const say = checkpoint ? err : out;
           if (!options.json)
-            err(
+            say(
               `${mark} ${loaded.signature.detail}${mark === '⚠' ? ' (--require-signature refuses such a file)' : ''}`,
             );
-          const checkpoint = options.restore ? archive.pickRestorePoint(loaded, options.restore) : null;
           const verification = await archive.verifyExport(path, loaded, config, {
             log: err,
             onReplay: (run, r) => {
               if (options.json) return;
-              err(
+              say(
                 r.compatible
                   ? `✔ run ${run.runId} (${run.status.toLowerCase()}, ${r.events} events) replays against this workflow code`
                   : `✖ run ${run.runId} does not replay against this workflow code` +
@@ -364,13 +366,19 @@ export function registerCheckpoints(program: Command): void {
             );
           if (!checkpoint) {
             if (options.json) json(verification);
-            else
-              err(
-                `✔ ${path}: checksum ok, ${verification.signature.status}, ${verification.runs.length} run(s), ${verification.checkpoints.length} checkpoints of ` +
-                  `${verification.workflowId}.\n  Continue it here with: ${cliCommand()} checkpoints import ${path}` +
-                  `${options.verifyKey ? ` --verify-key ${options.verifyKey}` : ''}` +
-                  `${options.requireSignature ? ' --require-signature' : ''} --restore latest`,
+            else {
+              out(
+                `✔ ${path}: checksum ok, ${verification.signature.status}, ${verification.runs.length} run(s), ` +
+                  `${verification.checkpoints.length} checkpoints of ${verification.workflowId}.`,
               );
+              const again = [
+                ...(options.verifyKey ? ['--verify-key', options.verifyKey] : []),
+                ...(options.requireSignature ? ['--require-signature'] : []),
+              ];
+              err(
+                `  Continue it here with: ${cliHint('checkpoints', 'import', path, ...again, '--restore', 'latest')}`,
+              );
+            }
             return 0;
           }
           return withApp(config, async (app) => {
@@ -425,12 +433,13 @@ export function registerCheckpoints(program: Command): void {
           throw new UsageError(`cannot write the key pair: ${(e as Error).message}`, { cause: e });
         }
         if (options.json) json({ keyId: pair.keyId, ...files });
-        else
+        else {
+          out(`✔ ${pair.keyId}: private key → ${files.privateKey} (keep it secret), public key → ${files.publicKey}`);
           err(
-            `✔ ${pair.keyId}: private key → ${files.privateKey} (keep it secret), public key → ${files.publicKey}\n` +
-              `  Sign:   ${cliCommand()} checkpoints export WF --signing-key ${files.privateKey} -o wf.json\n` +
-              `  Verify: ${cliCommand()} checkpoints import wf.json --verify-key ${files.publicKey} --require-signature`,
+            `  Sign:   ${cliHint('checkpoints', 'export', { raw: 'WF' }, '--signing-key', files.privateKey, '-o', 'wf.json')}\n` +
+              `  Verify: ${cliHint('checkpoints', 'import', 'wf.json', '--verify-key', files.publicKey, '--require-signature')}`,
           );
+        }
         return 0;
       }),
     );

@@ -1,7 +1,7 @@
 /** `follow`, `cancel` and `terminate`: attach to a run, or stop it. */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
-import { cliCommand } from '../../shared/invocation';
+import { command } from '../../shared/invocation';
 import { resumePoint } from '../../render/text';
 import {
   action,
@@ -11,6 +11,7 @@ import {
   followWithProgress,
   detachable,
   err,
+  out,
   executeOptions,
   json,
   jsonOption,
@@ -71,16 +72,15 @@ export function registerControl(program: Command): void {
             app.cancel(workflowId, { ...executeOptions(options), signal, wait: options.wait }),
           );
           if (!outcome) {
-            err(`✔ Cancel requested for ${workflowId}; \`${cliCommand()} follow ${workflowId}\` shows it end`);
             if (options.json) json({ workflowId, cancelRequested: true });
+            else out(`✔ Cancel requested for ${workflowId}`);
+            err(`  ${command('follow', workflowId)} shows it end`);
             return 0;
           }
           const point = resumePoint(outcome);
-          err(
-            `✔ ${outcome.status}: ${workflowId} stopped after step ${outcome.steps.length}` +
-              (point ? `; resume it with: ${cliCommand()} resume ${point.checkpoint.shortId}${point.note}` : ''),
-          );
           if (options.json) json(outcome);
+          else out(`✔ ${outcome.status}: ${workflowId} stopped after step ${outcome.steps.length}`);
+          if (point) err(`  Resume it with: ${command('resume', point.checkpoint.shortId)}${point.note}`);
           return outcome.status === 'CANCELED' ? 0 : 1;
         });
       }),
@@ -107,10 +107,8 @@ export function registerControl(program: Command): void {
           const [run] = await app.checkpoints.listRuns({ workflowId, limit: 1 });
           const last = run?.runId === runId ? run.checkpoints.at(-1) : undefined;
           if (options.json) json({ workflowId, runId, terminated: true, lastCheckpoint: last ?? null });
-          err(
-            `✔ Terminated run ${runId} of ${workflowId}` +
-              (last ? `; resume it from its last checkpoint with: ${cliCommand()} resume ${last.shortId}` : ''),
-          );
+          else out(`✔ Terminated run ${runId} of ${workflowId}`);
+          if (last) err(`  Resume it from its last checkpoint with: ${command('resume', last.shortId)}`);
           return 0;
         });
       }),

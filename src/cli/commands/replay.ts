@@ -1,7 +1,7 @@
 /** `replay <workflowId|file>`: does the workflow code still replay a recorded history? */
 import type { Command } from 'commander';
 import { UsageError } from '../../shared/errors';
-import { action, configOption, err, json, jsonOption, loadReplay, withApp, type CommonOptions } from '../common';
+import { action, configOption, err, json, out, jsonOption, loadReplay, withApp, type CommonOptions } from '../common';
 
 export function registerReplay(program: Command): void {
   program
@@ -42,9 +42,9 @@ export function registerReplay(program: Command): void {
             );
         const code = workflowsPath ?? 'the current workflow code';
         if (options.json) json(report);
-        else if (report.compatible) err(`✔ ${report.source}: ${report.events} events replay against ${code}`);
+        else if (report.compatible) out(`✔ ${report.source}: ${report.events} events replay against ${code}`);
         else
-          err(
+          out(
             `✖ ${report.source} does not replay against ${code}` +
               (report.divergingEventId
                 ? `: it diverges at event ${report.divergingEventId} (${report.divergingEventType})`

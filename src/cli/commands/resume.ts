@@ -1,6 +1,6 @@
 /** `resume [checkpointId]` (and `run --resume`): reset a run to a checkpoint and follow the new run. */
 import { Option, type Command } from 'commander';
-import { cliCommand } from '../../shared/invocation';
+import { command } from '../../shared/invocation';
 import { kindLabel } from '../../../workflows/state';
 import { parseCheckpointId } from '../../checkpoints/ids';
 import { oneLine, shellLines } from '../../shared/util';
@@ -43,7 +43,7 @@ export async function resume(
   else if (!process.stdin.isTTY || !process.stderr.isTTY) {
     throw new UsageError(
       'no checkpoint id given, and no terminal to pick one on: list them with ' +
-        `\`${cliCommand()} checkpoints list --status failed\` and pass one, e.g. \`${cliCommand()} resume <workflowId>@<step>\``,
+        `\`${command('checkpoints', 'list', '--status', 'failed')}\` and pass one, e.g. \`${command('resume', { raw: '<workflowId>@<step>' })}\``,
     );
   }
   const config = await preflight(options);

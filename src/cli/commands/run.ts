@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { validateTask } from '../../config';
 import { MAX_TASK_CHARS } from '../../../workflows/types';
 import { UsageError, errorMessage } from '../../shared/errors';
-import { cliCommand } from '../../shared/invocation';
+import { command } from '../../shared/invocation';
 import {
   action,
   configOption,
@@ -36,7 +36,7 @@ async function readTask(words: string[], taskFile: string | undefined): Promise<
       throw new UsageError('"-" reads the task from stdin: give it alone, or give the task as words');
     if (process.stdin.isTTY) {
       throw new UsageError(
-        `"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. \`echo "…" | ${cliCommand()} run -\``,
+        `"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. \`echo "…" | ${command('run', '-')}\``,
       );
     }
     let text = '';

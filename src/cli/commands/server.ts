@@ -6,6 +6,7 @@ import {
   action,
   configOption,
   err,
+  out,
   json,
   jsonOption,
   load,
@@ -45,7 +46,7 @@ export function registerServer(program: Command): void {
         if (options.json)
           json({ address: s.address, uiUrl: s.uiUrl, pid: s.pid, reused: s.reused, storageDir: config.storageDir });
         else
-          err(
+          out(
             `${s.reused ? 'Already running' : 'Started'}: ${s.address}${s.uiUrl ? `, Web UI ${s.uiUrl}` : ''}${s.pid ? ` (pid ${s.pid})` : ''}`,
           );
       }),
@@ -60,7 +61,7 @@ export function registerServer(program: Command): void {
       action(async (options: CommonOptions) => {
         const config = load(options);
         const { stopDevServer } = await loadDevServer();
-        err(
+        out(
           (await stopDevServer(config.storageDir))
             ? 'Stopped.'
             : `No embedded server recorded in ${config.storageDir}.`,
@@ -89,7 +90,7 @@ export function registerServer(program: Command): void {
         if (options.json) json({ ...status, storageDir: config.storageDir, temporalCli: cli });
         else {
           const r = status.record;
-          err(
+          out(
             `${status.healthy ? '● healthy' : '○ not answering'} at ${r?.address ?? `127.0.0.1:${config.temporal.port}`}` +
               (r
                 ? ` — pid ${r.pid} (${status.running ? 'running' : 'gone'}), ${r.storage}${r.dbPath ? ` ${r.dbPath}` : ''}, since ${r.startedAt}`
