@@ -22,11 +22,12 @@ import { BUILTIN_TOOL_NAMES, type ToolDefinition } from '../activities/tools';
 import type { Checkpoint, LoadedCheckpoint } from './checkpoints/derive';
 import { AgentTeamApp, type AnswerInput, type AnswerReceipt, type ExecuteOptions, type PendingRun } from './client/app';
 import type { ResumeOutcome, RunOutcome } from './client/outcome';
-import { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, parseConfig, type RawConfig } from './config';
+import { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, loadConfig, parseConfig, type RawConfig } from './config';
 import type { RunStatus } from './shared/constants';
 import { ConfigError } from './shared/errors';
 import type { TemporalChoice } from './temporal/connection';
-import { freePort } from './temporal/dev-server';
+import { resolve as resolvePath } from 'node:path';
+import { alive, freePort, readRecord } from './temporal/dev-server';
 
 const member = (name: keyof typeof DEFAULT_TEAM): AgentDefinition => ({ name, ...DEFAULT_TEAM[name] });
 
@@ -43,17 +44,23 @@ export interface CheckpointStorage {
 }
 
 export interface EmbeddedServerOptions {
-  /** gRPC port of the embedded server. @default 7233 (file storage), a free port (memory storage) */
+  /**
+   * gRPC port of the embedded server. @default for file storage: the port of the server this folder started (its
+   * pid file records it), else the project's `temporal.port` (config/workflow.yaml or AGENT_TEAM_CONFIG, when it
+   * keeps checkpoints in this same folder), else 7233; for memory storage: a free port
+   */
   port?: number;
-  /** Web UI port. @default 8233 (file storage), a free port (memory storage) */
+  /** Web UI port. @default as `port`, with `temporal.ui_port` and 8233 (file storage); a free port (memory storage) */
   uiPort?: number;
-  /** @default 'default' */
+  /** @default the project's `temporal.namespace`, else 'default' */
   namespace?: string;
 }
 
 /**
  * History persisted in `<dir>/temporal.db` (SQLite) by the embedded Temporal dev server, which keeps running
- * in the background (like `agent-team run`), so the CLI and later processes see the same checkpoints.
+ * in the background (like `agent-team run`), so the CLI and later processes see the same checkpoints. A folder and
+ * its server belong together: a server that another folder started on the port is refused by name (give this one
+ * another `port`), and the CLI in the same project reaches the same server.
  */
 export class FileCheckpointStorage implements CheckpointStorage {
   constructor(
@@ -62,15 +69,26 @@ export class FileCheckpointStorage implements CheckpointStorage {
   ) {}
 
   async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
-    const { temporal } = configDefaults();
+    const defaults = configDefaults().temporal;
+    const dir = resolvePath(this.dir);
+    // The server this folder started, where it still runs.
+    const record = readRecord(dir);
+    const running = record && alive(record.pid) ? record : null;
+    const portOf = (url: string | null | undefined): number | undefined => {
+      const port = Number(/:(\d+)(?:\/|$)/.exec(url ?? '')?.[1]);
+      return Number.isInteger(port) && port > 0 ? port : undefined;
+    };
+    // The project's settings, when its configuration keeps checkpoints in this folder too.
+    const config = loadConfig();
+    const project = resolvePath(config.storageDir) === dir ? config.temporal : null;
     return {
       choice: { kind: 'embedded', detached: true },
       config: {
-        workflow: { checkpointing: { storage_type: 'file', storage_path: this.dir } } as RawConfig['workflow'],
+        workflow: { checkpointing: { storage_type: 'file', storage_path: dir } } as RawConfig['workflow'],
         temporal: {
-          port: this.options.port ?? temporal.port,
-          ui_port: this.options.uiPort ?? temporal.ui_port,
-          namespace: this.options.namespace ?? temporal.namespace,
+          port: this.options.port ?? portOf(running?.address) ?? project?.port ?? defaults.port,
+          ui_port: this.options.uiPort ?? portOf(running?.uiUrl) ?? project?.ui_port ?? defaults.ui_port,
+          namespace: this.options.namespace ?? project?.namespace ?? defaults.namespace,
         } as RawConfig['temporal'],
       },
     };
@@ -376,6 +394,8 @@ export class CheckpointedWorkflow {
   async close(): Promise<void> {
     const app = this.app;
     this.app = null;
-    if (app) await (await app).close();
+    // A connection that never opened (its error was thrown where it was used) has nothing to close.
+    const opened = await app?.catch(() => null);
+    await opened?.close();
   }
 }

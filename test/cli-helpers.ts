@@ -27,7 +27,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 
 /** Starts `agent-team <args>` from the TypeScript source. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'src/cli/main.ts'), ...args], {
+  // tsx resolved here: a cwd outside the checkout (a test's project folder) has no node_modules of its own.
+  return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), join(ROOT, 'src/cli/main.ts'), ...args], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@ import {
 import type { HumanAnswer, RequestKind, StepKind, StepResult, ToolSpec } from '../../workflows/types';
 import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
 import type { Usage } from '../shared/usage';
+import { command } from '../shared/invocation';
 import { encodeCheckpointId, shortCheckpointId } from './ids';
 
 /** Where a run came from, when it was made by a reset. */
@@ -165,6 +166,40 @@ export function checkpointsOf(
     if (state) list.push(at(s.checkpointEventId, s.completedAt, state, last));
   });
   return list;
+}
+
+/**
+ * Why a run has no checkpoint after step `step`, in words that name the checkpoints there are instead: steps that
+ * completed together (parallel tool calls, taken in one workflow task) share the checkpoint after the last of them;
+ * a step whose result came in with a cancel request has none (a run resumed there would be cancelled again).
+ */
+export function whyNoCheckpoint(run: RunHistory, step: number, checkpoints: readonly Checkpoint[]): string {
+  const recorded = run.steps.find((s) => s.result.stepIndex + 1 === step);
+  const before = checkpoints.filter((c) => c.step < step).at(-1);
+  const after = checkpoints.find((c) => c.eventId === recorded?.checkpointEventId);
+  const together = recorded?.checkpointEventId
+    ? run.steps.filter((s) => s.checkpointEventId === recorded.checkpointEventId).map((s) => s.result.stepIndex + 1)
+    : [];
+  if (together.length > 1 && after) {
+    const earlier = checkpoints.filter((c) => c.step < together[0]!).at(-1);
+    return (
+      `steps ${together.slice(0, -1).join(', ')} and ${together.at(-1)} of "${run.workflowId}" completed together ` +
+      '(their results were taken in one workflow task), so there is no checkpoint between them: ' +
+      `${after.shortId} is after all of them${earlier ? `, ${earlier.shortId} before them` : ''}`
+    );
+  }
+  if (recorded?.cameWithCancel && before) {
+    return (
+      `step ${step} of "${run.workflowId}" has no checkpoint: the cancel request came in with its result, so ` +
+      `a run resumed there would be cancelled again at once. Resume from the checkpoint before it ` +
+      `(step ${step} is sent again): ${command('resume', before.shortId)}`
+    );
+  }
+  const steps = checkpoints.map((c) => c.step);
+  return (
+    `run ${run.runId} of "${run.workflowId}" has no checkpoint after step ${step} ` +
+    `(it has ${steps.length ? `@${steps[0]} to @${steps[steps.length - 1]}` : 'none yet'})`
+  );
 }
 
 /**

@@ -15,7 +15,7 @@ import { queryString } from '../shared/util';
 import { command } from '../shared/invocation';
 import { requester } from '../shared/user';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
-import { checkpointsOf, seededSteps, stateAt, type Checkpoint, type LoadedCheckpoint } from './derive';
+import { checkpointsOf, stateAt, whyNoCheckpoint, type Checkpoint, type LoadedCheckpoint } from './derive';
 import { parseCheckpointId, type CheckpointRef, type ShortCheckpointRef } from './ids';
 
 export interface ListOptions {
@@ -218,22 +218,7 @@ export class CheckpointStore {
     const all = checkpointsOf(run, this.namespace, { latest: run === latest, siblings: runs.map((r) => r.runId) });
     const checkpoint = all.find((c) => c.step === ref.step);
     if (!checkpoint) {
-      const steps = all.map((c) => c.step);
-      const step = run.steps[ref.step - seededSteps(run).length - 1];
-      const before = all.filter((c) => c.step < ref.step).at(-1);
-      if (step?.cameWithCancel && before) {
-        throw new InvalidCheckpointError(
-          text,
-          `step ${ref.step} of "${ref.workflowId}" has no checkpoint: the cancel request came in with its result, so ` +
-            `a run resumed there would be cancelled again at once. Resume from the checkpoint before it ` +
-            `(step ${ref.step} is sent again): ${command('resume', before.shortId)}`,
-        );
-      }
-      throw new InvalidCheckpointError(
-        text,
-        `run ${run.runId} of "${ref.workflowId}" has no checkpoint after step ${ref.step} ` +
-          `(it has ${steps.length ? `@${steps[0]} to @${steps[steps.length - 1]}` : 'none yet'}); ${hint}`,
-      );
+      throw new InvalidCheckpointError(text, `${whyNoCheckpoint(run, ref.step, all)}; ${hint}`);
     }
     return this.withState(text, run, checkpoint);
   }

@@ -24,7 +24,7 @@ import {
   outcomeLine,
   requestLines,
   requestTitle,
-  resumePoint,
+  resumeLines,
   stepLine,
   toolScheduledLine,
 } from '../render/text';
@@ -60,7 +60,18 @@ export const err = (line: string, level: 'INFO' | 'ERROR' = 'INFO'): void => {
   } else process.stderr.write(line + '\n');
 };
 export const out = (text: string): void => void process.stdout.write(text + '\n');
-export const json = (value: unknown): void => out(JSON.stringify(value, null, 2));
+/**
+ * One JSON value on stdout. Amounts in USD (keys ending in `Usd`) are rounded to 1e-9 (a thousandth of a
+ * microdollar, finer than any token's price): sums of float prices print as `0.0002076`, not `0.00020759999999999998`.
+ */
+export const json = (value: unknown): void =>
+  out(
+    JSON.stringify(
+      value,
+      (key, v: unknown) => (typeof v === 'number' && /Usd$/.test(key) ? Math.round(v * 1e9) / 1e9 : v),
+      2,
+    ),
+  );
 
 export interface CommonOptions {
   config?: string;
@@ -353,8 +364,7 @@ export function report(outcome: OutcomeModule.RunOutcome, asJson: boolean | unde
   if (outcome.checkpoints.length > 0)
     err(checkpointTable([...outcome.checkpoints].reverse(), { title: 'Checkpoints of this run' }));
   err(outcomeLine(outcome));
-  const point = resumePoint(outcome);
-  if (point) err(`  Resume it from its last checkpoint: ${command('resume', point.checkpoint.shortId)}${point.note}`);
+  for (const line of resumeLines(outcome)) err(line);
   if (asJson) json(outcome);
   else if (outcome.result) out(outcome.result.answer);
   return outcome.status === 'COMPLETED' ? 0 : 1;

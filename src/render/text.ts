@@ -44,17 +44,21 @@ export function toolStartLine(req: ToolRequest, attempt: number): string {
 
 /** The closing line of a run. */
 export function outcomeLine(outcome: RunOutcome): string {
-  const cost = outcome.usage.costUsd > 0 ? ` (${usd(outcome.usage.costUsd)})` : '';
   const calls = outcome.usage.llmCalls;
-  const tokens = `${n(outcome.usage.totalTokens)} tokens in ${calls} LLM call${calls === 1 ? '' : 's'}${cost}`;
+  const tokens = `${n(outcome.usage.totalTokens)} tokens in ${calls} LLM call${calls === 1 ? '' : 's'}`;
+  const cost = outcome.usage.costUsd > 0 ? usd(outcome.usage.costUsd) : '';
   if (outcome.status === 'COMPLETED') {
     const by = outcome.result?.cutShortBy === 'budget' ? 'the budget' : 'max_rounds';
     const cut = outcome.result?.cutShort ? `\n  (cut short by ${by})` : '';
-    return `✔ COMPLETED: ${outcome.steps.length} steps, ${outcome.result?.rounds ?? 0} rounds, ${tokens}${cut}`;
+    return `✔ COMPLETED: ${outcome.steps.length} steps, ${outcome.result?.rounds ?? 0} rounds, ${tokens}${cost ? ` (${cost})` : ''}${cut}`;
   }
   const e = outcome.error;
   const where = e?.agent ? ` at ${e.agent}${e.round !== undefined ? ` (round ${e.round})` : ''}` : '';
-  return `✖ ${outcome.status}${where} after ${outcome.steps.length} completed step${outcome.steps.length === 1 ? '' : 's'} (${tokens})${e ? `:\n  ${e.message}` : ''}`;
+  const head = `✖ ${outcome.status}${where} after ${outcome.steps.length} completed step${outcome.steps.length === 1 ? '' : 's'}`;
+  const usage = `${tokens}${cost ? `, ${cost}` : ''}`;
+  // On one line when it fits 80 columns, else the usage on a line of its own.
+  const line = `${head} (${usage})`.length <= 79 ? `${head} (${usage})` : `${head}\n  (${usage})`;
+  return `${line}${e ? `:\n  ${e.message}` : ''}`;
 }
 
 const BORDERLESS = {
@@ -273,7 +277,20 @@ export const answerLine = (a: AnswerRecord): string => `${requestTitle(a.kind)} 
  * Where to resume a run that did not complete: its last checkpoint, and why that is before its last step when
  * it is (a cancel request that came in with that step's result stays in any reset after it).
  */
-export function resumePoint(outcome: RunOutcome): { checkpoint: Checkpoint; note: string } | null {
+/**
+ * The lines that say how to resume a run that did not complete: `lead` (with the note on where, if any), then the
+ * command alone on its line, to paste. None for a completed run or one without a checkpoint.
+ */
+export function resumeLines(outcome: RunOutcome, lead = 'Resume it from its last checkpoint'): string[] {
+  const point = resumePoint(outcome);
+  if (!point) return [];
+  return [
+    ...wrap(`${lead}${point.note}:`, 76).map((l) => `  ${l}`),
+    `    ${command('resume', point.checkpoint.shortId)}`,
+  ];
+}
+
+function resumePoint(outcome: RunOutcome): { checkpoint: Checkpoint; note: string } | null {
   const checkpoint = outcome.checkpoints.at(-1);
   if (!checkpoint || outcome.status === 'COMPLETED') return null;
   const lastStep = outcome.steps.at(-1)?.step ?? 0;

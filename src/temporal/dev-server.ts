@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { command } from '../shared/invocation';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DevServerError } from '../shared/errors';
 import { findTemporalCli } from './cli-binary';
@@ -177,6 +177,24 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
 
   if (await temporalHealthy(address)) {
     const record = readRecord(options.dir);
+    const ours = record !== null && record.address === address && alive(record.pid);
+    // A server this folder did not start: another folder's (refused, by name), or one started by hand (used).
+    const serves = await storageOf(address, options.namespace);
+    if (!ours && serves !== null && resolve(serves) !== resolve(options.dir)) {
+      throw new DevServerError(
+        `port ${options.port} on ${ip} is taken by the embedded server of ${serves}, but this storage folder is ` +
+          `${resolve(options.dir)}: its runs would go into the other folder's history. Stop that server ` +
+          `(\`${command('server', 'stop')}\` where it was started), or give this folder another port ` +
+          '(temporal.port in config/workflow.yaml; `new FileCheckpointStorage(dir, { port })` in TypeScript)',
+      );
+    }
+    if (!ours && serves === null) {
+      log(
+        `note: using the Temporal server already at ${address}, which was not started from ${resolve(options.dir)}: ` +
+          'runs are kept where that server keeps them',
+      );
+    }
+    if (ours && serves === null) await markStorage(address, options.namespace, options.dir);
     if (record && record.address === address && alive(record.pid) && record.tuning !== DEV_SERVER_TUNING) {
       log(
         `The embedded server at ${address} (pid ${record.pid}) was started by an earlier version, without the ` +
@@ -264,6 +282,8 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     await new Promise((r) => setTimeout(r, 150));
   }
 
+  // The folder this server keeps: what tells it from another folder's server on the same port.
+  await markStorage(address, options.namespace, options.dir);
   if (detached) {
     child.unref();
     const record: DevServerRecord = {
@@ -295,6 +315,43 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
   };
 }
 
+/** The namespace data key under which an embedded server records the storage folder it keeps. */
+export const STORAGE_KEY = 'agent-team.storage';
+
+/**
+ * The storage folder the Temporal server at `address` keeps (recorded by {@link ensureDevServer} in the namespace's
+ * data, where `temporal operator namespace describe` shows it too); null when it records none (a server started
+ * by hand, or by an earlier version) or cannot be asked.
+ */
+export async function storageOf(address: string, namespace: string): Promise<string | null> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    const ns = await connection.workflowService.describeNamespace({ namespace });
+    return ns.namespaceInfo?.data?.[STORAGE_KEY] ?? null;
+  } catch {
+    return null;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** Records `dir` as the folder the server keeps; best effort (without it, only the pid file tells). */
+async function markStorage(address: string, namespace: string, dir: string): Promise<void> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    await connection.workflowService.updateNamespace({
+      namespace,
+      updateInfo: { data: { [STORAGE_KEY]: resolve(dir) } },
+    });
+  } catch {
+    // an older server, or a namespace not there yet: the pid file still tells this folder's server
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
 /** Stops the background server recorded in `dir`. Returns false when none was running. */
 export async function stopDevServer(dir: string): Promise<boolean> {
   const record = readRecord(dir);
@@ -314,14 +371,19 @@ export interface DevServerStatus {
   running: boolean;
   healthy: boolean;
   record: DevServerRecord | null;
+  /** The storage folder the server that answers keeps, as it records it (null: it records none). */
+  serves: string | null;
 }
 
 /** The state of the background server recorded in `dir` (and whether anything healthy answers at `address`). */
-export async function devServerStatus(dir: string, address: string): Promise<DevServerStatus> {
+export async function devServerStatus(dir: string, address: string, namespace = 'default'): Promise<DevServerStatus> {
   const record = existsSync(pidFile(dir)) ? readRecord(dir) : null;
+  const at = record?.address ?? address;
+  const healthy = await temporalHealthy(at);
   return {
     running: record !== null && alive(record.pid),
-    healthy: await temporalHealthy(record?.address ?? address),
+    healthy,
     record,
+    serves: healthy ? await storageOf(at, namespace) : null,
   };
 }

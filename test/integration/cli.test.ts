@@ -21,7 +21,15 @@ import {
   waitForOutput,
   writeConfig,
 } from '../cli-helpers';
-import { CheckpointStore, decodeCheckpointId, encodeCheckpointId } from '../../src';
+import {
+  CheckpointStore,
+  FileCheckpointStorage,
+  WorkflowBuilder,
+  decodeCheckpointId,
+  encodeCheckpointId,
+  orchestrator,
+  researcher,
+} from '../../src';
 import { parseFaults } from '../../src/llm/offline-server';
 import { FAST_LLM, startTestTeam, testAddress, uniqueId, until } from '../helpers';
 
@@ -272,6 +280,49 @@ describe('the embedded server', () => {
     }
   });
 
+  it("a storage folder and its server belong together: another folder's server on the port is refused by name", async () => {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const folder = (name: string): { storage: string; config: string } => {
+      const storage = join(dir(), uniqueId(name));
+      const config = writeConfig(
+        dir(),
+        `workflow:\n  checkpointing:\n    storage_path: ${storage}\ntemporal:\n  port: ${port}\n  ui_port: ${uiPort}\n`,
+      );
+      return { storage, config };
+    };
+    const [a, b] = [folder('folder-a'), folder('folder-b')];
+    const env = cleanEnv();
+    try {
+      expect((await cli(['server', 'start', '--config', a.config], env)).code).toBe(0);
+      const status = await cli(['server', 'status', '--config', a.config], env);
+      expect(status.stdout).toContain(`keeps the storage folder ${a.storage}`);
+      // The other folder's `run` on the same port: refused, naming the folder that server keeps; nothing started.
+      const refused = await cli(['run', TASK, '--offline', '--config', b.config], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`port ${port} on 127.0.0.1 is taken by the embedded server of ${a.storage}`);
+      expect(refused.stderr).toContain(`but this storage folder is ${b.storage}`);
+      expect(refused.stderr).not.toContain('▶');
+      expect((await cli(['server', 'status', '--config', b.config], env)).stdout).toContain(
+        `keeps the storage folder ${a.storage} (not this one: ${b.storage})`,
+      );
+      // The library: a folder's storage finds its own server's port with no port given; another folder is refused.
+      expect((await new FileCheckpointStorage(a.storage).resolve()).config.temporal).toMatchObject({
+        port,
+        ui_port: uiPort,
+      });
+      const other = new WorkflowBuilder()
+        .addAgent(orchestrator)
+        .addAgent(researcher)
+        .withCheckpointing(new FileCheckpointStorage(b.storage, { port, uiPort }))
+        .withLlm({ offline: true })
+        .build();
+      await expect(other.listCheckpoints()).rejects.toThrow(`is taken by the embedded server of ${a.storage}`);
+      await other.close();
+    } finally {
+      await cli(['server', 'stop', '--config', a.config], env);
+    }
+  });
+
   it('reports a port taken by another program instead of hanging', async () => {
     const port = await freePort();
     blocker = createServer((socket) => {
@@ -470,7 +521,7 @@ describe('the resume picker, on a real terminal', () => {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const done = collect(child);
-    await waitForOutput(child, /Resume which run\? \(failed, not resumed since\)/);
+    await waitForOutput(child, /Resume which run\? \(unfinished, not resumed since\)/);
     child.stdin!.write('\r');
     await waitForOutput(child, /From which checkpoint\?[\s\S]*@4 {2}after orchestrator ledger {2}round 2/);
     child.stdin!.write('\r');

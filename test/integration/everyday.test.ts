@@ -274,7 +274,7 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       const stopped = outcome.checkpoints.at(-1)!.step;
       expect(stopped).toBeGreaterThanOrEqual(1);
       expect(stopped).toBeLessThan(9);
-      expect(cancelled.stderr).toContain(`Resume it with: agent-team resume ${one}@${stopped} -c ${cfg}`);
+      expect(cancelled.stderr).toContain(`Resume it:\n    agent-team resume ${one}@${stopped} -c ${cfg}`);
       const memo = (
         JSON.parse(await temporalJson('describe', testAddress(), one)) as {
           workflowExecutionInfo: { memo: { fields: { stoppedAt: unknown } } };
@@ -382,9 +382,10 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       expect((JSON.parse(list.stdout) as { step: number }[]).map((c) => c.step)).toEqual([0]);
       const followed = await cli(['follow', workflowId, '--config', cfg], env());
       expect(followed.stderr).toContain(
-        // The hint carries the -c that chose the server, so it works as pasted.
-        `Resume it from its last checkpoint: agent-team resume ${workflowId}@0 -c ${cfg} (step 1 came in with the cancel request`,
+        // The command on a line of its own, with the -c that chose the server, so it works as pasted.
+        `Resume it from its last checkpoint (step 1 came in with the cancel request`,
       );
+      expect(followed.stderr).toContain(`:\n    agent-team resume ${workflowId}@0 -c ${cfg}\n`);
       const refused = await cli(['resume', `${workflowId}@1`, '--offline', '--config', cfg], env());
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain(

@@ -67,6 +67,13 @@ describe("each command's result is on stdout, and only there", () => {
     expect(res.stderr).not.toMatch(result);
   });
 
+  it('--json amounts in USD are rounded (no float noise such as 0.00020759999999999998)', async () => {
+    const res = await run(['checkpoints', 'list', '-w', wf, '--json']);
+    const amounts = [...res.stdout.matchAll(/"\w*Usd": ([\d.e-]+)/g)].map((m) => m[1]!);
+    expect(amounts.some((a) => Number(a) > 0)).toBe(true);
+    expect(amounts.filter((a) => /\.\d{10,}/.test(a))).toEqual([]);
+  });
+
   it.each([
     ['checkpoints list -w', () => ['checkpoints', 'list', '-w', wf]],
     ['checkpoints show', () => ['checkpoints', 'show', `${wf}@3`]],

@@ -261,7 +261,7 @@ describe('a local model server that goes away mid-run', () => {
     expect(failed.stderr).toContain(`the LLM endpoint ${first.url} is down (connection refused)`);
     expect(failed.stderr).toMatch(/✖ FAILED at orchestrator \(round 2\) after 3 completed steps/);
     // The printed hint, pasted back once the model is up again.
-    const hint = /Resume it from its last checkpoint: agent-team (resume \S+)/.exec(failed.stderr)?.[1];
+    const hint = /Resume it from its last checkpoint:\n {4}agent-team (resume \S+)/.exec(failed.stderr)?.[1];
     expect(hint).toBe(`resume ${workflowId}@3`);
     const second = await startModel({}, { port, logPath: first.logPath });
     const resumed = await cli([...hint!.split(' '), '--config', config], env);

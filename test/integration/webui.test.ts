@@ -114,7 +114,14 @@ describe(`the Temporal Web UI in a real browser${ON_CLUSTER ? " (the cluster's U
     await page.getByText('User Metadata').first().click();
     // The UI renders markdown (current details) in a sandboxed iframe of its own.
     const shown = async (text: string): Promise<boolean> => {
-      for (const frame of page.frames()) if ((await frame.getByText(text).count()) > 0) return true;
+      for (const frame of page.frames()) {
+        // The UI replaces its frames as it renders: one detached while it is read just does not show it yet.
+        const count = await frame
+          .getByText(text)
+          .count()
+          .catch(() => 0);
+        if (count > 0) return true;
+      }
       return false;
     };
     const end = Date.now() + 30_000;

@@ -1,7 +1,7 @@
 /** Checkpoints named in recorded histories, their state, ids, diffs and what a reset keeps: pure, no server. */
 import { defaultDataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { checkpointsOf, seededSteps } from '../../src/checkpoints/derive';
+import { checkpointsOf, seededSteps, whyNoCheckpoint } from '../../src/checkpoints/derive';
 import { HistoryReader } from '../../src/history/reader';
 import { diffCheckpoints } from '../../src/checkpoints/diff';
 import {
@@ -204,5 +204,24 @@ describe('splitReason', () => {
     expect(splitReason('alice: resume from step 4')).toEqual({ requestedBy: 'alice', reason: 'resume from step 4' });
     expect(splitReason('no user here')).toEqual({ requestedBy: null, reason: 'no user here' });
     expect(splitReason('a.b@c-d: multi\nline')).toEqual({ requestedBy: 'a.b@c-d', reason: 'multi\nline' });
+  });
+});
+
+describe('a step with no checkpoint of its own', () => {
+  it('steps that completed together (parallel tool calls) name the checkpoints around them', async () => {
+    const run = await fixtureRun('history-tools.json');
+    const all = checkpointsOf(run, 'default', { latest: true });
+    expect(all.map((c) => c.step)).not.toContain(6);
+    expect(whyNoCheckpoint(run, 6, all)).toBe(
+      `steps 6 and 7 of "${run.workflowId}" completed together (their results were taken in one workflow task), ` +
+        `so there is no checkpoint between them: ${run.workflowId}@7 is after all of them, ${run.workflowId}@5 before them`,
+    );
+  });
+  it('a step past the end says which checkpoints there are', async () => {
+    const run = await fixtureRun('history-tools.json');
+    const all = checkpointsOf(run, 'default', { latest: true });
+    expect(whyNoCheckpoint(run, 40, all)).toBe(
+      `run ${run.runId} of "${run.workflowId}" has no checkpoint after step 40 (it has @0 to @16)`,
+    );
   });
 });

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
 import { command } from '../../shared/invocation';
-import { resumePoint } from '../../render/text';
+import { resumeLines } from '../../render/text';
 import {
   action,
   configOption,
@@ -77,10 +77,9 @@ export function registerControl(program: Command): void {
             err(`  ${command('follow', workflowId)} shows it end`);
             return 0;
           }
-          const point = resumePoint(outcome);
           if (options.json) json(outcome);
           else out(`✔ ${outcome.status}: ${workflowId} stopped after step ${outcome.steps.length}`);
-          if (point) err(`  Resume it with: ${command('resume', point.checkpoint.shortId)}${point.note}`);
+          for (const line of resumeLines(outcome, 'Resume it')) err(line);
           return outcome.status === 'CANCELED' ? 0 : 1;
         });
       }),

@@ -81,8 +81,9 @@ async function pickCheckpoint(app: AgentTeamApp, workflowId?: string): Promise<s
     throw new UsageError(`there are no runs with checkpoints${workflowId ? ` for "${workflowId}"` : ''} yet`);
   const runId = await select({
     message: unfinishedOnly
-      ? 'Resume which run? (failed, not resumed since)'
-      : 'Resume which run? (no failed runs; recent runs)',
+      ? // Unfinished: failed, cancelled, terminated or timed out (each choice says which).
+        'Resume which run? (unfinished, not resumed since)'
+      : 'Resume which run? (none unfinished: the most recent)',
     choices: runs.map((r) => ({
       name: `${r.workflowId} · ${r.status.toLowerCase()} · ${r.checkpoints[0]?.step ?? 0} steps · ${oneLine(r.task, 40)}`,
       value: r.runId,

@@ -57,9 +57,15 @@ export function registerRun(program: Command): void {
     .description(
       'Run the team on a task and print the final answer (starts the embedded server and a worker as needed)',
     )
-    .argument('[task...]', 'what the team should do (quote it, or pass the words; - reads it from stdin)')
+    .argument(
+      '[task...]',
+      `what the team should do, up to ${MAX_TASK_CHARS.toLocaleString('en-US')} characters (quote it, or pass the words; - reads it from stdin)`,
+    )
     .option('--task-file <path>', 'read the task from this file')
-    .option('--workflow-id <id>', 'workflow id for the run (default: team-<yymmdd>-<hhmmss>-<random>)')
+    .option(
+      '--workflow-id <id>',
+      'workflow id for the run: any text up to 1,000 bytes (default: team-<yymmdd>-<hhmmss>-<random>)',
+    )
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
     .option('--workspace <dir>', "the directory the agents' file tools work in (overrides tools.workspace)")
     .addOption(detachOption())

@@ -1,4 +1,5 @@
 /** `server start|stop|status`: the embedded Temporal server (the Temporal CLI's dev server, in the background). */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cliVersion, findTemporalCli } from '../../temporal/cli-binary';
 import { UsageError } from '../../shared/errors';
@@ -79,7 +80,11 @@ export function registerServer(program: Command): void {
       action(async (options: CommonOptions) => {
         const config = load(options);
         const { devServerStatus } = await loadDevServer();
-        const status = await devServerStatus(config.storageDir, `127.0.0.1:${config.temporal.port}`);
+        const status = await devServerStatus(
+          config.storageDir,
+          `127.0.0.1:${config.temporal.port}`,
+          config.temporal.namespace,
+        );
         let cli: string | null = null;
         try {
           const found = await findTemporalCli({ install: false });
@@ -95,6 +100,12 @@ export function registerServer(program: Command): void {
               (r
                 ? ` — pid ${r.pid} (${status.running ? 'running' : 'gone'}), ${r.storage}${r.dbPath ? ` ${r.dbPath}` : ''}, since ${r.startedAt}`
                 : '') +
+              (status.serves
+                ? `\n  keeps the storage folder ${status.serves}` +
+                  (resolve(status.serves) === resolve(config.storageDir) ? '' : ` (not this one: ${config.storageDir})`)
+                : status.healthy
+                  ? '\n  keeps no storage folder of agent-team (started by hand, or by an earlier version)'
+                  : '') +
               (r?.uiUrl ? `\n  Web UI: ${r.uiUrl}` : '') +
               `\n  Temporal CLI: ${cli ?? 'not installed yet (installed on first use, or `npm run setup:temporal`)'}`,
           );
