@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cacheDir, PACKAGE_ROOT } from '../../src/shared/package';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
-import { alive } from '../../src/temporal/dev-server';
+import { alive, portOpen } from '../../src/temporal/dev-server';
 
 export const SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
 /** Besides the Temporal services: the Web UI server (temporalio/ui-server, built from its Go module). */
@@ -438,11 +438,24 @@ export class Cluster {
     this.setupSchema(sqlTool);
     this.writeConfig();
     const state = this.readState();
-    for (const service of SERVICES) {
+    const stopped = SERVICES.filter((service) => {
       const pid = state?.pids[service];
-      if (pid && alive(pid)) continue;
-      this.startService(service);
+      return !(pid && alive(pid));
+    });
+    // On a fresh database the first service to start writes the cluster metadata: two at once race to insert it,
+    // and the loser exits (a duplicate key). One first, until it listens; then the others.
+    const [first, ...rest] = stopped;
+    if (first) {
+      this.startService(first);
+      const port = this.servicePorts(first).grpc;
+      const until = Date.now() + 60_000;
+      while (!(await portOpen('127.0.0.1', port))) {
+        if (Date.now() > until)
+          throw new Error(`the ${first} service did not listen on :${port}: see ${this.dir}/${first}.log`);
+        await sleep(200);
+      }
     }
+    for (const service of rest) this.startService(service);
     const ui = state?.pids.ui;
     if (!ui || !alive(ui)) this.startUi();
     const cli = (await findTemporalCli()).path;
@@ -465,6 +478,16 @@ export class Cluster {
       );
     }
     await this.waitReady();
+    // Every service up, not just the frontend: one that exited at start would fail runs much later, and vaguely.
+    const exited = SERVICES.filter((service) => {
+      const pid = this.readState()?.pids[service];
+      return !pid || !alive(pid);
+    });
+    if (exited.length > 0) {
+      throw new Error(
+        `the ${exited.join(', ')} service exited: see ${exited.map((x) => `${this.dir}/${x}.log`).join(', ')}`,
+      );
+    }
     const attrs = spawnSync(cli, ['operator', 'search-attribute', 'list', '-n', 'default', '--address', this.address], {
       encoding: 'utf8',
     });
