@@ -1,6 +1,7 @@
 // Lint rules that catch the mistakes that hurt a Temporal app most: a forgotten await on an activity or
 // workflow API, and I/O (Node builtins) sneaking into deterministic workflow code.
 import tseslint from 'typescript-eslint';
+import { noImportCycles } from './eslint.cycles.mjs';
 import { workflowDeterminism } from './eslint.determinism.mjs';
 
 export default tseslint.config(
@@ -29,5 +30,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  noImportCycles,
   workflowDeterminism,
 );

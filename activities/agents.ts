@@ -7,4 +7,4 @@
 import type { AgentSpec } from '../workflows/types';
 
 export type AgentDefinition = AgentSpec;
-export { ORCHESTRATOR } from '../workflows/state';
+export { ORCHESTRATOR } from '../workflows/input';

@@ -7,7 +7,7 @@ import { trace } from '@opentelemetry/api';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { inTranscript, messageOf } from '../workflows/state';
+import { inTranscript, messageOf } from '../workflows/requests';
 import type { McpServerSpec, StepRequest, StepResult, TeamMessage, ToolRequest, ToolSpec } from '../workflows/types';
 import { createMcpClients } from './mcp';
 import { capped, createAgentStep, type ActivityDependencies } from './agent-step';

@@ -13,7 +13,7 @@ import { AgentTeamApp } from '../src/client/app';
 import type { HostedWorker } from '../src/client/hosted-worker';
 import { installRuntime } from '../src/temporal/runtime';
 import { DEFAULT_PRICING, parseConfig, teamInputFor } from '../src/config';
-import { costOf } from '../workflows/gates';
+import { costOf } from '../workflows/pricing';
 import {
   parseFaults,
   readOfflineLlmLog,

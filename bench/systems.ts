@@ -14,7 +14,9 @@ import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { createAgentStep } from '../activities';
 import { defaultTeam } from '../src/config';
 import type { AgentTeamApp } from '../src/client/app';
-import { initialState, nextAction, reduce, requestFor, transcriptOf, type TeamState } from '../workflows/state';
+import { type TeamState } from '../workflows/model';
+import { requestFor, transcriptOf } from '../workflows/requests';
+import { initialState, nextAction, reduce } from '../workflows/state';
 import { agentTeamWorkflow } from '../workflows';
 import type { TeamInput } from '../workflows/types';
 

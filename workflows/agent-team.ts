@@ -26,27 +26,12 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { createActivities } from '../activities';
-import {
-  InvalidTeamInput,
-  applyAnswer,
-  checkAnswer,
-  initialState,
-  nextAction,
-  pendingRequest,
-  reduce,
-  requestFor,
-  resultOf,
-  stepSummary,
-  timeoutAnswer,
-  toolActions,
-  toolRequestFor,
-  toolSummary,
-  transcriptOf,
-  uselessAnswer,
-  withMcpTools,
-  type NextAction,
-  type TeamState,
-} from './state';
+import { checkAnswer, pendingRequest, timeoutAnswer, uselessAnswer } from './gates';
+import { InvalidTeamInput } from './input';
+import { stepSummary, toolSummary } from './labels';
+import type { NextAction, TeamState } from './model';
+import { requestFor, toolRequestFor, transcriptOf } from './requests';
+import { apply, initialState, nextAction, resultOf, toolActions } from './state';
 import {
   TOOL_MAX_ATTEMPTS,
   WAITING_ATTRIBUTE,
@@ -183,7 +168,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     if (timeoutMs > 0) await condition(() => received !== null, timeoutMs);
     else await condition(() => received !== null);
     const answer = received ?? timeoutAnswer(state, request);
-    state = applyAnswer(state, answer);
+    state = apply(state, { answer });
     received = null;
     // The answer taken, in the memo: what the checkpoint tools fold, in order, with the steps.
     upsertMemo({ pending: null, lastAnswer: answer });
@@ -247,7 +232,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       }
       throw err;
     }
-    state = reduce(state, result);
+    state = apply(state, { step: result });
   };
 
   try {
@@ -261,7 +246,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
         retry: { maximumAttempts: TOOL_MAX_ATTEMPTS, initialInterval: llm.initialRetryMs },
       });
       setCurrentDetails(`Reading the tools of ${state.settings.mcpServers.map((s) => s.name).join(', ')}`);
-      state = withMcpTools(state, await listMcpTools(state.settings.mcpServers));
+      state = apply(state, { mcpTools: await listMcpTools(state.settings.mcpServers) });
     }
     for (;;) {
       const waiting = pendingRequest(state);
@@ -317,7 +302,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
           await sleep(delayMs, { summary: note.slice(0, 200) });
         }
       }
-      state = reduce(state, result);
+      state = apply(state, { step: result });
     }
   } catch (err) {
     // A cancel request (`agent-team cancel`, `temporal workflow cancel`, the Web UI): say where the run stopped,

@@ -4,30 +4,11 @@
  * Update when {@link pendingRequest} names something; the checkpoint tools compute the same from any
  * checkpoint's state, so "waiting: plan review" is a property of a checkpoint, not a guess.
  *
- * No I/O, no clock, no randomness: bundled into the workflow sandbox with ./state.
+ * No I/O, no clock, no randomness: bundled into the workflow sandbox with ./state. Prices are ./pricing's.
  */
-import type { TeamState } from './state';
-import type { Decision, HumanAnswer, HumanRequest, ModelPrice, RequestKind, TokenUsage } from './types';
-
-/** The price of a model: its own entry, or, for a dated version an endpoint reports (`gpt-4o-2024-08-06`), its base's. */
-function priceOf(model: string, pricing: Record<string, ModelPrice>): ModelPrice | undefined {
-  return pricing[model] ?? pricing[model.replace(/-\d{4}-\d{2}-\d{2}$/, '')];
-}
-
-/** What a step cost in USD: its tokens at the run's prices for its model (0 for a model without a price). */
-export function costOf(usage: TokenUsage, model: string, pricing: Record<string, ModelPrice>): number {
-  const price = priceOf(model, pricing);
-  if (!price) return 0;
-  const cached = Math.min(usage.cachedPromptTokens ?? 0, usage.promptTokens);
-  return (
-    ((usage.promptTokens - cached) * price.input + cached * price.cachedInput + usage.completionTokens * price.output) /
-    1_000_000
-  );
-}
-
-/** Whether a model has a price in the table (a USD budget needs every model's). */
-export const isPriced = (model: string, pricing: Record<string, ModelPrice>): boolean =>
-  priceOf(model, pricing) !== undefined;
+import type { TeamState } from './model';
+import { formatUsd } from './pricing';
+import type { Decision, HumanAnswer, HumanRequest, RequestKind } from './types';
 
 /** Spent so far against the budget: USD and tokens. */
 export const spentOf = (state: TeamState): { usd: number; tokens: number } => ({
@@ -116,9 +97,6 @@ export function pendingRequest(state: TeamState): HumanRequest | null {
   }
   return null;
 }
-
-/** USD as people read it: 6 decimals under a cent, 4 under a dollar, else 2. */
-export const formatUsd = (usd: number): string => `$${usd.toFixed(usd < 0.01 ? 6 : usd < 1 ? 4 : 2)}`;
 
 /**
  * Why `answer` cannot be taken in this state (the Update's validator refuses it, changing nothing), or null.

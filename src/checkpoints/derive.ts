@@ -4,12 +4,11 @@
  * first WorkflowTaskCompleted (before any agent ran) is the entry checkpoint. This module names them in a
  * run's history; ./store.ts lists, loads and resumes them through a client.
  */
-import {
-  InvalidTeamInput,
-  applyAnswer,
-  initialState,
-  pendingRequest, reduce, withMcpTools, type TeamState } from '../../workflows/state';
-import type { HumanAnswer, RequestKind, StepKind, StepResult, ToolSpec } from '../../workflows/types';
+import { pendingRequest } from '../../workflows/gates';
+import { InvalidTeamInput } from '../../workflows/input';
+import type { TeamState } from '../../workflows/model';
+import { apply, initialState, type RecordedEvent } from '../../workflows/state';
+import type { RequestKind, StepKind, StepResult } from '../../workflows/types';
 import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
 import type { Usage } from '../shared/usage';
 import { command } from '../shared/invocation';
@@ -216,26 +215,25 @@ function initialStateOf(run: RunHistory): TeamState | null {
   }
 }
 
-/** What a state is folded from, in history order: steps, answers, and the tools an MCP server offered. */
+/** What a state is folded from, in history order: each recorded event, with the event id that recorded it. */
 interface Foldable {
   eventId: number;
+  event: RecordedEvent;
+  /** For a step: where history records it. */
   step?: RecordedStep;
-  answer?: HumanAnswer;
-  mcpTools?: ToolSpec[];
 }
 
-/** The run's steps, answers and MCP tool list in history order. */
+/** The run's steps, answers and MCP tool list in history order: the order the workflow applied them in. */
 function foldablesOf(run: RunHistory): Foldable[] {
   return [
-    ...run.steps.map((step) => ({ eventId: step.completedEventId, step })),
-    ...run.answers.map((a) => ({ eventId: a.eventId, answer: a.answer })),
-    ...(run.mcpTools ? [{ eventId: run.mcpTools.eventId, mcpTools: run.mcpTools.specs }] : []),
+    ...run.steps.map((step) => ({ eventId: step.completedEventId, event: { step: step.result }, step })),
+    ...run.answers.map((a) => ({ eventId: a.eventId, event: { answer: a.answer } })),
+    ...(run.mcpTools ? [{ eventId: run.mcpTools.eventId, event: { mcpTools: run.mcpTools.specs } }] : []),
   ].sort((x, y) => x.eventId - y.eventId);
 }
 
-/** One foldable applied, with the workflow's own functions. */
-const fold = (state: TeamState, e: Foldable): TeamState =>
-  e.step ? reduce(state, e.step.result) : e.mcpTools ? withMcpTools(state, e.mcpTools) : applyAnswer(state, e.answer!);
+/** One foldable applied, with the workflow's own function. */
+const fold = (state: TeamState, e: Foldable): TeamState => apply(state, e.event);
 
 /**
  * The team's state in a run just before `eventId` (everything when omitted): its input, with every step and

@@ -1,5 +1,5 @@
 /** `checkpoints diff`: what changed in the team's state between two checkpoints. */
-import type { TeamState } from '../../workflows/state';
+import type { TeamState } from '../../workflows/model';
 import type { LoadedCheckpoint } from './derive';
 
 /** What changed between two checkpoints' states (`checkpoints diff`). */

@@ -5,7 +5,7 @@
  * tests check each against this schema.
  */
 import { z } from 'zod';
-import { ORCHESTRATOR } from '../../workflows/state';
+import { ORCHESTRATOR } from '../../workflows/input';
 
 const int = (min: number) => z.number().int().min(min);
 

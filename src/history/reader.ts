@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { costOf } from '../../workflows/gates';
+import { costOf } from '../../workflows/pricing';
 import type { HumanAnswer, HumanRequest, StepResult, TeamInput, ToolRequest, ToolSpec } from '../../workflows/types';
 import type { RunStatus } from '../shared/constants';
 import { WORKFLOW_TYPE } from '../shared/constants';

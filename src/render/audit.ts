@@ -1,5 +1,5 @@
 /** `history`: a workflow's audit trail as text, in lines that fit an 80-column terminal. */
-import { kindLabel } from '../../workflows/state';
+import { kindLabel } from '../../workflows/labels';
 import type { AuditGate, AuditTrail } from '../history/audit';
 import { requestTitle, usd } from './text';
 import { oneLine, wrap } from '../shared/util';

@@ -3,10 +3,11 @@
  * count from 1 everywhere; checkpoint N is the state after step N (0: before any step).
  */
 import Table from 'cli-table3';
-import { kindLabel, type AnswerRecord } from '../../workflows/state';
+import { kindLabel } from '../../workflows/labels';
+import { type AnswerRecord } from '../../workflows/model';
 import type { RunOutcome } from '../client/outcome';
 import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
-import { formatUsd } from '../../workflows/gates';
+import { formatUsd } from '../../workflows/pricing';
 import type { HumanAnswer, HumanRequest, StepResult, ToolRequest } from '../../workflows/types';
 import { oneLine, shellLines, wrap } from '../shared/util';
 import { command } from '../shared/invocation';

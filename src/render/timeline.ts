@@ -5,7 +5,7 @@
  */
 import type { AuditGate, AuditRun, AuditStep, AuditTrail } from '../history/audit';
 import { requestTitle, usd } from './text';
-import { kindLabel } from '../../workflows/state';
+import { kindLabel } from '../../workflows/labels';
 import { wrap } from '../shared/util';
 
 export const TIMELINE_FORMATS = ['text', 'mermaid', 'html'] as const;

@@ -5,7 +5,7 @@
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { LlmFailureType } from '../../activities/errors';
 import { stateQuery } from '../../workflows';
-import type { TeamState } from '../../workflows/state';
+import type { TeamState } from '../../workflows/model';
 import { FAST_LLM, startTestTeam, uniqueId, type TestTeam } from '../helpers';
 import type { AutoResumeRecord } from '../../workflows/agent-team';
 import { MAX_ANSWER_CHARS } from '../../workflows/types';

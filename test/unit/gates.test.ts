@@ -2,8 +2,11 @@
  * People in the loop in the pure state machine: what a run waits on, which answers it takes, what they change,
  * and the cost a budget counts. The workflow and the checkpoint tools both use these functions.
  */
-import { applyAnswer, checkAnswer, costOf, pendingRequest, timeoutAnswer, uselessAnswer } from '../../workflows/gates';
-import { initialState, nextAction, reduce, requestFor, type TeamState } from '../../workflows/state';
+import { applyAnswer, checkAnswer, pendingRequest, timeoutAnswer, uselessAnswer } from '../../workflows/gates';
+import { costOf } from '../../workflows/pricing';
+import { type TeamState } from '../../workflows/model';
+import { requestFor } from '../../workflows/requests';
+import { initialState, nextAction, reduce } from '../../workflows/state';
 import type { ProgressLedger, StepResult, TeamInput } from '../../workflows/types';
 
 const PRICES = { 'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 } };

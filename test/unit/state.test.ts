@@ -1,13 +1,7 @@
-import {
-  initialState,
-  nextAction,
-  reduce,
-  requestFor,
-  resultOf,
-  transcriptOf,
-  InvalidTeamInput,
-  type TeamState,
-} from '../../workflows/state';
+import { InvalidTeamInput } from '../../workflows/input';
+import { type TeamState } from '../../workflows/model';
+import { requestFor, transcriptOf } from '../../workflows/requests';
+import { initialState, nextAction, reduce, resultOf } from '../../workflows/state';
 import type { ProgressLedger, StepResult } from '../../workflows/types';
 
 const usage = { promptTokens: 10, completionTokens: 5 };

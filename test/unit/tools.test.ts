@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_TOOLS, ToolError, specOf, type ToolContext } from '../../activities';
 import { DEFAULT_SETTINGS, type StepResult, type TeamInput, type ToolSettings } from '../../workflows/types';
-import { initialState, nextAction, reduce, requestFor, toolActions } from '../../workflows/state';
+import { requestFor } from '../../workflows/requests';
+import { initialState, nextAction, reduce, toolActions } from '../../workflows/state';
 import { defaultTeam } from '../../src/config';
 
 const root = mkdtempSync(join(tmpdir(), 'tools-test-'));

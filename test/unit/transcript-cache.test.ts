@@ -8,7 +8,9 @@ import OpenAI from 'openai';
 import { createActivities } from '../../activities';
 import { defaultTeam } from '../../src/config';
 import { startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
-import { initialState, nextAction, reduce, requestFor, transcriptOf, type TeamState } from '../../workflows/state';
+import { type TeamState } from '../../workflows/model';
+import { requestFor, transcriptOf } from '../../workflows/requests';
+import { initialState, nextAction, reduce } from '../../workflows/state';
 
 let llm: OfflineLlmServer;
 beforeAll(async () => {

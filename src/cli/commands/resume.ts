@@ -1,7 +1,7 @@
 /** `resume [checkpointId]` (and `run --resume`): reset a run to a checkpoint and follow the new run. */
 import { Option, type Command } from 'commander';
 import { command } from '../../shared/invocation';
-import { kindLabel } from '../../../workflows/state';
+import { kindLabel } from '../../../workflows/labels';
 import { parseCheckpointId } from '../../checkpoints/ids';
 import { oneLine, shellLines } from '../../shared/util';
 import type { AgentTeamApp } from '../../client/app';

@@ -1,0 +1,103 @@
+/**
+ * What a step sends: the activity input for the next action (`callAgent`'s step request, `callTool`'s tool
+ * request) and the conversation the agents see, all derived from the state.
+ *
+ * No I/O, no clock, no randomness: bundled into the workflow sandbox.
+ */
+import { ORCHESTRATOR } from './input';
+import type { NextAction, TeamState } from './model';
+import {
+  TOOL_MAX_ATTEMPTS,
+  type StepKind,
+  type StepRequest,
+  type StepResult,
+  type TeamMessage,
+  type ToolRequest,
+  type ToolSpec,
+} from './types';
+
+/** A tool of the run's team, by name. */
+export const toolSpec = (state: TeamState, name: string): ToolSpec | undefined =>
+  state.settings.team?.tools?.find((t) => t.name === name);
+
+/**
+ * The `callTool` input for a tool action. `runKey` (`<workflowId percent-encoded>/<runId>`) makes the idempotency key: the same
+ * across the activity's retries, new in a run resumed from before the call.
+ */
+export function toolRequestFor(state: TeamState, action: NextAction, runKey: string): ToolRequest {
+  const call = action.call!;
+  const spec = toolSpec(state, call.name) ?? {
+    name: call.name,
+    description: '',
+    parameters: {},
+    sideEffects: 'destructive' as const,
+    source: 'unknown',
+  };
+  return {
+    agent: action.agent,
+    round: action.round,
+    stepIndex: action.stepIndex!,
+    call,
+    spec,
+    idempotencyKey: `${runKey}/${action.stepIndex! + 1}/${call.id}`,
+    settings: state.settings.tools,
+    ...(spec.source.startsWith('mcp:')
+      ? { mcpServer: state.settings.mcpServers.find((x) => `mcp:${x.name}` === spec.source)! }
+      : {}),
+    maxAttempts: spec.sideEffects === 'destructive' ? 1 : TOOL_MAX_ATTEMPTS,
+  };
+}
+
+/**
+ * The activity input for an action: the task, the plan and the step. The conversation is not in it (the
+ * activity queries it, see {@link transcriptOf}): resending it with every step would make history grow
+ * quadratically with the conversation.
+ */
+export function requestFor(state: TeamState, action: NextAction): StepRequest {
+  const request: StepRequest = { ...action, stepIndex: state.steps, task: state.task, plan: state.plan };
+  const feedback = state.gates.feedback;
+  if (feedback !== null && (action.kind === 'plan' || action.kind === 'final')) request.feedback = feedback;
+  const team = state.settings.team;
+  if (!team) return request;
+  const speaker = team.agents.find((a) => a.name === action.agent);
+  if (speaker) request.speaker = { model: speaker.model, prompt: speaker.prompt, temperature: team.temperature };
+  if (action.kind === 'agent' && speaker?.tools?.length) {
+    const used = state.turn?.callsUsed ?? 0;
+    // Past the limit the agent answers without tools.
+    if (used < state.settings.tools.maxToolCallsPerStep) {
+      request.tools = speaker.tools.map((name) => team.tools!.find((t) => t.name === name)!);
+    }
+    if (state.turn) request.toolTurn = state.turn.exchanges;
+  }
+  if (action.kind === 'plan' || action.kind === 'ledger') {
+    request.members = team.agents
+      .filter((a) => a.name !== ORCHESTRATOR)
+      .map((a) => ({ name: a.name, description: a.description }));
+  }
+  return request;
+}
+
+/** The conversation the agents see: the plans and the members' answers (not the ledgers, nor tool calls and results). */
+export function transcriptOf(state: TeamState): TeamMessage[] {
+  return state.messages.filter((m) => inTranscript(m));
+}
+
+/** The message a completed step adds to the conversation (`stepIndex`: the step's 0-based index in the run). */
+export function messageOf(stepIndex: number, step: StepResult): TeamMessage {
+  return {
+    step: stepIndex + 1,
+    kind: step.kind,
+    agent: step.agent,
+    round: step.round,
+    content: step.content,
+    ...(step.instruction !== undefined ? { instruction: step.instruction } : {}),
+    ...(step.toolCalls?.length ? { toolCalls: step.toolCalls.length } : {}),
+  };
+}
+
+/**
+ * Whether the agents see a step's output in their conversation (see {@link transcriptOf}): plans and members'
+ * answers, not an answer that only asked for tools (the agent's final answer of the turn says what they gave).
+ */
+export const inTranscript = (m: { kind: StepKind; toolCalls?: unknown }): boolean =>
+  m.kind === 'plan' || (m.kind === 'agent' && !(Array.isArray(m.toolCalls) ? m.toolCalls.length : m.toolCalls));
