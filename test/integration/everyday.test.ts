@@ -28,7 +28,7 @@ import {
   waitForOutput,
   writeConfig,
 } from '../cli-helpers';
-import { FAST_LLM, quietRuntime, testAddress, testBundle, uniqueId, until } from '../helpers';
+import { FAST_LLM, ownServer, quietRuntime, testAddress, testBundle, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -479,12 +479,19 @@ describe('input and output a script can rely on', () => {
 
 describe('listings and errors that tell the truth', () => {
   it('list --limit counts runs shown; --status running shows a running run and its checkpoints so far', async () => {
+    // A server of its own: a listing of the namespace's most recent runs must not see other tests' runs (a run just
+    // started elsewhere, with no checkpoint yet, would be the one run --limit 1 shows).
+    const own = await ownServer('listing');
+    const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
+      cleanEnv({ TEMPORAL_ADDRESS: own.address, ...extra });
     const base = uniqueId('listing');
     const cfg = config(base);
     const e = env({ OFFLINE_LLM_LATENCY_MS: '1500' });
     for (let i = 0; i < 2; i++) expect((await cli(['run', TASK, '--offline', '--config', cfg], env())).code).toBe(0);
     const limited = await cli(['checkpoints', 'list', '--limit', '1', '--json', '--config', cfg], env());
     expect(new Set((JSON.parse(limited.stdout) as { runId: string }[]).map((c) => c.runId)).size).toBe(1);
+    const both = await cli(['checkpoints', 'list', '--limit', '5', '--json', '--config', cfg], env());
+    expect(new Set((JSON.parse(both.stdout) as { runId: string }[]).map((c) => c.runId)).size).toBe(2);
 
     const workflowId = uniqueId('running');
     const child = spawnCli(['run', TASK, '--offline', '--workflow-id', workflowId, '--config', cfg], e);
@@ -501,6 +508,7 @@ describe('listings and errors that tell the truth', () => {
       child.kill('SIGINT');
       await done;
       await cli(['terminate', workflowId, '--config', cfg], env());
+      await own.stop();
     }
   });
 
