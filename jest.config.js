@@ -32,7 +32,7 @@ module.exports = {
       globalTeardown: '<rootDir>/test/global-teardown.ts',
     },
     {
-      // `npm run test:cluster`: the multi-service Temporal cluster on PostgreSQL (test/cluster/cluster.ts) as the
+      // `npm run test:cluster`: the multi-service Temporal cluster on PostgreSQL (tools/cluster/cluster.ts) as the
       // server, for the cluster's own tests (faults, import into it, bench) and the integration tests that matter
       // on a real cluster, run unchanged against it.
       displayName: 'cluster',

@@ -4,7 +4,5 @@
  * a config change, not a workflow change. The default team is part of the configuration's defaults
  * (src/config/schema.ts).
  */
-import type { AgentSpec } from '../workflows/types';
-
-export type AgentDefinition = AgentSpec;
+export type { AgentDefinition } from '../workflows/types';
 export { ORCHESTRATOR } from '../workflows/input';

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
-import { AgentTeamApp } from '../src/client/app';
+import { AgentTeamClient } from '../src/client';
 import { installRuntime } from '../src/temporal/runtime';
 import { parseConfig } from '../src/config';
 import { readOfflineLlmLog, startOfflineLlm } from '../src/llm/offline-server';
@@ -74,12 +74,12 @@ async function main(): Promise<void> {
     while (!(await temporalHealthy(`127.0.0.1:${port}`, 1000))) await new Promise((r) => setTimeout(r, 200));
     const logPath = join(dir, 'llm.jsonl');
     const llm = await startOfflineLlm({ logPath, latencyMs: Number(process.env.LATENCY ?? 0) });
-    const app = await AgentTeamApp.open(parseConfig({ temporal: { task_queue: 'prof' } }), {
+    const app = await AgentTeamClient.open(parseConfig({ temporal: { task_queue: 'prof' } }), {
       temporal: { kind: 'cluster', address: `127.0.0.1:${port}` },
     });
     // WORKER_OPTS='{"debugMode":true}': Worker.create options to try.
     const workerOptions = JSON.parse(process.env.WORKER_OPTS ?? '{}') as Partial<WorkerOptions>;
-    const w = await app.createWorker({ openai: openaiFor(llm.baseURL), taskQueue: 'prof', workerOptions });
+    const w = await app.workers.host({ openai: openaiFor(llm.baseURL), taskQueue: 'prof', workerOptions });
     const done = w.run();
     const input = { task: 'Compare quicksort and mergesort', autoResume: { enabled: false } };
     await runTemporal(app, input, 'prof');
@@ -109,7 +109,9 @@ async function main(): Promise<void> {
       );
     }
     if (process.env.DETAIL) {
-      const histories = await Promise.all([...ids].map((id) => app.client.workflow.getHandle(id).fetchHistory()));
+      const histories = await Promise.all(
+        [...ids].map((id) => app.context.temporal.workflow.getHandle(id).fetchHistory()),
+      );
       console.log(`${name.padEnd(14)} ${formatGaps(eventGaps(histories))}`);
     }
     const gaps = stepGaps(readOfflineLlmLog(logPath), ids).sort((a, b) => a - b);

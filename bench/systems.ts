@@ -13,7 +13,7 @@ import { Annotation, END, MemorySaver, START, StateGraph, type BaseCheckpointSav
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { createAgentStep } from '../activities';
 import { defaultTeam } from '../src/config';
-import type { AgentTeamApp } from '../src/client/app';
+import type { AgentTeamClient } from '../src/client';
 import { type TeamState } from '../workflows/model';
 import { requestFor, transcriptOf } from '../workflows/requests';
 import { initialState, nextAction, reduce } from '../workflows/state';
@@ -133,11 +133,11 @@ export function langGraphSystem(
 }
 
 /** This project: a workflow run on the worker the app hosts. */
-export async function runTemporal(app: AgentTeamApp, input: TeamInput, taskQueue?: string): Promise<RunReport> {
+export async function runTemporal(app: AgentTeamClient, input: TeamInput, taskQueue?: string): Promise<RunReport> {
   const id = newId('temporal');
   const t0 = performance.now();
-  const handle = await app.client.workflow.start(agentTeamWorkflow, {
-    taskQueue: taskQueue ?? app.taskQueue,
+  const handle = await app.context.temporal.workflow.start(agentTeamWorkflow, {
+    taskQueue: taskQueue ?? app.context.taskQueue,
     workflowId: id,
     args: [input],
   });

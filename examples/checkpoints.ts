@@ -8,16 +8,8 @@
  * coder's first call), so it needs no API key and leaves nothing behind.
  */
 import OpenAI from 'openai';
-import {
-  InMemoryCheckpointStorage,
-  WorkflowBuilder,
-  analyst,
-  coder,
-  orchestrator,
-  researcher,
-  startOfflineLlm,
-} from '../src';
-import { parseFaults } from '../src/llm/offline-server';
+import { InMemoryCheckpointStorage, WorkflowBuilder, analyst, coder, orchestrator, researcher } from '../src';
+import { parseFaults, startOfflineLlm } from '../src/testing';
 
 async function main(): Promise<void> {
   // An OpenAI-compatible endpoint whose first coder call fails with HTTP 400 (a non-retryable error).

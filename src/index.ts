@@ -1,7 +1,12 @@
 /**
- * durable-agent-team: a team of LLM agents as a durable Temporal workflow, with checkpoints in the shape of
- * the OPT-02 spec (`listCheckpoints`, `loadCheckpoint`, `run(input, { checkpointId })`). See README.md and
- * src/library.ts.
+ * durable-agent-team: a team of LLM agents as a durable Temporal workflow, with checkpoints in the shape of the
+ * OPT-02 spec (`listCheckpoints`, `loadCheckpoint`, `run(input, { checkpointId })`). This entry point is the
+ * builder, what a run reports, checkpoint ids and the errors; the layers below have entry points of their own:
+ *
+ *   durable-agent-team/client     AgentTeamClient and its sub-clients (runs, people, checkpoints, history, …)
+ *   durable-agent-team/worker     a worker, its activities and tools
+ *   durable-agent-team/workflows  the workflow, its queries and Update, its input and result types
+ *   durable-agent-team/testing    the offline model (an OpenAI-compatible server) and fault injection
  */
 export {
   WorkflowBuilder,
@@ -15,20 +20,21 @@ export {
   analyst,
   type CheckpointStorage,
   type EmbeddedServerOptions,
+  type RunHandle,
   type RunOptions,
   type TeamSettingsInput,
 } from './library';
-export {
-  AgentTeamApp,
-  newWorkflowId,
-  type AnswerInput,
-  type AnswerReceipt,
-  type ExecuteOptions,
-  type PendingRun,
-  type ResumeOptions,
-} from './client/app';
-export type { RunOutcome, ResumeOutcome, RestoreOutcome, StepSummary, RunError } from './client/outcome';
-export { CheckpointStore, type ListOptions, type RunCheckpoints } from './checkpoints/store';
+export type {
+  AnswerInput,
+  AnswerReceipt,
+  PendingRun,
+  ResumeOutcome,
+  RestoreOutcome,
+  RunError,
+  RunEvent,
+  RunOutcome,
+  StepSummary,
+} from './client';
 export {
   encodeCheckpointId,
   decodeCheckpointId,
@@ -39,36 +45,19 @@ export {
   type ShortCheckpointRef,
 } from './checkpoints/ids';
 export type { Checkpoint, LoadedCheckpoint, ResetOrigin, RestoreOrigin } from './checkpoints/derive';
+export { checkExport, type CheckedExport, type ImportVerification } from './checkpoints/archive';
 export { loadConfig, parseConfig, configSchema, type AgentTeamConfig } from './config';
-export { WORKFLOW_TYPE, RUN_STATUSES, type RunStatus } from './shared/constants';
+export { RUN_STATUSES, type RunStatus } from './shared/constants';
 export * from './shared/errors';
-export { createAgentTeamWorker, workflowBundle } from './worker';
-export { startOfflineLlm, type OfflineLlmServer, type OfflineLlmOptions } from './llm/offline-server';
-export {
-  BUILTIN_TOOLS,
-  ToolError,
-  createActivities,
-  specOf,
-  type AgentDefinition,
-  type ToolContext,
-  type ToolDefinition,
-} from '../activities';
-export { agentTeamWorkflow } from '../workflows';
-export type { AnswerRecord, TeamState } from '../workflows/state';
-export { answerUpdate, pendingQuery, type AnswerAck } from '../workflows/agent-team';
-export {
-  WAITING_ATTRIBUTE,
-  type TeamInput,
-  type TeamResult,
-  type StepResult,
-  type ProgressLedger,
-  type TeamDefinition,
-  type AgentSpec,
-  type BudgetSettings,
-  type Decision,
-  type GateSettings,
-  type HumanAnswer,
-  type HumanRequest,
-  type ModelPrice,
-  type RequestKind,
+export type { AgentDefinition, ToolDefinition, ToolContext } from '../activities';
+export type { AnswerRecord, TeamState } from '../workflows/model';
+export type {
+  TeamInput,
+  TeamResult,
+  StepResult,
+  ProgressLedger,
+  HumanAnswer,
+  HumanRequest,
+  Decision,
+  RequestKind,
 } from '../workflows/types';

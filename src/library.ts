@@ -12,22 +12,46 @@
  *   const state = await workflow.loadCheckpoint(checkpointId);
  *   await workflow.close();
  *
- * A thin layer over the client module (AgentTeamApp): the storage picks where Temporal runs, and the
+ * A thin layer over the client (AgentTeamClient): the storage picks where Temporal runs, and the
  * checkpoints are Temporal history.
  */
 import type OpenAI from 'openai';
-import type { BudgetSettings, GateSettings, ModelPrice, SideEffects, TeamInput } from '../workflows/types';
+import type {
+  BudgetSettings,
+  GateSettings,
+  HumanRequest,
+  ModelPrice,
+  SideEffects,
+  TeamInput,
+} from '../workflows/types';
 import { ORCHESTRATOR, type AgentDefinition } from '../activities/agents';
 import { BUILTIN_TOOL_NAMES, type ToolDefinition } from '../activities/tools';
 import type { Checkpoint, LoadedCheckpoint } from './checkpoints/derive';
-import { AgentTeamApp, type AnswerInput, type AnswerReceipt, type ExecuteOptions, type PendingRun } from './client/app';
-import type { ResumeOutcome, RunOutcome } from './client/outcome';
-import { DEFAULT_MODEL, DEFAULT_TEAM, configDefaults, loadConfig, parseConfig, type RawConfig } from './config';
+import {
+  AgentTeamClient,
+  EventStream,
+  type AnswerInput,
+  type AnswerReceipt,
+  type ExecuteOptions,
+  type PendingRun,
+  type ResumeOutcome,
+  type RunEvent,
+  type RunOutcome,
+} from './client';
+import type { RecordedStep } from './history/reader';
+import { DEFAULT_MODEL, DEFAULT_TEAM, parseConfig, type RawConfig } from './config';
 import type { RunStatus } from './shared/constants';
 import { ConfigError } from './shared/errors';
 import type { TemporalChoice } from './temporal/connection';
-import { resolve as resolvePath } from 'node:path';
-import { alive, freePort, readRecord } from './temporal/dev-server';
+import type { CheckpointStorage } from './storage';
+
+export {
+  ClusterCheckpointStorage,
+  FileCheckpointStorage,
+  InMemoryCheckpointStorage,
+  type CheckpointStorage,
+  type EmbeddedServerOptions,
+} from './storage';
 
 const member = (name: keyof typeof DEFAULT_TEAM): AgentDefinition => ({ name, ...DEFAULT_TEAM[name] });
 
@@ -37,114 +61,20 @@ export const researcher = member('researcher');
 export const coder = member('coder');
 export const analyst = member('analyst');
 
-/** Where checkpoints (Temporal history) live. */
-export interface CheckpointStorage {
-  /** @internal how AgentTeamApp reaches Temporal for this storage */
-  resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }>;
-}
-
-export interface EmbeddedServerOptions {
-  /**
-   * gRPC port of the embedded server. @default for file storage: the port of the server this folder started (its
-   * pid file records it), else the project's `temporal.port` (config/workflow.yaml or AGENT_TEAM_CONFIG, when it
-   * keeps checkpoints in this same folder), else 7233; for memory storage: a free port
-   */
-  port?: number;
-  /** Web UI port. @default as `port`, with `temporal.ui_port` and 8233 (file storage); a free port (memory storage) */
-  uiPort?: number;
-  /** @default the project's `temporal.namespace`, else 'default' */
-  namespace?: string;
-}
-
-/**
- * History persisted in `<dir>/temporal.db` (SQLite) by the embedded Temporal dev server, which keeps running
- * in the background (like `agent-team run`), so the CLI and later processes see the same checkpoints. A folder and
- * its server belong together: a server that another folder started on the port is refused by name (give this one
- * another `port`), and the CLI in the same project reaches the same server.
- */
-export class FileCheckpointStorage implements CheckpointStorage {
-  constructor(
-    readonly dir: string,
-    readonly options: EmbeddedServerOptions = {},
-  ) {}
-
-  async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
-    const defaults = configDefaults().temporal;
-    const dir = resolvePath(this.dir);
-    // The server this folder started, where it still runs.
-    const record = readRecord(dir);
-    const running = record && alive(record.pid) ? record : null;
-    const portOf = (url: string | null | undefined): number | undefined => {
-      const port = Number(/:(\d+)(?:\/|$)/.exec(url ?? '')?.[1]);
-      return Number.isInteger(port) && port > 0 ? port : undefined;
-    };
-    // The project's settings, when its configuration keeps checkpoints in this folder too.
-    const config = loadConfig();
-    const project = resolvePath(config.storageDir) === dir ? config.temporal : null;
-    return {
-      choice: { kind: 'embedded', detached: true },
-      config: {
-        workflow: { checkpointing: { storage_type: 'file', storage_path: dir } } as RawConfig['workflow'],
-        temporal: {
-          port: this.options.port ?? portOf(running?.address) ?? project?.port ?? defaults.port,
-          ui_port: this.options.uiPort ?? portOf(running?.uiUrl) ?? project?.ui_port ?? defaults.ui_port,
-          namespace: this.options.namespace ?? project?.namespace ?? defaults.namespace,
-        } as RawConfig['temporal'],
-      },
-    };
-  }
-}
-
-/** History in memory, in an embedded Temporal dev server that this workflow object owns and stops on close(). */
-export class InMemoryCheckpointStorage implements CheckpointStorage {
-  constructor(readonly options: EmbeddedServerOptions & { dir?: string } = {}) {}
-
-  async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    return {
-      choice: { kind: 'embedded', detached: false },
-      config: {
-        workflow: {
-          checkpointing: {
-            storage_type: 'memory',
-            storage_path: this.options.dir ?? mkdtempSync(join(tmpdir(), 'agent-team-')),
-          },
-        } as RawConfig['workflow'],
-        temporal: {
-          port: this.options.port ?? (await freePort()),
-          ui_port: this.options.uiPort ?? (await freePort()),
-          namespace: this.options.namespace ?? configDefaults().temporal.namespace,
-        } as RawConfig['temporal'],
-      },
-    };
-  }
-}
-
-/**
- * History in an existing Temporal cluster (self-hosted on PostgreSQL/Cassandra, or Temporal Cloud).
- * Unset fields come from the standard settings: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
- * TLS variables, TEMPORAL_PROFILE and the Temporal CLI's config file.
- */
-export class ClusterCheckpointStorage implements CheckpointStorage {
-  constructor(readonly options: Omit<Extract<TemporalChoice, { kind: 'cluster' }>, 'kind'> = {}) {}
-
-  async resolve(): Promise<{ choice: TemporalChoice; config: Partial<RawConfig> }> {
-    return { choice: { kind: 'cluster', ...this.options }, config: {} };
-  }
-}
-
-/** Options of {@link CheckpointedWorkflow.run}. */
+/** Options of {@link CheckpointedWorkflow.run} and {@link CheckpointedWorkflow.start}. */
 export interface RunOptions {
   /** Resume from this checkpoint instead of starting a new run. */
   checkpointId?: string;
   /** With `checkpointId`: resume even though destructive tool calls made after it run again (refused otherwise). */
   repeatSideEffects?: boolean;
-  /** Workflow id of a new run. @default agent-team-<time>-<random> */
+  /** Workflow id of a new run (any text Temporal accepts). @default team-<yymmdd>-<hhmmss>-<random> */
   workflowId?: string;
   /** Called for each completed step; `reused` marks steps kept from the checkpoint. */
-  onStep?: ExecuteOptions['onStep'];
+  onStep?: (step: RecordedStep, reused: boolean) => void;
+  /** Told of everything that happens while the run is followed (steps, live text, questions, answers…). */
+  onEvent?: (event: RunEvent) => void;
+  /** Read the text of the step in progress (`live-text` events). @default false */
+  live?: boolean;
   /**
    * Host a worker in this process. A new run then gets a task queue of its own, served by this process alone
    * with this workflow's LLM client; `false` starts it on the shared queue that `agent-team worker` serves.
@@ -159,7 +89,19 @@ export interface RunOptions {
    * Return an answer (`{ decision: 'approve' }`, `{ decision: 'revise', feedback }`…, `answeredBy` naming
    * who), or nothing to leave the question to `respond()` or the CLI.
    */
-  onRequest?: ExecuteOptions['onRequest'];
+  onRequest?: (
+    request: HumanRequest,
+    workflowId: string,
+    signal: AbortSignal,
+  ) => Promise<AnswerInput | void | undefined> | AnswerInput | void | undefined;
+}
+
+/** A run this process follows: its events as they happen, and its outcome at the end. */
+export interface RunHandle<T extends RunOutcome = RunOutcome> {
+  /** Everything that happens, as it happens; the iteration ends after the `finished` event (or throws its error). */
+  events(): AsyncIterable<RunEvent>;
+  /** The outcome, once the run closes (a DetachedError when `signal` aborts). */
+  result(): Promise<T>;
 }
 
 /** `withSettings`' camelCase keys as config/workflow.yaml spells them (`maxUsd` → `max_usd`), unset ones left out. */
@@ -282,7 +224,7 @@ export class WorkflowBuilder {
 
 /** A team whose runs are checkpointed in Temporal history. Connects lazily; call close() when done. */
 export class CheckpointedWorkflow {
-  private app: Promise<AgentTeamApp> | null = null;
+  private app: Promise<AgentTeamClient> | null = null;
 
   constructor(
     readonly agents: readonly AgentDefinition[],
@@ -292,7 +234,7 @@ export class CheckpointedWorkflow {
     private readonly tools: readonly ToolDefinition<never>[] = [],
   ) {}
 
-  private open(): Promise<AgentTeamApp> {
+  private open(): Promise<AgentTeamClient> {
     this.app ??= (async () => {
       const resolved = (await this.storage?.resolve()) ?? { choice: { kind: 'auto' } as TemporalChoice, config: {} };
       const { llm, maxRounds, maxStalls, taskQueue, gates, budget, pricing, tools } = this.settings;
@@ -317,19 +259,25 @@ export class CheckpointedWorkflow {
         process.cwd(),
         this.tools,
       );
-      return AgentTeamApp.open(config, { temporal: resolved.choice });
+      return AgentTeamClient.open(config, { temporal: resolved.choice });
     })();
     return this.app;
   }
 
-  private executeOptions(options: RunOptions): ExecuteOptions {
+  private executeOptions(options: RunOptions, onEvent?: (event: RunEvent) => void): ExecuteOptions {
+    const { onRequest, onStep } = options;
     return {
       ...(this.llm.offline !== undefined ? { offline: this.llm.offline } : {}),
       ...(this.llm.openai ? { openai: this.llm.openai } : {}),
-      ...(options.onStep ? { onStep: options.onStep } : {}),
       ...(options.worker !== undefined ? { worker: options.worker } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.live ? { live: true } : {}),
+      onEvent: (event) => {
+        if (event.type === 'step') onStep?.(event.step, event.reused);
+        options.onEvent?.(event);
+        onEvent?.(event);
+      },
+      ...(onRequest ? { answer: (request, { workflowId, signal }) => onRequest(request, workflowId, signal) } : {}),
     };
   }
 
@@ -341,17 +289,40 @@ export class CheckpointedWorkflow {
   async run(input: string | TeamInput, options?: RunOptions & { checkpointId?: undefined }): Promise<RunOutcome>;
   async run(input: string | TeamInput | null, options: RunOptions & { checkpointId: string }): Promise<ResumeOutcome>;
   async run(input: string | TeamInput | null, options: RunOptions = {}): Promise<RunOutcome | ResumeOutcome> {
-    const app = await this.open();
+    return this.execute(input, options);
+  }
+
+  /**
+   * Like {@link run}, but returns at once with a handle: `events()` streams what happens as it happens
+   * (`for await (const e of handle.events())`), `result()` is the outcome.
+   */
+  start(input: string | TeamInput | null, options: RunOptions = {}): RunHandle<RunOutcome | ResumeOutcome> {
+    const stream = new EventStream<RunEvent>();
+    const result = this.execute(input, options, stream.push);
+    result.then(
+      () => stream.close(),
+      (err: unknown) => stream.fail(err),
+    );
+    return { events: () => stream, result: () => result };
+  }
+
+  private async execute(
+    input: string | TeamInput | null,
+    options: RunOptions,
+    onEvent?: (event: RunEvent) => void,
+  ): Promise<RunOutcome | ResumeOutcome> {
+    const client = await this.open();
+    const execute = this.executeOptions(options, onEvent);
     if (options.checkpointId) {
-      return app.resume(options.checkpointId, {
-        ...this.executeOptions(options),
+      return client.runs.resume(options.checkpointId, {
+        ...execute,
         ...(options.repeatSideEffects ? { repeatSideEffects: true } : {}),
       });
     }
     if (input === null) throw new ConfigError('run: a task is required for a new run');
     const { task, ...overrides } = typeof input === 'string' ? { task: input } : input;
-    return app.runTask(task, {
-      ...this.executeOptions(options),
+    return client.runs.run(task, {
+      ...execute,
       ...(options.workflowId ? { workflowId: options.workflowId } : {}),
       ...(Object.keys(overrides).length ? { input: overrides } : {}),
     });
@@ -374,7 +345,7 @@ export class CheckpointedWorkflow {
    * process, with no worker up.
    */
   async pending(workflowId?: string): Promise<PendingRun[]> {
-    return (await this.open()).pending(workflowId);
+    return (await this.open()).people.pending(workflowId);
   }
 
   /**
@@ -382,11 +353,11 @@ export class CheckpointedWorkflow {
    * {@link AnswerRefusedError}, changing nothing, when the answer is stale, malformed, or second.
    */
   async respond(workflowId: string, answer: AnswerInput & { requestId?: string }): Promise<AnswerReceipt> {
-    return (await this.open()).respond(workflowId, answer);
+    return (await this.open()).people.respond(workflowId, answer);
   }
 
-  /** The underlying client module (Temporal client, target, config). */
-  async client(): Promise<AgentTeamApp> {
+  /** The underlying client (its sub-clients: runs, people, checkpoints, history, archive, workers). */
+  async client(): Promise<AgentTeamClient> {
     return this.open();
   }
 

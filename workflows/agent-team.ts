@@ -159,9 +159,10 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     upsertMemo({ pending: { ...request, askedAt: new Date().toISOString() } });
     if (input.waitingAttribute) upsertSearchAttributes([{ key: WAITING_KEY, value: request.kind }]);
     const id = workflowInfo().workflowId;
+    // How to answer, with plain Temporal (the project's CLI says its own commands where it prints the question).
     setCurrentDetails(
       `**Waiting for a person** · ${request.kind.replace('_', ' ')} · ${request.question}\n\n` +
-        `Answer: \`agent-team ${request.kind === 'budget' ? 'budget' : 'approve'} ${id}${request.kind === 'budget' ? ' --add-usd 0.05' : ''}\`, or ` +
+        `Answer (${request.decisions.join(', ')}) with the \`answer\` Update, e.g. ` +
         `\`temporal workflow update execute -w ${id} --name answer --input '{"requestId":"${request.id}","decision":"${request.decisions[0]}"}'\``,
     );
     const { timeoutMs } = state.settings.gates;
@@ -225,8 +226,8 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
           message:
             `tool ${request.call.name} (${request.spec.sideEffects}) at step ${request.stepIndex + 1} (${request.agent}) ` +
             `may have started and did not finish (${failureMessage(err)}); it is not run again automatically. ` +
-            `Check what it did (idempotency key ${request.idempotencyKey}); to run it again: ` +
-            `agent-team resume ${workflowInfo().workflowId}@${request.stepIndex} --repeat-side-effects`,
+            `Check what it did (idempotency key ${request.idempotencyKey}); to run it again, resume from the ` +
+            `checkpoint before it (step ${request.stepIndex}), confirming the side effects`,
           details: [{ tool: request.call.name, step: request.stepIndex + 1, idempotencyKey: request.idempotencyKey }],
         });
       }
@@ -312,7 +313,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       const stoppedAt: StopRecord = { step: state.steps, round: state.round, reason: 'cancelled' };
       upsertMemo({ stoppedAt });
       setCurrentDetails(
-        `**Cancelled** after step ${state.steps}: resume it from its last checkpoint (\`agent-team checkpoints list\` shows it)`,
+        `**Cancelled** after step ${state.steps}: it resumes from its last checkpoint, @${state.steps} or before`,
       );
     }
     throw err;

@@ -81,7 +81,7 @@ export interface AutoResumeSettings {
 }
 
 /** One member of a team, as a run records it. */
-export interface AgentSpec {
+export interface AgentDefinition {
   name: string;
   /** What the agent is good at: the orchestrator reads it to pick the next speaker. */
   description: string;
@@ -190,7 +190,7 @@ export interface ToolExchange {
  */
 export interface TeamDefinition {
   /** The members; one of them is the orchestrator. */
-  agents: AgentSpec[];
+  agents: AgentDefinition[];
   /** Sampling temperature of every call. */
   temperature: number;
   /** The tools its agents may call (each agent names its own in `tools`). */

@@ -10,7 +10,6 @@
  * instead of executing them again.
  */
 import { createHash } from 'node:crypto';
-import { command } from '../shared/invocation';
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { KeyObject } from 'node:crypto';
@@ -188,6 +187,8 @@ const exportSchema = z.strictObject({
 
 /** A validated export, with each run's history decoded for the replayer. */
 export interface LoadedExport {
+  /** Where it was read from. */
+  path: string;
   file: ExportFile;
   histories: Map<string, History>;
   /** The signature, checked against the verify keys given to {@link readExportFile}. */
@@ -237,7 +238,8 @@ export function readExportFile(path: string, options: ReadExportOptions = {}): L
     const issue = parsed.error.issues[0]!;
     throw new UsageError(
       `${path}: not an agent-team export: ${issue.path.join('.') || '(top level)'}: ${issue.message} ` +
-        `(\`${command('checkpoints', 'export')}\` writes these files)`,
+        '(checkpoints export writes these files)',
+      { next: [{ purpose: 'write one', args: ['checkpoints', 'export', { placeholder: '<workflowId>' }] }] },
     );
   }
   // The raw object, not zod's output: zod rebuilds objects with its schema's key order, and the checksum is
@@ -281,7 +283,7 @@ export function readExportFile(path: string, options: ReadExportOptions = {}): L
       );
     }
   }
-  return { file, histories, signature };
+  return { path, file, histories, signature };
 }
 
 /**
@@ -312,8 +314,9 @@ export function pickRestorePoint(loaded: LoadedExport, which: string): Checkpoin
         );
   if (found.length !== 1) {
     throw new UsageError(
-      `checkpoint "${which}" is ${found.length > 1 ? 'ambiguous' : 'not'} in this export; it holds ${checkpoints.length} checkpoints ` +
-        `(see \`${command('checkpoints', 'import', { raw: 'FILE' }, '--verify-only', '--json')}\`), or pass --restore latest`,
+      `checkpoint "${which}" is ${found.length > 1 ? 'ambiguous' : 'not'} in this export; it holds ` +
+        `${checkpoints.length} checkpoints (or pass --restore latest)`,
+      { next: [{ purpose: 'list them', args: ['checkpoints', 'import', loaded.path, '--verify-only', '--json'] }] },
     );
   }
   return found[0]!;
@@ -401,4 +404,36 @@ export async function verifyExport(
     checkpoints: manifest.checkpoints,
     compatible: replays.every((r) => r.compatible),
   };
+}
+
+/** An export read and checked: what {@link checkExport} returns, and what a restore starts from. */
+export interface CheckedExport {
+  loaded: LoadedExport;
+  verification: ImportVerification;
+}
+
+/**
+ * Reads an export and checks it all before anything starts: its schema and checksum, its signature (against
+ * `verifyKeys`; with `requireSignature`, an unsigned or unvouched file is refused), and a replay of every run
+ * against this workflow code (`verification.compatible`). A bad, altered or (when required) unsigned file is a
+ * {@link UsageError} (exit 2). Needs no Temporal server: the library and `checkpoints import` use it alike.
+ */
+export async function checkExport(
+  path: string,
+  options: ReadExportOptions & {
+    config: Pick<AgentTeamConfig, 'team' | 'llm'>;
+    log?: (line: string) => void;
+    /** Told of the signature once the file is read, before any replay. */
+    onSignature?: (check: SignatureCheck) => void;
+    onReplay?: (run: ExportedRunInfo, report: ReplayReport) => void;
+  },
+): Promise<CheckedExport> {
+  const { config, log, onSignature, onReplay, ...read } = options;
+  const loaded = readExportFile(path, read);
+  onSignature?.(loaded.signature);
+  const verification = await verifyExport(path, loaded, config, {
+    ...(log ? { log } : {}),
+    ...(onReplay ? { onReplay } : {}),
+  });
+  return { loaded, verification };
 }

@@ -10,8 +10,8 @@ import type { TeamState } from '../../workflows/model';
 import { apply, initialState, type RecordedEvent } from '../../workflows/state';
 import type { RequestKind, StepKind, StepResult } from '../../workflows/types';
 import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
+import type { NextStep } from '../shared/errors';
 import type { Usage } from '../shared/usage';
-import { command } from '../shared/invocation';
 import { encodeCheckpointId, shortCheckpointId } from './ids';
 
 /** Where a run came from, when it was made by a reset. */
@@ -172,7 +172,11 @@ export function checkpointsOf(
  * completed together (parallel tool calls, taken in one workflow task) share the checkpoint after the last of them;
  * a step whose result came in with a cancel request has none (a run resumed there would be cancelled again).
  */
-export function whyNoCheckpoint(run: RunHistory, step: number, checkpoints: readonly Checkpoint[]): string {
+export function whyNoCheckpoint(
+  run: RunHistory,
+  step: number,
+  checkpoints: readonly Checkpoint[],
+): { why: string; next: NextStep[] } {
   const recorded = run.steps.find((s) => s.result.stepIndex + 1 === step);
   const before = checkpoints.filter((c) => c.step < step).at(-1);
   const after = checkpoints.find((c) => c.eventId === recorded?.checkpointEventId);
@@ -181,24 +185,30 @@ export function whyNoCheckpoint(run: RunHistory, step: number, checkpoints: read
     : [];
   if (together.length > 1 && after) {
     const earlier = checkpoints.filter((c) => c.step < together[0]!).at(-1);
-    return (
-      `steps ${together.slice(0, -1).join(', ')} and ${together.at(-1)} of "${run.workflowId}" completed together ` +
-      '(their results were taken in one workflow task), so there is no checkpoint between them: ' +
-      `${after.shortId} is after all of them${earlier ? `, ${earlier.shortId} before them` : ''}`
-    );
+    return {
+      why:
+        `steps ${together.slice(0, -1).join(', ')} and ${together.at(-1)} of "${run.workflowId}" completed together ` +
+        '(their results were taken in one workflow task), so there is no checkpoint between them: ' +
+        `${after.shortId} is after all of them${earlier ? `, ${earlier.shortId} before them` : ''}`,
+      next: [],
+    };
   }
   if (recorded?.cameWithCancel && before) {
-    return (
-      `step ${step} of "${run.workflowId}" has no checkpoint: the cancel request came in with its result, so ` +
-      `a run resumed there would be cancelled again at once. Resume from the checkpoint before it ` +
-      `(step ${step} is sent again): ${command('resume', before.shortId)}`
-    );
+    return {
+      why:
+        `step ${step} of "${run.workflowId}" has no checkpoint: the cancel request came in with its result, so ` +
+        `a run resumed there would be cancelled again at once. Resume from the checkpoint before it, ` +
+        `${before.shortId} (step ${step} is sent again)`,
+      next: [{ purpose: `resume from ${before.shortId}`, args: ['resume', before.shortId] }],
+    };
   }
   const steps = checkpoints.map((c) => c.step);
-  return (
-    `run ${run.runId} of "${run.workflowId}" has no checkpoint after step ${step} ` +
-    `(it has ${steps.length ? `@${steps[0]} to @${steps[steps.length - 1]}` : 'none yet'})`
-  );
+  return {
+    why:
+      `run ${run.runId} of "${run.workflowId}" has no checkpoint after step ${step} ` +
+      `(it has ${steps.length ? `@${steps[0]} to @${steps[steps.length - 1]}` : 'none yet'})`,
+    next: [{ purpose: 'list them', args: ['checkpoints', 'list', '-w', run.workflowId] }],
+  };
 }
 
 /**

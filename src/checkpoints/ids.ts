@@ -10,8 +10,7 @@
  *   its reset chain, `<run>` being the start of its run id (as `checkpoints list` prints it).
  */
 import { createHash } from 'node:crypto';
-import { InvalidCheckpointError } from '../shared/errors';
-import { command } from '../shared/invocation';
+import { InvalidCheckpointError, type NextStep } from '../shared/errors';
 import { shellWord } from '../shared/util';
 
 /** What a full checkpoint id stands for. */
@@ -36,10 +35,19 @@ const PREFIX = 'cp2_';
 const OLD_PREFIX = 'cp1_';
 const CHECK_BYTES = 4;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** How to list valid ids, and (for a damaged id) the workflow it seems to be of: a clue, never a resolution. */
-const listHint = (seemsOf?: string | null): string =>
-  `list the valid ones with \`${command('checkpoints', 'list')}\`` +
-  (seemsOf ? ` (it seems to be of workflow "${seemsOf}…")` : ' (`-w <workflowId>` for one workflow)');
+/** The command that lists the valid ids (of one workflow, when known). */
+const listValid = (workflowId?: string): { next: NextStep[] } => ({
+  next: [
+    {
+      purpose: 'list the valid ids',
+      args: ['checkpoints', 'list', ...(workflowId ? ['-w', workflowId] : [])],
+    },
+  ],
+});
+
+/** For a damaged id, the workflow it seems to be of: a clue, never a resolution. */
+const seemsOf = (workflowId: string | null): string =>
+  workflowId ? ` It seems to be of workflow "${workflowId}…".` : '';
 
 /** The workflow a damaged full id seems to name (for its error message only; never used to resolve it). */
 function seemsToName(body64: string): string | null {
@@ -90,7 +98,7 @@ export function encodeCheckpointId(ref: CheckpointRef): string {
 
 function decodeFull(id: string, body64: string): CheckpointRef {
   if (!/^[A-Za-z0-9_-]+$/.test(body64)) {
-    throw new InvalidCheckpointError(id, `garbled: it has characters a checkpoint id never has; ${listHint()}`);
+    throw new InvalidCheckpointError(id, 'garbled: it has characters a checkpoint id never has', listValid());
   }
   const bytes = Buffer.from(body64, 'base64url');
   const body = bytes.subarray(0, Math.max(0, bytes.length - CHECK_BYTES));
@@ -99,7 +107,8 @@ function decodeFull(id: string, body64: string): CheckpointRef {
   if (!canonical || bytes.length <= CHECK_BYTES || !check(body).equals(bytes.subarray(bytes.length - CHECK_BYTES))) {
     throw new InvalidCheckpointError(
       id,
-      `damaged: its checksum does not match (cut short, or mistyped?); ${listHint(seemsToName(body64))}`,
+      `damaged: its checksum does not match (cut short, or mistyped?).${seemsOf(seemsToName(body64))}`,
+      listValid(),
     );
   }
   try {
@@ -121,7 +130,7 @@ function decodeFull(id: string, body64: string): CheckpointRef {
     if (eventId < 1 || !runId || !namespace || !workflowId) throw new Error('empty field');
     return { namespace, workflowId, runId, eventId };
   } catch {
-    throw new InvalidCheckpointError(id, `garbled: it does not decode to a workflow, run and event; ${listHint()}`);
+    throw new InvalidCheckpointError(id, 'garbled: it does not decode to a workflow, run and event', listValid());
   }
 }
 
@@ -145,8 +154,8 @@ export function parseCheckpointId(text: string): ParsedCheckpointId {
     throw new InvalidCheckpointError(
       text,
       'an id of an earlier version, which carries no checksum, so a damaged one cannot be told from another ' +
-        `checkpoint: list the current ids with \`${command('checkpoints', 'list', '-w', wf ?? { raw: '<workflowId>' })}\`` +
-        (wf ? `, or name the checkpoint as ${wf}@<step>` : ''),
+        `checkpoint${wf ? `: name it as ${wf}@<step>, or by its current id` : ''}`,
+      listValid(wf ?? undefined),
     );
   }
   // White space around a pasted id is dropped: a workflow id that begins or ends with spaces takes its full id.
@@ -160,7 +169,8 @@ export function parseCheckpointId(text: string): ParsedCheckpointId {
   }
   throw new InvalidCheckpointError(
     text,
-    `not a checkpoint id: give the full id (cp2_…) or <workflowId>@<step>, as \`${command('checkpoints', 'list')}\` prints them`,
+    'not a checkpoint id: give the full id (cp2_…) or <workflowId>@<step>, as the list of checkpoints prints them',
+    listValid(),
   );
 }
 

@@ -14,10 +14,14 @@
  * export's canonical content (which import recomputes before it looks at the signature).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { ConfigError, errorMessage } from '../shared/errors';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { ConfigError, UsageError, errorMessage } from '../shared/errors';
 
-export const SIGNATURE_ALGORITHM = 'ed25519';
+export /** The command that makes a key pair, as a next step. */
+const keygen = { next: [{ purpose: 'make a pair', args: ['checkpoints', 'keygen', '--out', { placeholder: 'NAME' }] }] };
+
+const SIGNATURE_ALGORITHM = 'ed25519';
 
 /** The signature block of a signed export. */
 export interface ExportSignature {
@@ -67,7 +71,8 @@ function requireEd25519(key: KeyObject, path: string, what: string): KeyObject {
   if (key.asymmetricKeyType !== SIGNATURE_ALGORITHM) {
     throw new ConfigError(
       `${what} ${path}: an ${key.asymmetricKeyType ?? 'unknown'} key; exports are signed with Ed25519 ` +
-        `(make a pair with \`agent-team checkpoints keygen\` or \`openssl genpkey -algorithm ed25519\`)`,
+        '(`openssl genpkey -algorithm ed25519` makes one too)',
+      keygen,
     );
   }
   return key;
@@ -79,8 +84,8 @@ export function loadSigningKey(path: string | undefined, env: NodeJS.ProcessEnv 
   const what = path ? '--signing-key' : 'AGENT_TEAM_SIGNING_KEY_FILE';
   if (!file) {
     throw new ConfigError(
-      '--sign needs a private key: pass --signing-key FILE or set AGENT_TEAM_SIGNING_KEY_FILE ' +
-        '(make a pair with `agent-team checkpoints keygen --out NAME`)',
+      '--sign needs a private key: pass --signing-key FILE or set AGENT_TEAM_SIGNING_KEY_FILE',
+      keygen,
     );
   }
   const pem = readPem(file, what);
@@ -92,7 +97,8 @@ export function loadSigningKey(path: string | undefined, env: NodeJS.ProcessEnv 
     throw new ConfigError(
       isPublic
         ? `${what} ${file}: that is a public key: sign with the private one (e.g. NAME.key beside NAME.pub)`
-        : `${what} ${file}: not a PEM private key (make a pair with \`agent-team checkpoints keygen --out NAME\`)`,
+        : `${what} ${file}: not a PEM private key`,
+      keygen,
     );
   }
   return requireEd25519(key, file, what);
@@ -175,4 +181,29 @@ export function generateSigningKeys(): { privateKey: string; publicKey: string; 
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     keyId: keyIdOf(publicKey),
   };
+}
+
+/**
+ * Writes a new key pair: `<name>.key` (the private key, mode 0600) and `<name>.pub` (the public key). Refuses, writing
+ * nothing, a name that is a folder, a folder that does not exist, or files that exist already.
+ */
+export function writeKeyPair(out: string): { keyId: string; privateKey: string; publicKey: string } {
+  const name = out.replace(/\.(key|pub)$/, '');
+  if (!name.trim() || /[\\/]$/.test(name) || basename(name).startsWith('.'))
+    throw new UsageError(`--out "${out}" must name the pair, e.g. --out keys/team (writes team.key and team.pub)`);
+  if (!existsSync(dirname(name))) throw new UsageError(`--out: the folder ${dirname(name)} does not exist`);
+  const files = { privateKey: `${name}.key`, publicKey: `${name}.pub` };
+  const present = Object.values(files).filter((f) => existsSync(f));
+  if (present.length > 0)
+    throw new UsageError(
+      `${present.join(' and ')} already exist${present.length === 1 ? 's' : ''}: nothing written (pick another --out)`,
+    );
+  const pair = generateSigningKeys();
+  try {
+    writeFileSync(files.privateKey, pair.privateKey, { mode: 0o600, flag: 'wx' });
+    writeFileSync(files.publicKey, pair.publicKey, { mode: 0o644, flag: 'wx' });
+  } catch (e) {
+    throw new UsageError(`cannot write the key pair: ${errorMessage(e)}`, { cause: e });
+  }
+  return { keyId: pair.keyId, ...files };
 }

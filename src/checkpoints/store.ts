@@ -12,7 +12,6 @@ import { temporal } from '@temporalio/proto';
 import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
 import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
 import { queryString } from '../shared/util';
-import { command } from '../shared/invocation';
 import { requester } from '../shared/user';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
 import { checkpointsOf, stateAt, whyNoCheckpoint, type Checkpoint, type LoadedCheckpoint } from './derive';
@@ -43,7 +42,7 @@ export interface RunCheckpoints {
 /** Reads, lists and resumes checkpoints through a Temporal client. */
 export class CheckpointStore {
   constructor(
-    private readonly client: Client,
+    protected readonly client: Client,
     readonly namespace: string,
   ) {}
 
@@ -62,8 +61,14 @@ export class CheckpointStore {
     const current = await this.client.workflow.getHandle(workflowId).describe();
     if (current.status.name === 'RUNNING') {
       throw new RunStillRunningError(
-        `workflow "${workflowId}" is running (run ${current.runId}), and a resume would end it: ` +
-          `\`${command('follow', workflowId)}\` to see it through, or \`${command('cancel', workflowId)}\` first`,
+        `workflow "${workflowId}" is running (run ${current.runId}), and a resume would end it: see it through, ` +
+          'or cancel it first',
+        {
+          next: [
+            { purpose: 'see it through', args: ['follow', workflowId] },
+            { purpose: 'or cancel it first', args: ['cancel', workflowId] },
+          ],
+        },
       );
     }
   }
@@ -170,9 +175,8 @@ export class CheckpointStore {
       if (err instanceof DecryptionError) throw err;
       throw new InvalidCheckpointError(
         checkpointId,
-        `no run ${ref.runId} of workflow "${ref.workflowId}" in namespace "${this.namespace}" ` +
-          `(${errorMessage(err)}); list the checkpoints here with \`${command('checkpoints', 'list')}\``,
-        { cause: err },
+        `no run ${ref.runId} of workflow "${ref.workflowId}" in namespace "${this.namespace}" (${errorMessage(err)})`,
+        { cause: err, next: [{ purpose: 'list the checkpoints here', args: ['checkpoints', 'list'] }] },
       );
     }
     const latest = (await this.latestRunIds([ref.workflowId])).get(ref.workflowId) === ref.runId;
@@ -189,13 +193,11 @@ export class CheckpointStore {
 
   private async loadShort(text: string, ref: ShortCheckpointRef): Promise<LoadedCheckpoint> {
     const runs = await readRuns(this.client, ref.workflowId);
-    const hint = `list them with \`${command('checkpoints', 'list', '-w', ref.workflowId)}\``;
+    const listThem = { next: [{ purpose: 'list its runs', args: ['checkpoints', 'list', '-w', ref.workflowId] }] };
     if (runs.length === 0) {
-      throw new InvalidCheckpointError(
-        text,
-        `no workflow "${ref.workflowId}" in namespace "${this.namespace}": list the workflows here with ` +
-          `\`${command('checkpoints', 'list')}\``,
-      );
+      throw new InvalidCheckpointError(text, `no workflow "${ref.workflowId}" in namespace "${this.namespace}"`, {
+        next: [{ purpose: 'list the workflows here', args: ['checkpoints', 'list'] }],
+      });
     }
     const latest = runs[runs.length - 1]!;
     let run = latest;
@@ -205,6 +207,7 @@ export class CheckpointStore {
         throw new InvalidCheckpointError(
           text,
           `no run of "${ref.workflowId}" starts with "${ref.runPrefix}" (its runs: ${runs.map((r) => r.runId).join(', ')})`,
+          listThem,
         );
       }
       if (matching.length > 1) {
@@ -218,7 +221,8 @@ export class CheckpointStore {
     const all = checkpointsOf(run, this.namespace, { latest: run === latest, siblings: runs.map((r) => r.runId) });
     const checkpoint = all.find((c) => c.step === ref.step);
     if (!checkpoint) {
-      throw new InvalidCheckpointError(text, `${whyNoCheckpoint(run, ref.step, all)}; ${hint}`);
+      const { why, next } = whyNoCheckpoint(run, ref.step, all);
+      throw new InvalidCheckpointError(text, why, { next });
     }
     return this.withState(text, run, checkpoint);
   }

@@ -4,7 +4,7 @@
  * run is answered elsewhere (`signal`). Ctrl-C at the prompt detaches, as anywhere else in a run.
  */
 import type { HumanRequest } from '../../workflows/types';
-import type { AnswerInput } from '../client/app';
+import type { AnswerInput } from '../client';
 
 export async function promptAnswer(request: HumanRequest, signal: AbortSignal): Promise<AnswerInput | undefined> {
   const { input, number, select } = await import('@inquirer/prompts');

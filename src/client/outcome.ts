@@ -29,6 +29,8 @@ export interface RunError {
   agent?: string;
   round?: number;
   httpStatus?: number;
+  /** The step it is about (a tool call that may have started and did not finish: `SideEffectUncertain`). */
+  step?: number;
 }
 
 /** The outcome of a run: what `run --json` prints. */
@@ -84,13 +86,14 @@ function unwrapError(err: Error | undefined): RunError | undefined {
   const root = rootCause(err);
   const leaf = root instanceof Error ? root : err;
   const app = leaf instanceof ApplicationFailure ? leaf : undefined;
-  const details = (app?.details?.[0] ?? {}) as { agent?: string; round?: number; status?: number };
+  const details = (app?.details?.[0] ?? {}) as { agent?: string; round?: number; status?: number; step?: number };
   return {
     message: leaf.message,
     type: app?.type ?? leaf.name ?? null,
     ...(details.agent ? { agent: details.agent } : {}),
     ...(typeof details.round === 'number' ? { round: details.round } : {}),
     ...(typeof details.status === 'number' ? { httpStatus: details.status } : {}),
+    ...(typeof details.step === 'number' ? { step: details.step } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InvalidTeamInput, ORCHESTRATOR, resolveSettings } from '../../workflows/input';
 import { isPriced } from '../../workflows/pricing';
-import type { AgentSpec, ModelPrice, SideEffects, TeamInput, ToolSpec } from '../../workflows/types';
+import type { AgentDefinition, ModelPrice, SideEffects, TeamInput, ToolSpec } from '../../workflows/types';
 import { BUILTIN_TOOLS, specOf, type ToolDefinition } from '../../activities/tools';
 import { ConfigError, UsageError } from '../shared/errors';
 import { DEFAULT_PRICING, DEFAULT_TEAM, configSchema, type RawConfig } from './schema';
@@ -29,7 +29,7 @@ export interface AgentTeamConfig extends RawConfig {
   source: string | null;
   /** Absolute path of checkpointing.storage_path. */
   storageDir: string;
-  team: AgentSpec[];
+  team: AgentDefinition[];
   /** The price table: the shipped snapshot with `pricing:` over it (USD per million tokens). */
   prices: Record<string, ModelPrice>;
   /** The tools the team's agents name, as a run records them (side-effect overrides applied). */
@@ -45,7 +45,7 @@ export interface AgentTeamConfig extends RawConfig {
  * server's). A name nobody provides is a configuration error naming the agent and what exists.
  */
 export function resolveToolSpecs(
-  team: readonly AgentSpec[],
+  team: readonly AgentDefinition[],
   overrides: Record<string, SideEffects>,
   extra: readonly ToolSpec[] = [],
   source = 'the configuration',
@@ -100,7 +100,7 @@ function formatIssues(error: z.ZodError, source: string): string {
 }
 
 /** The team from `agents:`: a known name takes the default team's description and prompt unless it sets its own. */
-function resolveTeam(agents: RawConfig['agents']): AgentSpec[] {
+function resolveTeam(agents: RawConfig['agents']): AgentDefinition[] {
   const defaults: Record<string, { description: string; prompt: string } | undefined> = DEFAULT_TEAM;
   const team = Object.entries(agents).map(([name, a]) => {
     const known = defaults[name];
@@ -122,7 +122,7 @@ function resolveTeam(agents: RawConfig['agents']): AgentSpec[] {
 }
 
 /** The default team, resolved (what a run records when the configuration names no agents). */
-export const defaultTeam = (): AgentSpec[] => parseConfig({}).team;
+export const defaultTeam = (): AgentDefinition[] => parseConfig({}).team;
 
 /** Validates an already-parsed config object. */
 export function parseConfig(

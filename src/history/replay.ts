@@ -3,7 +3,6 @@
  * checkpoints) stay resumable after a code change. Used by `agent-team replay`.
  */
 import { readFileSync } from 'node:fs';
-import { command } from '../shared/invocation';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -33,9 +32,9 @@ export function readHistoryFile(path: string): History {
     throw new UsageError(`${path}: not a JSON history file (${errorMessage(err)})`);
   }
   if (json && typeof json === 'object' && 'manifest' in json && 'runs' in json) {
-    throw new UsageError(
-      `${path} is an agent-team export: \`${command('checkpoints', 'import', path, '--verify-only')}\` replays each of its runs`,
-    );
+    throw new UsageError(`${path} is an agent-team export, not a history`, {
+      next: [{ purpose: 'replay each of its runs', args: ['checkpoints', 'import', path, '--verify-only'] }],
+    });
   }
   if (!json || typeof json !== 'object' || !Array.isArray((json as { events?: unknown }).events)) {
     throw new UsageError(

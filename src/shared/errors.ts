@@ -4,7 +4,6 @@
  * exit codes: a {@link UsageError} (and its subclasses) exits 2, meaning nothing was started or changed;
  * anything else exits 1.
  */
-import { command } from './invocation';
 
 /** The stable codes of {@link AgentTeamError}. */
 export type ErrorCode =
@@ -25,12 +24,30 @@ export type ErrorCode =
   | 'ANSWER_REFUSED'
   | 'SIDE_EFFECTS';
 
-/** The base class: a message meant for a person, a code meant for a script. */
+/** A word of a command: as given, or a placeholder for a value the user fills in (`<workflowId>`). */
+export type CommandWord = string | { placeholder: string };
+
+/**
+ * A command that would continue or fix what an error is about, as data: the CLI prints it as a command to paste
+ * (its name as the user runs it, each word quoted for a shell, the options that chose the server), the library
+ * hands it to the caller as is. Messages themselves never spell out a command.
+ */
+export interface NextStep {
+  /** What it does, in a few words: "see the run through", "list the checkpoints here". */
+  purpose: string;
+  /** The command's words after the program's name: `['follow', workflowId]`. */
+  args: CommandWord[];
+}
+
+/** The base class: a message meant for a person, a code meant for a script, and the commands that would help. */
 export class AgentTeamError extends Error {
   override name = 'AgentTeamError';
   readonly code: ErrorCode = 'USAGE';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** What would continue or fix it (the CLI prints each as a command). */
+  readonly next: readonly NextStep[];
+  constructor(message: string, options?: { cause?: unknown; next?: readonly NextStep[] }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.next = options?.next ?? [];
   }
   /** 2: bad input, nothing changed; 1: the operation failed; 130: interrupted (Ctrl-C). */
   get exitCode(): 1 | 2 | 130 {
@@ -84,9 +101,8 @@ export class NotFoundError extends UsageError {
   ) {
     super(
       `no ${runId ? `run ${runId} of ` : ''}workflow "${workflowId}" in namespace "${namespace}" ` +
-        `(list the runs here with \`${command('checkpoints', 'list')}\`; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE ` +
-        'choose the server)',
-      options,
+        '(TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE choose the server)',
+      { ...options, next: [{ purpose: 'list the runs here', args: ['checkpoints', 'list'] }] },
     );
   }
 }
@@ -98,7 +114,7 @@ export class InvalidCheckpointError extends UsageError {
   constructor(
     readonly checkpointId: string,
     why: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; next?: readonly NextStep[] },
   ) {
     super(`checkpoint "${checkpointId}": ${why}`, options);
   }
@@ -117,7 +133,7 @@ export class AnswerRefusedError extends UsageError {
   constructor(
     readonly workflowId: string,
     why: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; next?: readonly NextStep[] },
   ) {
     super(`answer to "${workflowId}" refused: ${why}`, options);
   }
@@ -174,8 +190,9 @@ export class DevServerError extends AgentTeamError {
   constructor(
     message: string,
     readonly logPath?: string,
+    options?: { next?: readonly NextStep[] },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -186,7 +203,7 @@ export class TemporalUnreachableError extends AgentTeamError {
   constructor(
     message: string,
     readonly address: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; next?: readonly NextStep[] },
   ) {
     super(message, options);
   }

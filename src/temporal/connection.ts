@@ -5,7 +5,6 @@
  * (and started when needed).
  */
 import type { DataConverter } from '@temporalio/common';
-import { command } from '../shared/invocation';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import type { AgentTeamConfig } from '../config';
 import { ConfigError, TemporalUnreachableError, errorMessage } from '../shared/errors';
 import { tracingClientInterceptors } from './tracing';
 import { ensureDevServer, type DevServer, type DevServerOptions } from './dev-server';
+import { applyRetention } from './retention';
 
 type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
 
@@ -154,14 +154,17 @@ function connectTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 function unreachable(target: TemporalTarget, err: unknown): TemporalUnreachableError {
-  const hint =
-    target.mode === 'external'
-      ? 'check TEMPORAL_ADDRESS / the profile (and TLS / API key settings), or unset them to use the embedded server'
-      : `run \`${command('server', 'start')}\``;
-  return new TemporalUnreachableError(
-    `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${errorMessage(err)} — ${hint}`,
-    target.address,
-  );
+  const cause = `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${errorMessage(err)}`;
+  if (target.mode === 'external') {
+    return new TemporalUnreachableError(
+      `${cause} — check TEMPORAL_ADDRESS / the profile (and TLS / API key settings), or unset them to use the ` +
+        'embedded server',
+      target.address,
+    );
+  }
+  return new TemporalUnreachableError(cause, target.address, {
+    next: [{ purpose: 'start the embedded server', args: ['server', 'start'] }],
+  });
 }
 
 /** A client for the target; fails with a clear message after 10 s instead of hanging. */
@@ -193,4 +196,35 @@ export async function connectWorker(target: TemporalTarget): Promise<NativeConne
   } catch (err) {
     throw unreachable(target, err);
   }
+}
+
+/**
+ * Starts the embedded server of this configuration (or finds it running) and applies `cleanup_after_days` as its
+ * namespace's retention: `agent-team server start`. Refused ({@link ConfigError}) when a cluster is configured.
+ */
+export async function startEmbeddedServer(
+  config: AgentTeamConfig,
+  log: (line: string) => void = () => {},
+): Promise<DevServer> {
+  const settings = temporalSettings(config);
+  if (settings.external) {
+    throw new ConfigError(
+      `a cluster is configured (${settings.options.address}): there is no embedded server to start`,
+    );
+  }
+  const server = await ensureDevServer({ ...embeddedServerOptions(config, settings.namespace), log });
+  const target: TemporalTarget = {
+    mode: 'embedded',
+    address: server.address,
+    namespace: settings.namespace,
+    connectionOptions: { address: server.address },
+    uiUrl: server.uiUrl,
+  };
+  const client = await connectClient(target);
+  try {
+    await applyRetention(client, target.namespace, config.workflow.checkpointing.cleanup_after_days, 'embedded', log);
+  } finally {
+    await client.connection.close();
+  }
+  return server;
 }

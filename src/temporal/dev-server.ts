@@ -5,7 +5,6 @@
  */
 import { WAITING_ATTRIBUTE } from '../../workflows/types';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { command } from '../shared/invocation';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -183,9 +182,11 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     if (!ours && serves !== null && resolve(serves) !== resolve(options.dir)) {
       throw new DevServerError(
         `port ${options.port} on ${ip} is taken by the embedded server of ${serves}, but this storage folder is ` +
-          `${resolve(options.dir)}: its runs would go into the other folder's history. Stop that server ` +
-          `(\`${command('server', 'stop')}\` where it was started), or give this folder another port ` +
-          '(temporal.port in config/workflow.yaml; `new FileCheckpointStorage(dir, { port })` in TypeScript)',
+          `${resolve(options.dir)}: its runs would go into the other folder's history. Stop that server (in the ` +
+          'project that started it), or give this folder another port (temporal.port in config/workflow.yaml; ' +
+          '`new FileCheckpointStorage(dir, { port })` in TypeScript)',
+        undefined,
+        { next: [{ purpose: 'stop it, in the project that started it', args: ['server', 'stop'] }] },
       );
     }
     if (!ours && serves === null) {
@@ -198,8 +199,8 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
     if (record && record.address === address && alive(record.pid) && record.tuning !== DEV_SERVER_TUNING) {
       log(
         `The embedded server at ${address} (pid ${record.pid}) was started by an earlier version, without the ` +
-          `settings that make each step faster (docs/benchmarks.md). Restart it with \`${command('server', 'stop')}\` ` +
-          'when no run is in progress; ' +
+          'settings that make each step faster (docs/benchmarks.md). Stop it when no run is in progress (the next ' +
+          'command starts it again); ' +
           (record.dbPath
             ? `its history stays in ${record.dbPath}.`
             : 'it keeps history in memory only, so its runs are gone after the stop.'),

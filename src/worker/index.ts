@@ -1,6 +1,7 @@
 /**
- * The worker: registers the team's workflow and the `callAgent` activity on a task queue. Workers are
- * stateless, so run as many as you like on one queue; any of them continues any run on it.
+ * The worker (`durable-agent-team/worker`): registers the team's workflow and its activities (`callAgent`,
+ * `callTool`, …) on a task queue. Workers are stateless, so run as many as you like on one queue; any of them
+ * continues any run on it. Tools of your own are `ToolDefinition`s.
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
@@ -13,6 +14,17 @@ import { workflowBundle } from './bundle';
 import { tracingWorkerOptions } from '../temporal/tracing';
 
 export { WORKFLOWS_PATH, workflowBundle } from './bundle';
+export {
+  BUILTIN_TOOLS,
+  ORCHESTRATOR,
+  ToolError,
+  createActivities,
+  specOf,
+  type ActivityDependencies,
+  type AgentDefinition,
+  type ToolContext,
+  type ToolDefinition,
+} from '../../activities';
 
 export interface AgentTeamWorkerOptions {
   connection: NativeConnection;

@@ -9,7 +9,7 @@ import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import { cleanEnv, cli, temporal, writeConfig } from '../cli-helpers';
 import { ownServer, testAddress, uniqueId, until } from '../helpers';
-import { Cluster, SERVICES } from './cluster';
+import { Cluster, SERVICES } from '../../tools/cluster/cluster';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;

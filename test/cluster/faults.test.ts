@@ -9,7 +9,7 @@ import type { RunOutcome } from '../../src';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import { cleanEnv, cli, collect, spawnCli, waitForOutput, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
-import { Cluster, type Service } from './cluster';
+import { Cluster, type Service } from '../../tools/cluster/cluster';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;

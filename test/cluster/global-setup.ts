@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workflowBundle } from '../../src/worker';
-import { Cluster } from './cluster';
+import { Cluster } from '../../tools/cluster/cluster';
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-team-cluster-test-'));

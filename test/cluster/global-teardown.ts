@@ -1,4 +1,4 @@
-import { Cluster } from './cluster';
+import { Cluster } from '../../tools/cluster/cluster';
 
 /** Stops the cluster if this test run started it (AGENT_TEAM_CLUSTER_KEEP=1 keeps it up). */
 export default async function globalTeardown(): Promise<void> {

@@ -6,13 +6,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { summarize } from '../../src/client/outcome';
 import {
-  CheckpointStore,
   InvalidCheckpointError,
   RunStillRunningError,
   decodeCheckpointId,
   encodeCheckpointId,
   type Checkpoint,
 } from '../../src';
+import { CheckpointStore } from '../../src/client';
 import { auditWorkflow } from '../../src/history/audit';
 import { followRun } from '../../src/history/reader';
 import { parseFaults } from '../../src/llm/offline-server';
@@ -214,8 +214,13 @@ describe('checkpoints', () => {
       const error = await store.reset(entry.checkpointId).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RunStillRunningError);
       expect((error as Error).message).toMatch(
-        /^workflow ".*" is running \(run .*\), and a resume would end it: `agent-team follow .*` to see it through/,
+        /^workflow ".*" is running \(run .*\), and a resume would end it: see it through, or cancel it first$/,
       );
+      // What would help comes as data, for the library's caller; the CLI turns it into commands.
+      expect((error as RunStillRunningError).next).toEqual([
+        { purpose: 'see it through', args: ['follow', workflowId] },
+        { purpose: 'or cancel it first', args: ['cancel', workflowId] },
+      ]);
       const description = await handle.describe();
       expect(description.status.name).toBe('RUNNING');
       expect(description.runId).toBe(handle.firstExecutionRunId);

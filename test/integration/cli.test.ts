@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { RunOutcome } from '../../src';
+import { CheckpointStore } from '../../src/client';
 import { buildProgram } from '../../src/cli/main';
 import { freePort } from '../../src/temporal/dev-server';
 import {
@@ -22,7 +23,6 @@ import {
   writeConfig,
 } from '../cli-helpers';
 import {
-  CheckpointStore,
   FileCheckpointStorage,
   WorkflowBuilder,
   decodeCheckpointId,
@@ -414,9 +414,9 @@ describe('checkpoints from the CLI', () => {
   it('resume without an id and without a terminal says how to choose (exit 2)', async () => {
     const { code, stderr } = await cli(['resume'], cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
     expect(code).toBe(2);
-    expect(stderr).toContain(
-      'no checkpoint id given, and no terminal to pick one on: list them with `agent-team checkpoints list --status failed`',
-    );
+    expect(stderr).toContain('no checkpoint id given, and no terminal to pick one on: pass one');
+    expect(stderr).toContain('→ list them: agent-team checkpoints list --status failed');
+    expect(stderr).toContain('→ then resume one: agent-team resume <workflowId>@<step>');
   });
 
   it('a garbled checkpoint id is a usage error before any connection (exit 2)', async () => {
@@ -453,8 +453,9 @@ describe('checkpoint ids that cannot be used (exit 2, nothing changed)', () => {
       const cases: [string[], string][] = [
         [
           ['resume', entry, '--offline'],
-          `workflow "${workflowId}" is running (run ${ref.runId}), and a resume would end it: ` +
-            `\`agent-team follow ${workflowId}\` to see it through, or \`agent-team cancel ${workflowId}\` first`,
+          `workflow "${workflowId}" is running (run ${ref.runId}), and a resume would end it: see it through, ` +
+            `or cancel it first\n  → see it through: agent-team follow ${workflowId}\n` +
+            `  → or cancel it first: agent-team cancel ${workflowId}`,
         ],
         [
           ['checkpoints', 'show', encodeCheckpointId({ ...ref, namespace: 'elsewhere' })],

@@ -152,7 +152,7 @@ describe('checkpoint ids a person can use', () => {
     for (const id of [cut, typo]) {
       const r = await cli(['resume', id, '--offline', '--config', cfg], env());
       expect(r.stderr).toContain(`checkpoint "${id}": damaged: its checksum does not match (cut short, or mistyped?)`);
-      expect(r.stderr).toContain('list the valid ones with `agent-team checkpoints list`');
+      expect(r.stderr).toContain('→ list the valid ids: agent-team checkpoints list');
       expect(r.code).toBe(2);
     }
     const runs = await temporal([
@@ -390,8 +390,8 @@ describe('Ctrl-C, follow, cancel and terminate', () => {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain(
         `step 1 of "${workflowId}" has no checkpoint: the cancel request came in with its result, so a run resumed ` +
-          `there would be cancelled again at once. Resume from the checkpoint before it (step 1 is sent again): ` +
-          `agent-team resume ${workflowId}@0`,
+          `there would be cancelled again at once. Resume from the checkpoint before it, ${workflowId}@0 ` +
+          `(step 1 is sent again)\n  → resume from ${workflowId}@0: agent-team resume ${workflowId}@0 -c ${cfg}\n`,
       );
       const resumed = await cli(['resume', `${workflowId}@0`, '--offline', '--json', '--config', cfg], env());
       if (resumed.code !== 0) throw new Error(resumed.stderr);

@@ -78,5 +78,13 @@ describe("the README's TypeScript snippet runs as printed (examples/from-typescr
     });
     writeFileSync(join(dir, 'demo.ts'), snippet);
     expectRan(await collect(spawn(tsx, ['demo.ts'], { cwd: dir, env: cleanEnv() })));
+    // The layers below have entry points of their own (package.json `exports`), and nothing else is reachable.
+    const layers =
+      "const c = require('durable-agent-team/client'), w = require('durable-agent-team/worker');" +
+      "const f = require('durable-agent-team/workflows'), t = require('durable-agent-team/testing');" +
+      'console.log([typeof c.AgentTeamClient, typeof w.createAgentTeamWorker, f.WORKFLOW_TYPE, typeof t.startOfflineLlm].join(" "));' +
+      "try { require('durable-agent-team/dist/src/library'); } catch (e) { console.log(e.code); }";
+    const required = await collect(spawn(process.execPath, ['-e', layers], { cwd: dir, env: cleanEnv() }));
+    expect(required.stdout).toBe('function function agentTeamWorkflow function\nERR_PACKAGE_PATH_NOT_EXPORTED\n');
   }, 120_000);
 });

@@ -13,6 +13,7 @@ import {
   coder,
   orchestrator,
   researcher,
+  type RunEvent,
 } from '../../src';
 import { parseFaults, startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
 import { freePort, portOpen, stopDevServer } from '../../src/temporal/dev-server';
@@ -36,6 +37,30 @@ function team(llm: OfflineLlmServer, taskQueue: string) {
 }
 
 describe('WorkflowBuilder / CheckpointedWorkflow', () => {
+  it('start() streams the run as events (an AsyncIterable), in order, and its result is the outcome', async () => {
+    const llm = await startOfflineLlm({});
+    const workflow = team(llm, uniqueId('lib-events'));
+    try {
+      const handle = workflow.start(TASK);
+      const events: RunEvent[] = [];
+      for await (const event of handle.events()) events.push(event);
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('COMPLETED');
+      const types = events.map((e) => e.type);
+      expect(types[0]).toBe('hosting');
+      expect(types[1]).toBe('started');
+      expect(types.filter((t) => t === 'step')).toHaveLength(9);
+      expect(types.at(-1)).toBe('finished');
+      const last = events.at(-1)!;
+      expect(last.type === 'finished' && last.outcome.runId).toBe(outcome.runId);
+      const steps = events.flatMap((e) => (e.type === 'step' ? [e.step.result.stepIndex + 1] : []));
+      expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await workflow.close();
+      await llm.close();
+    }
+  });
+
   it('the spec: run, list and load checkpoints, fail mid-way, then resume from the last checkpoint', async () => {
     const taskQueue = uniqueId('lib');
     const faulty = await startOfflineLlm({ faults: parseFaults('coder:1:fatal') });
@@ -202,7 +227,7 @@ describe('people in the loop from TypeScript', () => {
       expect(first.status).toBe('COMPLETED');
       expect(asked).toEqual(['plan_review@1#0']);
       expect(first.usage.costUsd).toBeGreaterThan(0);
-      const audit = await (await workflow.client()).audit(first.workflowId);
+      const audit = await (await workflow.client()).history.audit(first.workflowId);
       expect(audit.runs[0]!.gates[0]!.answer).toMatchObject({ decision: 'approve', answeredBy: 'lib-test' });
 
       // No onRequest: the run waits until another process (here, another instance) answers.

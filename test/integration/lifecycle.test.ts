@@ -4,13 +4,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentTeamApp, IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src';
+import { IncompatibleCodeError, type RestoreOutcome, type RunOutcome } from '../../src';
+import { AgentTeamClient, type RunEvent } from '../../src/client';
 import { parseConfig } from '../../src/config';
-import type { ReplayReport } from '../../src/history/replay';
 import { checksumOf, type ExportFile } from '../../src/checkpoints/archive';
 import type { DevServer } from '../../src/temporal/dev-server';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
-import { cliCommand } from '../../src/shared/invocation';
 import { cleanEnv, cli, startWithTemporal, temporal, temporalJson, writeConfig } from '../cli-helpers';
 import { ownServer, testAddress, uniqueId, until } from '../helpers';
 
@@ -285,44 +284,62 @@ describe('checkpoints prune (on a server of its own: it deletes runs)', () => {
 });
 
 describe('resume checks that the workflow code replays the history it keeps', () => {
-  let app: AgentTeamApp;
+  let app: AgentTeamClient;
   let outcome: RunOutcome;
   const CHANGED = require.resolve('../fixtures/changed-workflow');
 
   beforeAll(async () => {
     const config = parseConfig({ temporal: { task_queue: uniqueId('tq') } });
-    app = await AgentTeamApp.open(config, { temporal: { kind: 'cluster', address: testAddress() } });
-    outcome = await app.runTask(TASK, { offline: true });
+    app = await AgentTeamClient.open(config, { temporal: { kind: 'cluster', address: testAddress() } });
+    outcome = await app.runs.run(TASK, { offline: true });
     expect(outcome.status).toBe('COMPLETED');
   });
   afterAll(async () => app?.close());
 
   it('refuses code that would not replay the kept history, naming the event, and changes nothing', async () => {
     const at4 = outcome.checkpoints.find((c) => c.step === 4)!;
-    const checked: ReplayReport[] = [];
-    await expect(
-      app.resume(at4.checkpointId, { offline: true, workflowsPath: CHANGED, onReplayCheck: (r) => checked.push(r) }),
-    ).rejects.toThrow(
+    const events: RunEvent[] = [];
+    const refused = await app.runs
+      .resume(at4.checkpointId, { offline: true, workflowsPath: CHANGED, onEvent: (e) => events.push(e) })
+      .catch((e: unknown) => e);
+    expect(refused).toEqual(
       new IncompatibleCodeError(
         `the workflow code does not replay the history this resume would keep (step 4 of ${outcome.workflowId}: ` +
           'it diverges at event 5, ActivityTaskScheduled); the new run would fail on its first workflow task. ' +
-          `Nothing was changed. Run code compatible with this run (see \`${cliCommand()} replay\`, and versioning with ` +
-          'patched() in docs/design-decisions.md), or pass --force to reset anyway',
+          'Nothing was changed. Run code compatible with this run (versioning with patched() in ' +
+          'docs/design-decisions.md), or pass --force to reset anyway',
       ),
     );
-    expect(checked).toMatchObject([{ compatible: false, divergingEventId: 5 }]);
+    // The error says what would help, as data: the CLI prints it as a command.
+    expect((refused as IncompatibleCodeError).next).toEqual([
+      { purpose: 'see where it diverges', args: ['replay', outcome.workflowId, '--run-id', outcome.runId] },
+    ]);
+    expect(events).toMatchObject([{ type: 'replay-checked', report: { compatible: false, divergingEventId: 5 } }]);
     expect(await app.checkpoints.runsOf(outcome.workflowId)).toEqual([outcome.runId]);
   });
 
   it('resumes once the check passes (and `--force` skips it, saying so)', async () => {
     const at4 = outcome.checkpoints.find((c) => c.step === 4)!;
-    const checked: ReplayReport[] = [];
-    const resumed = await app.resume(at4.checkpointId, { offline: true, onReplayCheck: (r) => checked.push(r) });
-    expect(checked).toMatchObject([{ compatible: true, events: at4.eventId - 1 }]);
+    const events: RunEvent[] = [];
+    const resumed = await app.runs.resume(at4.checkpointId, { offline: true, onEvent: (e) => events.push(e) });
+    expect(events[0]).toMatchObject({ type: 'replay-checked', report: { compatible: true, events: at4.eventId - 1 } });
+    // Then the reset, the new run, its steps (the first four reused), and its end.
+    expect(events.map((e) => e.type).filter((t, i, all) => all.indexOf(t) === i)).toEqual([
+      'replay-checked',
+      'hosting',
+      'reset',
+      'started',
+      'step',
+      'finished',
+    ]);
+    expect(events.filter((e) => e.type === 'step').map((e) => e.type === 'step' && e.reused)).toEqual([
+      ...Array(4).fill(true),
+      ...Array(5).fill(false),
+    ]);
     expect(resumed).toMatchObject({ status: 'COMPLETED', reusedSteps: 4, executedSteps: 5 });
 
     const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
-    const config = writeConfig(dir(), `temporal:\n  task_queue: ${app.taskQueue}\n`);
+    const config = writeConfig(dir(), `temporal:\n  task_queue: ${app.context.taskQueue}\n`);
     const forced = await cli(['resume', at4.checkpointId, '--force', '--offline', '--config', config], env);
     expect(forced.stderr).toContain('! --force: resetting without checking');
     expect(forced.stderr).not.toContain('Replay check');

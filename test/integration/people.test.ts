@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunOutcome } from '../../src';
-import type { AnswerReceipt, PendingRun } from '../../src/client/app';
+import type { AnswerReceipt, PendingRun } from '../../src/client';
 import type { AuditTrail } from '../../src/history/audit';
 import { readOfflineLlmLog } from '../../src/llm/offline-server';
 import type { HumanRequest } from '../../workflows/types';

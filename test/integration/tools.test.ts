@@ -296,10 +296,14 @@ describe('side effects', () => {
         expect(outcome.error!.message).toContain(
           `tool run_code (destructive) at step 6 (coder) may have started and did not finish`,
         );
-        const hint = `agent-team resume ${workflowId}@5 --repeat-side-effects`;
         expect(outcome.error!.message).toContain(
-          `it is not run again automatically. Check what it did (idempotency key ${key1}); to run it again: ${hint}`,
+          `it is not run again automatically. Check what it did (idempotency key ${key1}); to run it again, resume ` +
+            `from the checkpoint before it (step 5), confirming the side effects`,
         );
+        // The command is the CLI's to write: the error carries the step, and follow prints the resume to paste.
+        expect(outcome.error).toMatchObject({ step: 6 });
+        const hint = `agent-team resume ${workflowId}@5 --repeat-side-effects`;
+        expect(followed.stderr).toContain(`\n    ${hint} -c ${cfg}\n`);
         // The hint pasted back: without the flag it is refused, with it the call runs again (a new run, a new key).
         const refused = await cli(['resume', `${workflowId}@5`, '--offline', '--config', cfg], env());
         expect(refused.code).toBe(2);
@@ -358,7 +362,7 @@ describe('tools defined in TypeScript', () => {
       expect(new Set(calls.flaky_lookup)).toEqual(new Set([`${outcome.workflowId}/${outcome.runId}/4/call_3_1`]));
       expect(calls.broken_lookup).toEqual([`${outcome.workflowId}/${outcome.runId}/5/call_3_2`]);
       const app = await workflow.client();
-      const events = (await app.client.workflow.getHandle(outcome.workflowId).fetchHistory()).events ?? [];
+      const events = (await app.context.temporal.workflow.getHandle(outcome.workflowId).fetchHistory()).events ?? [];
       const stepResults = events
         .filter((e) => e.activityTaskCompletedEventAttributes)
         .map(

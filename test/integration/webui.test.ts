@@ -33,7 +33,7 @@ describe(`the Temporal Web UI in a real browser${ON_CLUSTER ? " (the cluster's U
   beforeAll(async () => {
     const keys = encryptionKeysFromEnv({ AGENT_TEAM_ENCRYPTION_KEY: key })!;
     if (ON_CLUSTER) {
-      const { Cluster } = await import('../cluster/cluster');
+      const { Cluster } = await import('../../tools/cluster/cluster');
       const cluster = new Cluster({ log: () => {} });
       expect(cluster.status().ui.running).toBe(true);
       codec = await startCodecServer({

@@ -125,9 +125,12 @@ describe('checkpoint ids', () => {
       const typo = id.slice(0, i) + other + id.slice(i + 1);
       expect(() => parseCheckpointId(typo)).toThrow(InvalidCheckpointError);
     }
-    expect(() => parseCheckpointId(id.slice(0, -2))).toThrow(
-      /damaged: its checksum does not match \(cut short, or mistyped\?\); list the valid ones with `agent-team checkpoints list` \(it seems to be of workflow "team-261130-061115-1a2b/,
+    const cut = catchError(() => parseCheckpointId(id.slice(0, -2)));
+    expect(cut.message).toMatch(
+      /damaged: its checksum does not match \(cut short, or mistyped\?\)\. It seems to be of workflow "team-261130-061115-1a2b/,
     );
+    // What would help, as data: the CLI prints it as a command.
+    expect(cut.next).toEqual([{ purpose: 'list the valid ids', args: ['checkpoints', 'list'] }]);
   });
 
   it('parse short forms: <workflowId>@<step> and <workflowId>@<step>~<run prefix>', () => {
@@ -155,9 +158,9 @@ describe('checkpoint ids', () => {
     expect(() => parseCheckpointId('wf@')).toThrow(InvalidCheckpointError);
     expect(() => parseCheckpointId('cp2_!!')).toThrow(/garbled/);
     const old = 'cp1_' + Buffer.from('default\nwf-9\nrun\n28').toString('base64url');
-    expect(() => parseCheckpointId(old)).toThrow(
-      /earlier version.*`agent-team checkpoints list -w wf-9`, or name the checkpoint as wf-9@<step>/,
-    );
+    const refused = catchError(() => parseCheckpointId(old));
+    expect(refused.message).toMatch(/earlier version.*: name it as wf-9@<step>, or by its current id/);
+    expect(refused.next).toEqual([{ purpose: 'list the valid ids', args: ['checkpoints', 'list', '-w', 'wf-9'] }]);
   });
 
   it('map onto `temporal workflow reset`, quoted for a shell', () => {
@@ -207,12 +210,23 @@ describe('splitReason', () => {
   });
 });
 
+/** The InvalidCheckpointError `parse` throws. */
+function catchError(parse: () => unknown): InvalidCheckpointError {
+  try {
+    parse();
+  } catch (err) {
+    if (err instanceof InvalidCheckpointError) return err;
+    throw err;
+  }
+  throw new Error('it parsed');
+}
+
 describe('a step with no checkpoint of its own', () => {
   it('steps that completed together (parallel tool calls) name the checkpoints around them', async () => {
     const run = await fixtureRun('history-tools.json');
     const all = checkpointsOf(run, 'default', { latest: true });
     expect(all.map((c) => c.step)).not.toContain(6);
-    expect(whyNoCheckpoint(run, 6, all)).toBe(
+    expect(whyNoCheckpoint(run, 6, all).why).toBe(
       `steps 6 and 7 of "${run.workflowId}" completed together (their results were taken in one workflow task), ` +
         `so there is no checkpoint between them: ${run.workflowId}@7 is after all of them, ${run.workflowId}@5 before them`,
     );
@@ -220,7 +234,7 @@ describe('a step with no checkpoint of its own', () => {
   it('a step past the end says which checkpoints there are', async () => {
     const run = await fixtureRun('history-tools.json');
     const all = checkpointsOf(run, 'default', { latest: true });
-    expect(whyNoCheckpoint(run, 40, all)).toBe(
+    expect(whyNoCheckpoint(run, 40, all).why).toBe(
       `run ${run.runId} of "${run.workflowId}" has no checkpoint after step 40 (it has @0 to @16)`,
     );
   });

@@ -1,5 +1,5 @@
 /** The documentation cannot drift from the code: the CLI reference, the defaults, the README and its snippet. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliReference } from '../../src/cli/reference';
 import { configDefaults } from '../../src/config';
@@ -39,4 +39,25 @@ it("the README's TypeScript snippet is examples/from-typescript.ts, word for wor
   // The file type-checks with the project (`npm run typecheck`) and runs in CI (test/integration/examples.test.ts).
   const snippet = read('examples/from-typescript.ts');
   expect(read('README.md')).toContain('```ts\n' + snippet + '```');
+});
+
+it('docs/architecture.md names only files and folders that exist', () => {
+  const page = read('docs/architecture.md');
+  const block = /```\n([\s\S]*?)```/.exec(page)![1]!;
+  const named: string[] = [];
+  let folder = '';
+  for (const line of block.split('\n')) {
+    const top = /^(\S+\/)(?:\s|$)/.exec(line);
+    if (top) folder = top[1]!;
+    else {
+      const entry = /^ {2}(\S+(?:\.\w+|\/))(?:\s|$)/.exec(line);
+      if (entry) named.push(folder + entry[1]!);
+    }
+    if (top) named.push(folder);
+  }
+  // And every path the prose names.
+  for (const [, path] of page.matchAll(/`((?:src|workflows|activities|test|tools|bench|docs|examples)\/[^`\s]*)`/g))
+    named.push(path!.replace(/<x>\.ts$/, ''));
+  expect(named.length).toBeGreaterThan(60);
+  expect(named.filter((p) => !existsSync(join(root, p)))).toEqual([]);
 });

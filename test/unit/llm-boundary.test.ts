@@ -5,7 +5,7 @@ import { nextTry } from '../../activities';
 import { ledgerJsonSchema, parseLedger } from '../../activities/ledger';
 import { parseFaults } from '../../src/llm/offline-server';
 import { ConfigError } from '../../src/shared/errors';
-import { cliCommand } from '../../src/shared/invocation';
+import { cliCommand } from '../../src/cli/hints';
 
 const speakers = ['researcher', 'coder'] as [string, ...string[]];
 const valid = {

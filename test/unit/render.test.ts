@@ -1,7 +1,7 @@
 /** The timeline and audit renderings of a workflow's audit trail (built here by hand: no server). */
 import type { AuditRun, AuditStep, AuditTrail } from '../../src/history/audit';
-import { renderAudit } from '../../src/render/audit';
-import { renderTimeline } from '../../src/render/timeline';
+import { renderAudit } from '../../src/cli/render/audit';
+import { renderTimeline } from '../../src/cli/render/timeline';
 
 const t = (s: number): string => new Date(Date.UTC(2026, 10, 30, 6, 0, s)).toISOString();
 function step(n: number, agent: string, extra: Partial<AuditStep> = {}): AuditStep {

@@ -5,10 +5,10 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
-import { command } from '../../shared/invocation';
-import { requestLines } from '../../render/text';
-import type { AnswerInput, AnswerReceipt } from '../../client/app';
-import { action, configOption, err, json, jsonOption, load, out, withApp, type CommonOptions } from '../common';
+import type { Hints } from '../hints';
+import { requestLines } from '../render/text';
+import type { AnswerInput, AnswerReceipt } from '../../client';
+import { action, configOption, err, json, jsonOption, load, out, withClient, type CommonOptions } from '../common';
 
 interface AnswerOptions extends CommonOptions {
   request?: string;
@@ -34,11 +34,11 @@ async function textOf(value: string, flag: string): Promise<string> {
 }
 
 /** Sends the answer and says what happens next. */
-async function answer(workflowId: string, input: AnswerInput, options: AnswerOptions): Promise<number> {
-  return withApp(
+async function answer(workflowId: string, input: AnswerInput, options: AnswerOptions, hints: Hints): Promise<number> {
+  return withClient(
     load(options),
-    async (app) => {
-      const receipt: AnswerReceipt = await app.respond(
+    async (client) => {
+      const receipt: AnswerReceipt = await client.people.respond(
         workflowId,
         { ...input, ...(options.request ? { requestId: options.request } : {}) },
         { onNote: (note) => err(`  ${note}`) },
@@ -46,10 +46,10 @@ async function answer(workflowId: string, input: AnswerInput, options: AnswerOpt
       if (!options.json) out(`✔ ${receipt.requestId} of ${workflowId}: ${receipt.decision.replace('_', ' ')} taken`);
       if (input.decision === 'reject') err(`  The run ends CANCELED; its checkpoints stay resumable.`);
       else if (input.decision === 'stop' && receipt.served) err(`  The orchestrator writes the final answer now.`);
-      else if (receipt.served) err(`  The run goes on. Watch it: ${command('follow', workflowId)}`);
+      else if (receipt.served) err(`  The run goes on. Watch it: ${hints.command('follow', workflowId)}`);
       else
         err(
-          `  No worker serves the run now: continue it (a worker, and its steps) with ${command('follow', workflowId)}`,
+          `  No worker serves the run now: continue it (a worker, and its steps) with ${hints.command('follow', workflowId)}`,
         );
       if (options.json) json(receipt);
       return 0;
@@ -77,13 +77,13 @@ export function registerAnswers(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  agent-team pending\n  agent-team pending --json')
     .action(
-      action(async (workflowId: string | undefined, options: CommonOptions) =>
-        withApp(
+      action(async (workflowId: string | undefined, options: CommonOptions, hints: Hints) =>
+        withClient(
           load(options),
-          async (app) => {
+          async (client) => {
             // A mistyped id is an error (exit 2), not an empty list.
-            if (workflowId !== undefined) await app.describe(workflowId);
-            const runs = await app.pending(workflowId);
+            if (workflowId !== undefined) await client.context.describe(workflowId);
+            const runs = await client.people.pending(workflowId);
             if (options.json) {
               json(runs);
               return 0;
@@ -94,7 +94,7 @@ export function registerAnswers(program: Command): void {
             }
             for (const r of runs) {
               out(`${r.workflowId} · since ${r.since?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'}`);
-              for (const line of requestLines(r.request, r.workflowId, 'elsewhere')) out(line);
+              for (const line of requestLines(r.request, r.workflowId, hints, 'elsewhere')) out(line);
               out('');
             }
             return 0;
@@ -114,8 +114,8 @@ export function registerAnswers(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  agent-team approve team-261130-101500-a1b2c3')
     .action(
-      action(async (workflowId: string, options: AnswerOptions) =>
-        answer(workflowId, { decision: 'approve' }, options),
+      action(async (workflowId: string, options: AnswerOptions, hints: Hints) =>
+        answer(workflowId, { decision: 'approve' }, options, hints),
       ),
     );
 
@@ -134,8 +134,13 @@ export function registerAnswers(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  agent-team revise team-261130-101500-a1b2c3 --feedback "add a benchmark step"')
     .action(
-      action(async (workflowId: string, options: AnswerOptions & { feedback: string }) =>
-        answer(workflowId, { decision: 'revise', feedback: await textOf(options.feedback, '--feedback') }, options),
+      action(async (workflowId: string, options: AnswerOptions & { feedback: string }, hints: Hints) =>
+        answer(
+          workflowId,
+          { decision: 'revise', feedback: await textOf(options.feedback, '--feedback') },
+          options,
+          hints,
+        ),
       ),
     );
 
@@ -150,7 +155,7 @@ export function registerAnswers(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  agent-team reject team-261130-101500-a1b2c3 --reason "out of scope"')
     .action(
-      action(async (workflowId: string, options: AnswerOptions & { reason?: string }) =>
+      action(async (workflowId: string, options: AnswerOptions & { reason?: string }, hints: Hints) =>
         answer(
           workflowId,
           {
@@ -158,6 +163,7 @@ export function registerAnswers(program: Command): void {
             ...(options.reason !== undefined ? { reason: await textOf(options.reason, '--reason') } : {}),
           },
           options,
+          hints,
         ),
       ),
     );
@@ -185,6 +191,7 @@ export function registerAnswers(program: Command): void {
         async (
           workflowId: string,
           options: AnswerOptions & { addUsd?: number; addTokens?: number; stop?: boolean },
+          hints: Hints,
         ) => {
           const adding = options.addUsd !== undefined || options.addTokens !== undefined;
           if (adding === Boolean(options.stop)) {
@@ -200,6 +207,7 @@ export function registerAnswers(program: Command): void {
                   ...(options.addTokens !== undefined ? { addTokens: options.addTokens } : {}),
                 },
             options,
+            hints,
           );
         },
       ),

@@ -1,15 +1,14 @@
 /** `follow`, `cancel` and `terminate`: attach to a run, or stop it. */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../shared/errors';
-import { command } from '../../shared/invocation';
-import { resumeLines } from '../../render/text';
+import type { Hints } from '../hints';
+import { resumeLines } from '../render/text';
+import { detachable, followRun } from '../session';
 import {
   action,
   configOption,
   detachOption,
   liveOption,
-  followWithProgress,
-  detachable,
   err,
   out,
   executeOptions,
@@ -19,9 +18,9 @@ import {
   noWorkerOption,
   offlineOption,
   preflight,
-  withApp,
+  withClient,
   type CommonOptions,
-  type RunOptions,
+  type ExecuteFlags,
 } from '../common';
 
 export function registerControl(program: Command): void {
@@ -42,10 +41,12 @@ export function registerControl(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', '\nCtrl-C detaches again; the run goes on in Temporal.')
     .action(
-      action(async (workflowId: string, options: RunOptions & { detach?: boolean }) => {
+      action(async (workflowId: string, options: ExecuteFlags & { detach?: boolean; live?: boolean }, hints: Hints) => {
         const config = await preflight(options);
-        return withApp(config, (app) =>
-          followWithProgress(app, options, (view) => app.attach(workflowId, { ...executeOptions(options), ...view })),
+        return withClient(config, (client) =>
+          followRun(client, hints, options, (follow) =>
+            client.runs.attach(workflowId, { ...executeOptions(options), ...follow }),
+          ),
         );
       }),
     );
@@ -65,21 +66,21 @@ export function registerControl(program: Command): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(
-      action(async (workflowId: string, options: RunOptions & { wait: boolean }) => {
+      action(async (workflowId: string, options: ExecuteFlags & { wait: boolean }, hints: Hints) => {
         const config = await preflight(options);
-        return withApp(config, async (app) => {
+        return withClient(config, async (client) => {
           const outcome = await detachable((signal) =>
-            app.cancel(workflowId, { ...executeOptions(options), signal, wait: options.wait }),
+            client.runs.cancel(workflowId, { ...executeOptions(options), signal, wait: options.wait }),
           );
           if (!outcome) {
             if (options.json) json({ workflowId, cancelRequested: true });
             else out(`✔ Cancel requested for ${workflowId}`);
-            err(`  ${command('follow', workflowId)} shows it end`);
+            err(`  ${hints.command('follow', workflowId)} shows it end`);
             return 0;
           }
           if (options.json) json(outcome);
           else out(`✔ ${outcome.status}: ${workflowId} stopped after step ${outcome.steps.length}`);
-          for (const line of resumeLines(outcome, 'Resume it')) err(line);
+          for (const line of resumeLines(outcome, hints, 'Resume it')) err(line);
           return outcome.status === 'CANCELED' ? 0 : 1;
         });
       }),
@@ -99,17 +100,16 @@ export function registerControl(program: Command): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(
-      action(async (workflowId: string, options: CommonOptions & { reason: string }) => {
+      action(async (workflowId: string, options: CommonOptions & { reason: string }, hints: Hints) => {
         if (!options.reason.trim()) throw new UsageError('--reason must not be empty');
-        return withApp(load(options), async (app) => {
-          const { runId } = await app.terminate(workflowId, options.reason);
-          const [run] = await app.checkpoints.listRuns({ workflowId, limit: 1 });
-          const last = run?.runId === runId ? run.checkpoints.at(-1) : undefined;
-          if (options.json) json({ workflowId, runId, terminated: true, lastCheckpoint: last ?? null });
-          else out(`✔ Terminated run ${runId} of ${workflowId}`);
-          if (last) err(`  Resume it from its last checkpoint with: ${command('resume', last.shortId)}`);
-          return 0;
-        });
+        const { runId, lastCheckpoint } = await withClient(load(options), (client) =>
+          client.runs.terminate(workflowId, options.reason),
+        );
+        if (options.json) json({ workflowId, runId, terminated: true, lastCheckpoint });
+        else out(`✔ Terminated run ${runId} of ${workflowId}`);
+        if (lastCheckpoint)
+          err(`  Resume it from its last checkpoint with: ${hints.command('resume', lastCheckpoint.shortId)}`);
+        return 0;
       }),
     );
 }

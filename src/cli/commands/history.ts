@@ -1,7 +1,7 @@
 /** `history <workflowId>` and `timeline <workflowId>`: a workflow's audit trail, as text, JSON or a drawing. */
 import { Option, type Command } from 'commander';
-import { renderAudit } from '../../render/audit';
-import { TIMELINE_FORMATS, renderTimeline, type TimelineFormat } from '../../render/timeline';
+import { renderAudit } from '../render/audit';
+import { TIMELINE_FORMATS, renderTimeline, type TimelineFormat } from '../render/timeline';
 import {
   action,
   configOption,
@@ -9,7 +9,7 @@ import {
   json,
   jsonOption,
   out,
-  withApp,
+  withClient,
   writeAtomically,
   type CommonOptions,
 } from '../common';
@@ -36,7 +36,7 @@ export function registerHistory(program: Command): void {
     )
     .action(
       action(async (workflowId: string, options: CommonOptions & { format: TimelineFormat; output?: string }) => {
-        const trail = await withApp(options, (app) => app.audit(workflowId));
+        const trail = await withClient(options, (client) => client.history.audit(workflowId));
         const text = renderTimeline(trail, options.format);
         if (options.output) {
           await writeAtomically(options.output, text + '\n');
@@ -58,7 +58,7 @@ export function registerHistory(program: Command): void {
     .addOption(jsonOption())
     .action(
       action(async (workflowId: string, options: CommonOptions & { full?: boolean }) => {
-        const trail = await withApp(options, (app) => app.audit(workflowId));
+        const trail = await withClient(options, (client) => client.history.audit(workflowId));
         if (options.json) json(trail);
         else out(renderAudit(trail, { full: options.full ?? false }));
       }),

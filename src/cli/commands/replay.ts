@@ -1,7 +1,17 @@
 /** `replay <workflowId|file>`: does the workflow code still replay a recorded history? */
 import type { Command } from 'commander';
 import { UsageError } from '../../shared/errors';
-import { action, configOption, err, json, out, jsonOption, loadReplay, withApp, type CommonOptions } from '../common';
+import {
+  action,
+  configOption,
+  err,
+  json,
+  out,
+  jsonOption,
+  loadReplay,
+  withClient,
+  type CommonOptions,
+} from '../common';
 
 export function registerReplay(program: Command): void {
   program
@@ -34,8 +44,8 @@ export function registerReplay(program: Command): void {
         }
         const report = existsSync(target)
           ? await (await loadReplay()).replayFile(target, { ...(workflowsPath ? { workflowsPath } : {}), log: err })
-          : await withApp(options, (app) =>
-              app.replayRun(target, {
+          : await withClient(options, (client) =>
+              client.history.replay(target, {
                 ...(options.runId ? { runId: options.runId } : {}),
                 ...(workflowsPath ? { workflowsPath } : {}),
               }),

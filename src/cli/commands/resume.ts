@@ -1,26 +1,26 @@
 /** `resume [checkpointId]` (and `run --resume`): reset a run to a checkpoint and follow the new run. */
 import { Option, type Command } from 'commander';
-import { command } from '../../shared/invocation';
+import type { Hints } from '../hints';
 import { kindLabel } from '../../../workflows/labels';
 import { parseCheckpointId } from '../../checkpoints/ids';
-import { oneLine, shellLines } from '../../shared/util';
-import type { AgentTeamApp } from '../../client/app';
+import { oneLine } from '../../shared/util';
+import type { AgentTeamClient } from '../../client';
 import { UsageError } from '../../shared/errors';
 import {
   action,
   configOption,
   detachOption,
   liveOption,
-  followWithProgress,
   err,
   executeOptions,
   jsonOption,
   noWorkerOption,
   offlineOption,
   preflight,
-  withApp,
-  type RunOptions,
+  withClient,
+  type ExecuteFlags,
 } from '../common';
+import { followRun } from '../session';
 
 export const forceOption = (): Option =>
   new Option(
@@ -36,35 +36,35 @@ export const repeatSideEffectsOption = (): Option =>
 
 export async function resume(
   checkpointId: string | undefined,
-  options: RunOptions & { workflowId?: string; force?: boolean; detach?: boolean; repeatSideEffects?: boolean },
+  options: ExecuteFlags & {
+    workflowId?: string;
+    force?: boolean;
+    detach?: boolean;
+    live?: boolean;
+    repeatSideEffects?: boolean;
+  },
+  hints: Hints,
 ): Promise<number> {
   if (checkpointId !== undefined)
     parseCheckpointId(checkpointId); // a damaged id fails before any connection
   else if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError(
-      'no checkpoint id given, and no terminal to pick one on: list them with ' +
-        `\`${command('checkpoints', 'list', '--status', 'failed')}\` and pass one, e.g. \`${command('resume', { raw: '<workflowId>@<step>' })}\``,
-    );
+    throw new UsageError('no checkpoint id given, and no terminal to pick one on: pass one', {
+      next: [
+        { purpose: 'list them', args: ['checkpoints', 'list', '--status', 'failed'] },
+        { purpose: 'then resume one', args: ['resume', { placeholder: '<workflowId>@<step>' }] },
+      ],
+    });
   }
   const config = await preflight(options);
-  return withApp(config, async (app) => {
-    const id = checkpointId ?? (await pickCheckpoint(app, options.workflowId));
+  return withClient(config, async (client) => {
+    const id = checkpointId ?? (await pickCheckpoint(client, options.workflowId));
     if (options.force) err('! --force: resetting without checking that the workflow code replays the kept history');
-    return followWithProgress(app, options, (view) =>
-      app.resume(id, {
+    return followRun(client, hints, options, (follow) =>
+      client.runs.resume(id, {
         ...executeOptions(options),
-        ...view,
+        ...follow,
         ...(options.force ? { force: true } : {}),
         ...(options.repeatSideEffects ? { repeatSideEffects: true } : {}),
-        onReplayCheck: (r) =>
-          err(`✔ Replay check: the ${r.events} events this resume keeps replay against the current workflow code`),
-        onReset: (checkpoint, command) =>
-          err(
-            `↺ Resuming ${checkpoint.workflowId} from step ${checkpoint.step}` +
-              `${checkpoint.agent ? ` (after ${checkpoint.agent}, round ${checkpoint.round})` : ' (the entry checkpoint)'}:\n` +
-              `  ${checkpoint.step} steps reused, ${checkpoint.usage.totalTokens.toLocaleString('en-US')} tokens not paid again\n` +
-              `  same as:\n${shellLines(command, '    ')}`,
-          ),
       }),
     );
   });
@@ -74,9 +74,9 @@ export async function resume(
  * The interactive picker: a run whose workflow's latest run failed (or any recent run when none did), then
  * one of its checkpoints, newest first. `workflowId` narrows it to one workflow.
  */
-async function pickCheckpoint(app: AgentTeamApp, workflowId?: string): Promise<string> {
+async function pickCheckpoint(client: AgentTeamClient, workflowId?: string): Promise<string> {
   const { select } = await import('@inquirer/prompts');
-  const { unfinishedOnly, runs } = await app.resumeCandidates(workflowId);
+  const { unfinishedOnly, runs } = await client.checkpoints.resumeCandidates(workflowId);
   if (runs.length === 0)
     throw new UsageError(`there are no runs with checkpoints${workflowId ? ` for "${workflowId}"` : ''} yet`);
   const runId = await select({
@@ -123,13 +123,17 @@ export function registerResume(program: Command): void {
     .addOption(jsonOption())
     .action(
       action(
-        async (checkpointId: string | undefined, options: RunOptions & { workflowId?: string; detach?: boolean }) => {
+        async (
+          checkpointId: string | undefined,
+          options: ExecuteFlags & { workflowId?: string; detach?: boolean },
+          hints: Hints,
+        ) => {
           if (checkpointId !== undefined && options.workflowId !== undefined) {
             throw new UsageError(
               'give either a checkpoint id or --workflow-id (to pick among its checkpoints), not both',
             );
           }
-          return resume(checkpointId, options);
+          return resume(checkpointId, options, hints);
         },
       ),
     );

@@ -3,25 +3,25 @@ import type { Command } from 'commander';
 import { validateTask } from '../../config';
 import { MAX_TASK_CHARS } from '../../../workflows/types';
 import { UsageError, errorMessage } from '../../shared/errors';
-import { command } from '../../shared/invocation';
+import type { Hints } from '../hints';
 import {
   action,
   configOption,
   detachOption,
   liveOption,
-  followWithProgress,
   executeOptions,
   jsonOption,
   noWorkerOption,
   offlineOption,
   preflight,
-  withApp,
-  type RunOptions,
+  withClient,
+  type ExecuteFlags,
 } from '../common';
+import { followRun } from '../session';
 import { forceOption, repeatSideEffectsOption, resume } from './resume';
 
 /** The task: the words given, all of stdin (`-`), or a file; never a bare `-` as text. */
-async function readTask(words: string[], taskFile: string | undefined): Promise<string> {
+async function readTask(words: string[], taskFile: string | undefined, hints: Hints): Promise<string> {
   if (taskFile !== undefined) {
     if (words.length > 0) throw new UsageError('give the task as words, with -, or with --task-file, not several');
     const { readFileSync } = await import('node:fs');
@@ -36,7 +36,7 @@ async function readTask(words: string[], taskFile: string | undefined): Promise<
       throw new UsageError('"-" reads the task from stdin: give it alone, or give the task as words');
     if (process.stdin.isTTY) {
       throw new UsageError(
-        `"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. \`echo "…" | ${command('run', '-')}\``,
+        `"-" reads the task from stdin, which is a terminal: pipe the task in, e.g. \`echo "…" | ${hints.command('run', '-')}\``,
       );
     }
     let text = '';
@@ -89,14 +89,16 @@ export function registerRun(program: Command): void {
       action(
         async (
           words: string[],
-          options: RunOptions & {
+          options: ExecuteFlags & {
             workflowId?: string;
             resume?: string;
             force?: boolean;
             taskFile?: string;
             detach?: boolean;
+            live?: boolean;
             workspace?: string;
           },
+          hints: Hints,
         ) => {
           if (options.force && options.resume === undefined)
             throw new UsageError('--force goes with --resume <checkpointId>');
@@ -105,14 +107,14 @@ export function registerRun(program: Command): void {
           if (options.resume !== undefined) {
             if (words.length > 0 || options.taskFile !== undefined)
               throw new UsageError('give either a task or --resume <checkpointId>, not both');
-            return resume(options.resume, options);
+            return resume(options.resume, options, hints);
           }
           if (words.length === 0 && options.taskFile === undefined)
             throw new UsageError("missing required argument 'task' (or -, --task-file, --resume <checkpointId>)");
           if (options.workflowId !== undefined && !options.workflowId.trim()) {
             throw new UsageError('--workflow-id must not be empty');
           }
-          const task = validateTask(await readTask(words, options.taskFile));
+          const task = validateTask(await readTask(words, options.taskFile, hints));
           const config = await preflight(options);
           if (options.workspace !== undefined) {
             const { resolve } = await import('node:path');
@@ -122,12 +124,12 @@ export function registerRun(program: Command): void {
               throw new UsageError(`--workspace: ${dir} is not a directory`);
             config.workspaceDir = dir;
           }
-          return withApp(config, (app) =>
-            followWithProgress(app, options, (view) =>
-              app.runTask(task, {
+          return withClient(config, (client) =>
+            followRun(client, hints, options, (follow) =>
+              client.runs.run(task, {
                 ...(options.workflowId ? { workflowId: options.workflowId } : {}),
                 ...executeOptions(options),
-                ...view,
+                ...follow,
               }),
             ),
           );

@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cliVersion, findTemporalCli } from '../../temporal/cli-binary';
-import { UsageError } from '../../shared/errors';
 import {
   action,
   configOption,
@@ -11,7 +10,6 @@ import {
   json,
   jsonOption,
   load,
-  loadApp,
   loadConnection,
   loadDevServer,
   type CommonOptions,
@@ -32,18 +30,8 @@ export function registerServer(program: Command): void {
     .action(
       action(async (options: CommonOptions) => {
         const config = load(options);
-        const { temporalSettings } = await loadConnection();
-        const settings = temporalSettings(config);
-        if (settings.external)
-          throw new UsageError(
-            `a cluster is configured (${settings.options.address}): there is no embedded server to start`,
-          );
-        // Opening the client module starts the server when needed and applies cleanup_after_days as its retention.
-        const { AgentTeamApp } = await loadApp();
-        const { ensureDevServer } = await loadDevServer();
-        const { embeddedServerOptions } = await loadConnection();
-        const s = await ensureDevServer({ ...embeddedServerOptions(config, settings.namespace), log: err });
-        await (await AgentTeamApp.open(config, { temporal: { kind: 'embedded' }, log: err })).close();
+        const { startEmbeddedServer } = await loadConnection();
+        const s = await startEmbeddedServer(config, err);
         if (options.json)
           json({ address: s.address, uiUrl: s.uiUrl, pid: s.pid, reused: s.reused, storageDir: config.storageDir });
         else

@@ -1,6 +1,6 @@
 /** `worker`: a long-lived worker for every run on the task queue. */
 import type { Command } from 'commander';
-import { stepLine, toolStartLine } from '../../render/text';
+import { stepLine, toolStartLine } from '../render/text';
 import {
   action,
   configOption,
@@ -8,7 +8,7 @@ import {
   offlineOption,
   preflight,
   untilStopped,
-  withApp,
+  withClient,
   type CommonOptions,
 } from '../common';
 
@@ -31,9 +31,9 @@ export function registerWorker(program: Command): void {
     .action(
       action(async (options: CommonOptions & { offline?: boolean; taskQueue?: string; quiet?: boolean }) => {
         const config = await preflight(options);
-        await withApp(config, async (app) => {
-          const taskQueue = options.taskQueue ?? app.taskQueue;
-          const hosted = await app.createWorker({
+        await withClient(config, async (client) => {
+          const taskQueue = options.taskQueue ?? client.context.taskQueue;
+          const hosted = await client.workers.host({
             offline: options.offline ?? false,
             taskQueue,
             ...(options.quiet
@@ -45,7 +45,7 @@ export function registerWorker(program: Command): void {
                 }),
           });
           err(
-            `Worker polling task queue "${taskQueue}" on ${app.target.address}, namespace ${app.target.namespace} (Ctrl-C to stop)`,
+            `Worker polling task queue "${taskQueue}" on ${client.target.address}, namespace ${client.target.namespace} (Ctrl-C to stop)`,
           );
           // SIGINT or SIGTERM: stop taking steps; steps in flight get worker.shutdown_grace_ms to finish. A second
           // signal leaves at once (their steps are retried elsewhere).

@@ -15,12 +15,22 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { cacheDir, PACKAGE_ROOT } from '../../src/shared/package';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import { alive, portOpen } from '../../src/temporal/dev-server';
+import {
+  pinnedServerVersion,
+  pinnedUiVersion,
+  postgresSchemaDir,
+  serverBinaries,
+  serverBinDir,
+  uiBinary,
+} from './binaries';
+import { Postgres } from './postgres';
+
+export { pinnedServerVersion, pinnedUiVersion } from './binaries';
 
 export const SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
 /** Besides the Temporal services: the Web UI server (temporalio/ui-server, built from its Go module). */
@@ -42,34 +52,19 @@ interface State {
   startedAt: string;
 }
 
-/** The version of the image docker-compose.yml pins for `service` (e.g. temporalio/server of `temporal`). */
-function pinnedVersion(service: string, image: string): string {
-  const compose = parse(readFileSync(join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { image?: string }>;
-  };
-  const pinned = compose.services[service]?.image ?? '';
-  const version = pinned.startsWith(`${image}:`) ? pinned.slice(image.length + 1) : '';
-  if (!/^\d+\.\d+\.\d+$/.test(version))
-    throw new Error(`docker-compose.yml: the ${service} service's image is "${pinned}", not ${image}:X.Y.Z`);
-  return version;
-}
-
-/** The Temporal server version docker-compose.yml pins (the `temporalio/server` image of its `temporal` service). */
-export const pinnedServerVersion = (): string => pinnedVersion('temporal', 'temporalio/server');
-/** The Web UI version docker-compose.yml pins (`temporalio/ui` of `temporal-ui`). */
-export const pinnedUiVersion = (): string => pinnedVersion('temporal-ui', 'temporalio/ui');
-
 export class Cluster {
   readonly dir: string;
   readonly basePort: number;
   readonly version = pinnedServerVersion();
   readonly uiVersion = pinnedUiVersion();
   private readonly log: (line: string) => void;
+  private readonly postgres: Postgres;
 
   constructor(options: ClusterOptions = {}) {
     this.dir = options.dir ?? process.env.AGENT_TEAM_CLUSTER_DIR ?? join(cacheDir(), 'cluster');
     this.basePort = options.basePort ?? Number(process.env.AGENT_TEAM_CLUSTER_PORT ?? 17233);
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.postgres = new Postgres(this.pgData, this.postgresPort, this.log);
   }
 
   get address(): string {
@@ -85,9 +80,6 @@ export class Cluster {
   }
   get postgresPort(): number {
     return this.basePort - 1801; // 15432 for the default 17233
-  }
-  private get binDir(): string {
-    return join(cacheDir(), `temporal-server-${this.version}`, 'bin');
   }
   /** PostgreSQL's data: in the cluster's folder, except as root, where the `postgres` user running it cannot
    * reach a folder under /root: then under /var/tmp. */
@@ -108,170 +100,23 @@ export class Cluster {
 
   /** Builds (once) and returns the paths of temporal-server and temporal-sql-tool. */
   binaries(): { server: string; sqlTool: string } {
-    const server = join(this.binDir, 'server');
-    const sqlTool = join(this.binDir, 'sql');
-    if (existsSync(server) && existsSync(sqlTool)) return { server, sqlTool };
-    if (spawnSync('go', ['version']).status !== 0) {
-      throw new Error('the Go toolchain is needed to build the Temporal server (`go` is not on PATH): install Go');
-    }
-    const started = Date.now();
-    this.log(
-      `Building Temporal server ${this.version} and its SQL tool from the Go module (cached in ${this.binDir}) …`,
-    );
-    execFileSync(
-      'go',
-      [
-        'install',
-        `go.temporal.io/server/cmd/server@v${this.version}`,
-        `go.temporal.io/server/cmd/tools/sql@v${this.version}`,
-      ],
-      {
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...process.env, GOTOOLCHAIN: 'auto', GOBIN: this.binDir, GOFLAGS: '-mod=mod' },
-      },
-    );
-    this.log(`  built in ${Math.round((Date.now() - started) / 1000)} s`);
-    return { server, sqlTool };
+    return serverBinaries(this.version, this.log);
   }
 
-  /** Builds (once) and returns the Web UI server (`go install github.com/temporalio/ui-server/v2/cmd/server`). */
+  /** Builds (once) and returns the Web UI server. */
   uiBinary(): string {
-    const dir = join(cacheDir(), `temporal-ui-${this.uiVersion}`, 'bin');
-    const binary = join(dir, 'server');
-    if (existsSync(binary)) return binary;
-    const started = Date.now();
-    this.log(`Building the Temporal Web UI server ${this.uiVersion} from the Go module (cached in ${dir}) …`);
-    execFileSync('go', ['install', `github.com/temporalio/ui-server/v2/cmd/server@v${this.uiVersion}`], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, GOTOOLCHAIN: 'auto', GOBIN: dir, GOFLAGS: '-mod=mod' },
-    });
-    this.log(`  built in ${Math.round((Date.now() - started) / 1000)} s`);
-    return binary;
-  }
-
-  /** The server module's source folder (its PostgreSQL schema), from the Go module cache. */
-  private moduleDir(): string {
-    const out = execFileSync('go', ['mod', 'download', '-json', `go.temporal.io/server@v${this.version}`], {
-      env: { ...process.env, GOTOOLCHAIN: 'auto', GOFLAGS: '-mod=mod' },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return (JSON.parse(out) as { Dir: string }).Dir;
-  }
-
-  /** PostgreSQL's bin folder: `pg_config --bindir`, else the newest /usr/lib/postgresql/N/bin; installed (as root) when missing. */
-  private postgresBin(): string {
-    const found = (): string | undefined => {
-      const fromConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-      if (fromConfig.status === 0 && existsSync(join(fromConfig.stdout.trim(), 'initdb')))
-        return fromConfig.stdout.trim();
-      const root = '/usr/lib/postgresql';
-      if (!existsSync(root)) return undefined;
-      const versions = readdirSync(root)
-        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
-        .sort((a, b) => Number(b) - Number(a));
-      return versions[0] ? join(root, versions[0], 'bin') : undefined;
-    };
-    const dir = found();
-    if (dir) return dir;
-    if (process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0) {
-      this.log('Installing PostgreSQL (Debian package postgresql) …');
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], {
-        stdio: 'ignore',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-      const installed = found();
-      if (installed) return installed;
-    }
-    throw new Error('PostgreSQL is not installed (no initdb): install the Debian package postgresql');
+    return uiBinary(this.uiVersion, this.log);
   }
 
   // ---------------------------------------------------------------------------------------------- PostgreSQL
 
-  /** Runs a PostgreSQL program as the `postgres` user when this process is root (PostgreSQL refuses root). */
-  private pg(program: string, args: string[]): string {
-    const bin = join(this.postgresBin(), program);
-    const asRoot = process.getuid?.() === 0;
-    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-    return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  }
-
-  private postgresRunning(): boolean {
-    if (!existsSync(join(this.pgData, 'PG_VERSION'))) return false;
-    try {
-      this.pg('pg_ctl', ['-D', this.pgData, 'status']);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   startPostgres(): void {
-    if (!existsSync(join(this.pgData, 'PG_VERSION'))) {
-      mkdirSync(this.pgData, { recursive: true, mode: 0o700 });
-      if (process.getuid?.() === 0) {
-        const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-        const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-        chownSync(this.pgData, uid, gid);
-        chownSync(join(this.pgData, '..'), uid, gid);
-      }
-      this.pg('initdb', ['-D', this.pgData, '-U', 'temporal', '--auth=trust', '--encoding=UTF8', '--no-sync']);
-    }
-    if (this.postgresRunning()) return;
-    this.pg('pg_ctl', [
-      '-D',
-      this.pgData,
-      '-l',
-      join(this.pgData, 'postgres.log'),
-      '-w',
-      '-o',
-      `-p ${this.postgresPort} -k ${this.pgData} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-      'start',
-    ]);
+    this.postgres.start();
   }
 
   /** Stops PostgreSQL: `fast` (what a restart test uses) disconnects every client at once. */
   stopPostgres(mode: 'fast' | 'smart' = 'fast'): void {
-    if (this.postgresRunning()) this.pg('pg_ctl', ['-D', this.pgData, '-m', mode, '-w', 'stop']);
-  }
-
-  private setupSchema(sqlTool: string): void {
-    const schema = join(this.moduleDir(), 'schema', 'postgresql', 'v12');
-    const tool = (db: string, ...args: string[]): void => {
-      execFileSync(
-        sqlTool,
-        [
-          '--plugin',
-          'postgres12',
-          '--ep',
-          '127.0.0.1',
-          '-p',
-          String(this.postgresPort),
-          '-u',
-          'temporal',
-          '--db',
-          db,
-          ...args,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-    };
-    for (const [db, versioned] of [
-      ['temporal', 'temporal'],
-      ['temporal_visibility', 'visibility'],
-    ] as const) {
-      const exists = spawnSync(
-        join(this.postgresBin(), 'psql'),
-        ['-h', '127.0.0.1', '-p', String(this.postgresPort), '-U', 'temporal', '-d', db, '-c', 'select 1'],
-        { stdio: 'ignore' },
-      );
-      if (exists.status !== 0) {
-        tool(db, 'create');
-        tool(db, 'setup-schema', '-v', '0.0');
-      }
-      tool(db, 'update-schema', '-d', join(schema, versioned, 'versioned'));
-    }
+    this.postgres.stop(mode);
   }
 
   // ---------------------------------------------------------------------------------------------- Temporal
@@ -432,10 +277,10 @@ export class Cluster {
   async start(): Promise<{ coldBuild: boolean; ms: number }> {
     const started = Date.now();
     mkdirSync(this.dir, { recursive: true });
-    const coldBuild = !existsSync(join(this.binDir, 'server'));
+    const coldBuild = !existsSync(join(serverBinDir(this.version), 'server'));
     const { sqlTool } = this.binaries();
     this.startPostgres();
-    this.setupSchema(sqlTool);
+    this.postgres.setupSchema(sqlTool, postgresSchemaDir(this.version));
     this.writeConfig();
     const state = this.readState();
     const stopped = SERVICES.filter((service) => {
@@ -541,7 +386,7 @@ export class Cluster {
     const ui = state?.pids.ui ?? null;
     return {
       address: this.address,
-      postgres: { port: this.postgresPort, running: this.postgresRunning() },
+      postgres: { port: this.postgresPort, running: this.postgres.running() },
       services,
       ui: { url: this.uiUrl, pid: ui, running: ui !== null && alive(ui) },
     };

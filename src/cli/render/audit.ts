@@ -1,8 +1,8 @@
 /** `history`: a workflow's audit trail as text, in lines that fit an 80-column terminal. */
-import { kindLabel } from '../../workflows/labels';
-import type { AuditGate, AuditTrail } from '../history/audit';
+import { kindLabel } from '../../../workflows/labels';
+import type { AuditGate, AuditTrail } from '../../history/audit';
 import { requestTitle, usd } from './text';
-import { oneLine, wrap } from '../shared/util';
+import { oneLine, wrap } from '../../shared/util';
 
 const WIDTH = 80;
 const clip = (s: string, max: number | null): string =>

@@ -1,6 +1,6 @@
 /** `checkpoints diff` as text. */
-import type { CheckpointDiff } from '../checkpoints/diff';
-import { oneLine, wrap } from '../shared/util';
+import type { CheckpointDiff } from '../../checkpoints/diff';
+import { oneLine, wrap } from '../../shared/util';
 import { answerLine, usd } from './text';
 
 const RELATION = {

@@ -3,10 +3,10 @@
  * gantt chart) for docs, and a single self-contained HTML page (no scripts, no external assets) with one
  * lane per agent, each run of the reset chain in turn, where resets branched off, and every step's details.
  */
-import type { AuditGate, AuditRun, AuditStep, AuditTrail } from '../history/audit';
+import type { AuditGate, AuditRun, AuditStep, AuditTrail } from '../../history/audit';
 import { requestTitle, usd } from './text';
-import { kindLabel } from '../../workflows/labels';
-import { wrap } from '../shared/util';
+import { kindLabel } from '../../../workflows/labels';
+import { wrap } from '../../shared/util';
 
 export const TIMELINE_FORMATS = ['text', 'mermaid', 'html'] as const;
 export type TimelineFormat = (typeof TIMELINE_FORMATS)[number];

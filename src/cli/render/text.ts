@@ -3,14 +3,14 @@
  * count from 1 everywhere; checkpoint N is the state after step N (0: before any step).
  */
 import Table from 'cli-table3';
-import { kindLabel } from '../../workflows/labels';
-import { type AnswerRecord } from '../../workflows/model';
-import type { RunOutcome } from '../client/outcome';
-import type { Checkpoint, LoadedCheckpoint } from '../checkpoints/derive';
-import { formatUsd } from '../../workflows/pricing';
-import type { HumanAnswer, HumanRequest, StepResult, ToolRequest } from '../../workflows/types';
-import { oneLine, shellLines, wrap } from '../shared/util';
-import { command } from '../shared/invocation';
+import { kindLabel } from '../../../workflows/labels';
+import { type AnswerRecord } from '../../../workflows/model';
+import type { RunOutcome } from '../../client/outcome';
+import type { Checkpoint, LoadedCheckpoint } from '../../checkpoints/derive';
+import { formatUsd } from '../../../workflows/pricing';
+import type { HumanAnswer, HumanRequest, StepResult, ToolRequest } from '../../../workflows/types';
+import { oneLine, shellLines, wrap } from '../../shared/util';
+import type { Hints } from '../hints';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
@@ -146,7 +146,12 @@ export function checkpointTable(
 }
 
 /** `checkpoints show`: the checkpoint, the equivalent reset, and the state, in lines that fit 80 columns. */
-export function checkpointDetails(c: LoadedCheckpoint, resetCommand: string, webUi: string | null): string {
+export function checkpointDetails(
+  c: LoadedCheckpoint,
+  resetCommand: string,
+  webUi: string | null,
+  hints: Hints,
+): string {
   const s = c.state;
   const block = (first: string, text: string): string[] =>
     wrap(text, 80 - first.length).map((l, i) => (i === 0 ? first : ' '.repeat(first.length)) + l);
@@ -169,7 +174,7 @@ export function checkpointDetails(c: LoadedCheckpoint, resetCommand: string, web
     ...(c.resetFrom
       ? block('  ', `this run was reset from run ${c.resetFrom.runId} at @${c.resetFrom.step}: ${c.resetFrom.reason}`)
       : []),
-    `  resume: ${command('resume', c.shortId)}`,
+    `  resume: ${hints.command('resume', c.shortId)}`,
     '  same as:',
     shellLines(resetCommand, '    '),
     ...(webUi ? [`  Web UI: ${webUi}`] : []),
@@ -204,14 +209,14 @@ const REQUEST_TITLES: Record<HumanRequest['kind'], string> = {
 export const requestTitle = (kind: HumanRequest['kind']): string => REQUEST_TITLES[kind];
 
 /** The commands that answer a request, one per decision, as a user pastes them. */
-export function answerCommands(request: HumanRequest, workflowId: string): string[] {
+export function answerCommands(request: HumanRequest, workflowId: string, hints: Hints): string[] {
   if (request.kind === 'budget') {
-    return [command('budget', workflowId, '--add-usd', '0.05'), command('budget', workflowId, '--stop')];
+    return [hints.command('budget', workflowId, '--add-usd', '0.05'), hints.command('budget', workflowId, '--stop')];
   }
   return [
-    command('approve', workflowId),
-    command('revise', workflowId, '--feedback', { raw: '"what to change"' }),
-    command('reject', workflowId, '--reason', { raw: '"why"' }),
+    hints.command('approve', workflowId),
+    hints.command('revise', workflowId, '--feedback', { placeholder: '"what to change"' }),
+    hints.command('reject', workflowId, '--reason', { placeholder: '"why"' }),
   ];
 }
 
@@ -219,6 +224,7 @@ export function answerCommands(request: HumanRequest, workflowId: string): strin
 export function requestLines(
   request: HumanRequest,
   workflowId: string,
+  hints: Hints,
   /** `here`: this process asks too (a terminal); `elsewhere`: only another shell can answer. */
   where: 'here' | 'elsewhere' = 'here',
 ): string[] {
@@ -250,7 +256,7 @@ export function requestLines(
     lines.push(`  Without an answer within ${after} (gates.timeout_ms), it will ${decision}.`);
   }
   lines.push(where === 'here' ? '  Answer here, or from any shell:' : '  Answer from any shell:');
-  for (const c of answerCommands(request, workflowId)) lines.push(`    ${c}`);
+  for (const c of answerCommands(request, workflowId, hints)) lines.push(`    ${c}`);
   return lines;
 }
 
@@ -282,22 +288,32 @@ export const answerLine = (a: AnswerRecord): string => `${requestTitle(a.kind)} 
  * The lines that say how to resume a run that did not complete: `lead` (with the note on where, if any), then the
  * command alone on its line, to paste. None for a completed run or one without a checkpoint.
  */
-export function resumeLines(outcome: RunOutcome, lead = 'Resume it from its last checkpoint'): string[] {
+export function resumeLines(outcome: RunOutcome, hints: Hints, lead = 'Resume it from its last checkpoint'): string[] {
   const point = resumePoint(outcome);
   if (!point) return [];
   return [
     ...wrap(`${lead}${point.note}:`, 76).map((l) => `  ${l}`),
-    `    ${command('resume', point.checkpoint.shortId)}`,
+    `    ${hints.command('resume', point.checkpoint.shortId, ...(point.repeat ? ['--repeat-side-effects'] : []))}`,
   ];
 }
 
-function resumePoint(outcome: RunOutcome): { checkpoint: Checkpoint; note: string } | null {
-  const checkpoint = outcome.checkpoints.at(-1);
-  if (!checkpoint || outcome.status === 'COMPLETED') return null;
+function resumePoint(outcome: RunOutcome): { checkpoint: Checkpoint; note: string; repeat: boolean } | null {
+  const last = outcome.checkpoints.at(-1);
+  if (!last || outcome.status === 'COMPLETED') return null;
+  // A destructive tool call that may have started: from the checkpoint before it, once what it did is checked.
+  const uncertain = outcome.error?.type === 'SideEffectUncertain' ? outcome.error.step : undefined;
+  if (uncertain !== undefined) {
+    const before = outcome.checkpoints.filter((c) => c.step < uncertain).at(-1) ?? last;
+    return {
+      checkpoint: before,
+      note: ` (step ${uncertain} may have run: check what it did first; the resume runs it again)`,
+      repeat: true,
+    };
+  }
   const lastStep = outcome.steps.at(-1)?.step ?? 0;
   const note =
-    outcome.status === 'CANCELED' && lastStep > checkpoint.step
+    outcome.status === 'CANCELED' && lastStep > last.step
       ? ` (step ${lastStep} came in with the cancel request and is sent again: a run resumed after it would be cancelled again)`
       : '';
-  return { checkpoint, note };
+  return { checkpoint: last, note, repeat: false };
 }
