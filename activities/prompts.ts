@@ -53,6 +53,7 @@ export function buildMessages(
           role: 'user',
           content:
             `Round ${req.round}. Judge the team's progress and decide who speaks next.\nThe team:\n${roster(members)}\n` +
+            (req.note ? `A person adds a note for you to take into account from now on: ${req.note}\n` : '') +
             'Answer with the progress ledger as JSON: is the request satisfied, is the team in a loop, is progress ' +
             'being made, the next speaker, and the instruction or question for them, each with a reason.',
         },

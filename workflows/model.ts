@@ -73,6 +73,8 @@ export interface TeamState {
   turn: AgentTurn | null;
   /** Set once the run's MCP servers' tools are read (and in the team): the run's first activity when it has servers. */
   mcpReady: boolean;
+  /** A person's note for the orchestrator (a fork's `--note`), sent with its next progress ledger; absent after. */
+  note?: string;
 }
 
 /** An answer as the state records it. */

@@ -69,6 +69,7 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
     }
     if (state.turn) request.toolTurn = state.turn.exchanges;
   }
+  if (action.kind === 'ledger' && state.note) request.note = state.note;
   if (action.kind === 'plan' || action.kind === 'ledger') {
     request.members = team.agents
       .filter((a) => a.name !== ORCHESTRATOR)

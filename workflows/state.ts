@@ -107,7 +107,8 @@ export function initialState(input: TeamInput): TeamState {
     }
     applySeedAnswers(i + 1);
   });
-  return state;
+  const note = input.fork?.note;
+  return typeof note === 'string' && note.trim() ? { ...state, note } : state;
 }
 
 function emptyState(task: string, settings: TeamSettings): TeamState {
@@ -235,7 +236,9 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
     case 'ledger': {
       const ledger = step.ledger;
       if (!ledger) throw new Error(`ledger step ${state.steps} carries no progress ledger`);
-      const base = { ...next, round: step.round, lastLedger: ledger };
+      // A person's note goes with one ledger: this one read it.
+      const { note: _read, ...rest } = next;
+      const base = { ...rest, round: step.round, lastLedger: ledger };
       if (ledger.is_request_satisfied.answer) return { ...base, phase: 'finalizing', cutShort: false };
       const stalled = ledger.is_in_loop.answer || !ledger.is_progress_being_made.answer;
       const stallCount = stalled ? state.stallCount + 1 : Math.max(0, state.stallCount - 1);

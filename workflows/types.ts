@@ -240,6 +240,24 @@ export interface TeamInput {
    * steps are folded into the initial state with the same reducer, so they are not executed (or paid) again.
    */
   restore?: RestoreSeed;
+  /**
+   * Set on a fork (`agent-team fork`): where it came from and what was changed. Its steps up to the fork point
+   * come in `restore`, already edited.
+   */
+  fork?: ForkOrigin;
+}
+
+/** Where a fork came from, and what was changed there (recorded in its input and memo). */
+export interface ForkOrigin {
+  /** The checkpoint forked, as its id and as `<workflowId>@<step>`. */
+  checkpointId: string;
+  workflowId: string;
+  runId: string;
+  step: number;
+  /** What was changed, as people read it (`answer of step 4 (researcher)`, `model of coder: gpt-4o`, …). */
+  edits: string[];
+  /** A note for the orchestrator, read at its next progress ledger. */
+  note?: string;
 }
 
 /** The steps of a checkpoint, carried into a new run (possibly on another server). */
@@ -361,6 +379,8 @@ export interface StepRequest {
   toolTurn?: ToolExchange[];
   /** `plan` and `ledger` steps of runs with a team: the members the orchestrator may direct. */
   members?: { name: string; description: string }[];
+  /** `ledger` steps: a person's note for the orchestrator (a fork's `--note`), read at this ledger. */
+  note?: string;
 }
 
 /** What a step needs to know of its speaker. */

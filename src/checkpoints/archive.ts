@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import type { RestoreSeed, StepResult, TeamInput } from '../../workflows/types';
+import type { TeamInput } from '../../workflows/types';
 import type { AgentTeamConfig } from '../config';
 import { historyJson, parseHistoryJson, type History } from '../history/json';
 import { HistoryReader, readRun, readRuns, type RunStatus } from '../history/reader';
@@ -22,14 +22,14 @@ import { replayHistory, type ReplayReport } from '../history/replay';
 import { installRuntime } from '../temporal/runtime';
 import { NotFoundError, UsageError, errorMessage } from '../shared/errors';
 import { PACKAGE_VERSION } from '../shared/package';
-import { checkpointsOf, seededSteps, type Checkpoint } from './derive';
+import { checkpointsOf, type Checkpoint } from './derive';
+import { checkSeedSize, seedInput } from './seed';
 import { checkSignature, signChecksum, type ExportSignature, type SignatureCheck } from './signing';
 import { parseCheckpointId } from './ids';
 
 export const EXPORT_FORMAT = 'agent-team-export/1';
 
-/** Temporal refuses payloads over 2 MB; a restore seed is kept well under it. */
-export const MAX_SEED_BYTES = 1_500_000;
+export { MAX_SEED_BYTES } from './seed';
 
 /** One run of the exported workflow, as the manifest describes it. */
 export interface ExportedRunInfo {
@@ -323,36 +323,16 @@ export function pickRestorePoint(loaded: LoadedExport, which: string): Checkpoin
 }
 
 /**
- * The input of a new run that continues from `checkpoint`: the original run's input plus the results of every
- * step up to the checkpoint (decoded with `client`'s data converter).
+ * The input of a new run that continues from `checkpoint` of the export: the original run's input plus the
+ * results of every step up to the checkpoint (decoded with `client`'s data converter).
  */
 export async function restoreInput(client: Client, loaded: LoadedExport, checkpoint: Checkpoint): Promise<TeamInput> {
   const history = loaded.histories.get(checkpoint.runId);
   if (!history) throw new UsageError(`the export holds no history for run ${checkpoint.runId}`);
   const reader = new HistoryReader(client.options.loadedDataConverter, checkpoint.workflowId, checkpoint.runId);
   for (const event of history.events ?? []) await reader.add(event);
-  const { run } = reader;
-  if (!run.input) throw new UsageError(`run ${checkpoint.runId} in the export has no recorded input`);
-  const earlier = seededSteps(run);
-  const steps: StepResult[] = [
-    ...earlier,
-    ...run.steps.slice(0, checkpoint.step - earlier.length).map((s) => s.result),
-  ];
-  const { restore: _previous, ...original } = run.input;
-  const restore: RestoreSeed = {
-    checkpointId: checkpoint.checkpointId,
-    workflowId: checkpoint.workflowId,
-    runId: checkpoint.runId,
-    steps,
-  };
-  const input: TeamInput = { ...original, restore };
-  const size = Buffer.byteLength(JSON.stringify(input));
-  if (size > MAX_SEED_BYTES) {
-    throw new UsageError(
-      `the state at this checkpoint is ${size.toLocaleString('en-US')} bytes, over the ${MAX_SEED_BYTES.toLocaleString('en-US')} ` +
-        "that fit in a workflow input (Temporal's payload limit is 2 MB): restore an earlier checkpoint",
-    );
-  }
+  const input = seedInput(reader.run, checkpoint);
+  checkSeedSize(input);
   return input;
 }
 

@@ -61,6 +61,16 @@ export interface RestoreOrigin {
   runId: string;
   /** Steps carried over (they were not executed by this run). */
   steps: number;
+  /** Set for a fork (`agent-team fork`): the step it was forked at, and what was edited there. */
+  fork?: { step: number; edits: string[] };
+}
+
+/** How a restored or forked run's origin reads: `forked from X@4 (edited: …)`, `restored from X`. */
+export function originText(r: RestoreOrigin): string {
+  if (r.fork) {
+    return `forked from ${r.workflowId}@${r.fork.step} (${r.fork.edits.length ? `edited: ${r.fork.edits.join(', ')}` : 'no edits'})`;
+  }
+  return `restored from ${r.workflowId} (${r.steps} steps carried over)`;
 }
 
 /** The steps a run was seeded with (0 unless it was restored from an export). */
@@ -104,8 +114,15 @@ export function checkpointsOf(
   const resetFrom = resetOriginOf(run, namespace);
   const seed = seededSteps(run);
   const restore = run.input?.restore;
+  const fork = run.input?.fork;
   const restoredFrom: RestoreOrigin | undefined = restore
-    ? { checkpointId: restore.checkpointId, workflowId: restore.workflowId, runId: restore.runId, steps: seed.length }
+    ? {
+        checkpointId: restore.checkpointId,
+        workflowId: restore.workflowId,
+        runId: restore.runId,
+        steps: seed.length,
+        ...(fork ? { fork: { step: fork.step, edits: fork.edits } } : {}),
+      }
     : undefined;
   const base = {
     workflowId: run.workflowId,

@@ -164,6 +164,11 @@ export class CheckpointStore {
    * it never resolves an id to another checkpoint.
    */
   async load(checkpointId: string): Promise<LoadedCheckpoint> {
+    return (await this.locate(checkpointId)).checkpoint;
+  }
+
+  /** {@link load}, with the run the checkpoint belongs to (its history read once, for a fork's seed). */
+  async locate(checkpointId: string): Promise<{ checkpoint: LoadedCheckpoint; run: RunHistory }> {
     const parsed = parseCheckpointId(checkpointId);
     if (parsed.kind === 'short') return this.loadShort(checkpointId, parsed.ref);
     const ref = parsed.ref;
@@ -188,10 +193,13 @@ export class CheckpointStore {
         `event ${ref.eventId} of run ${ref.runId} is not a checkpoint (its checkpoints are events ${all.map((c) => c.eventId).join(', ')})`,
       );
     }
-    return this.withState(checkpointId, run, checkpoint);
+    return { checkpoint: this.withState(checkpointId, run, checkpoint), run };
   }
 
-  private async loadShort(text: string, ref: ShortCheckpointRef): Promise<LoadedCheckpoint> {
+  private async loadShort(
+    text: string,
+    ref: ShortCheckpointRef,
+  ): Promise<{ checkpoint: LoadedCheckpoint; run: RunHistory }> {
     const runs = await readRuns(this.client, ref.workflowId);
     const listThem = { next: [{ purpose: 'list its runs', args: ['checkpoints', 'list', '-w', ref.workflowId] }] };
     if (runs.length === 0) {
@@ -224,7 +232,7 @@ export class CheckpointStore {
       const { why, next } = whyNoCheckpoint(run, ref.step, all);
       throw new InvalidCheckpointError(text, why, { next });
     }
-    return this.withState(text, run, checkpoint);
+    return { checkpoint: this.withState(text, run, checkpoint), run };
   }
 
   private withState(text: string, run: RunHistory, checkpoint: Checkpoint): LoadedCheckpoint {

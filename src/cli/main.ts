@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../shared/package';
 import { errorMessage } from '../shared/errors';
 import { registerAnswers } from './commands/answer';
+import { registerBranches } from './commands/branches';
 import { registerCheckpoints } from './commands/checkpoints';
 import { registerControl } from './commands/control';
 import { registerHistory } from './commands/history';
@@ -32,6 +33,7 @@ export function buildProgram(options: { helpWidth?: number } = {}): Command {
   if (options.helpWidth) program.configureHelp({ helpWidth: options.helpWidth });
   registerRun(program);
   registerResume(program);
+  registerBranches(program);
   registerControl(program);
   registerAnswers(program);
   registerReplay(program);

@@ -9,11 +9,13 @@
  *   checkpoints  list, load, diff, reset, prune checkpoints (history is the store)
  *   history      the audit trail, and replay against the workflow code
  *   archive      export a run, restore one from an export
+ *   branches     fork a run at any checkpoint (with edits), the forks of a workflow
  *   workers      the workers this process hosts, and whether any worker serves a queue
  */
 import type { AgentTeamConfig } from '../config';
 import type { TemporalTarget } from '../temporal/connection';
 import { ArchiveClient } from './archive';
+import { BranchesClient } from './branches';
 import { CheckpointsClient } from './checkpoints';
 import { ClientContext, type ClientOptions } from './context';
 import { HistoryClient } from './history';
@@ -28,6 +30,7 @@ export class AgentTeamClient {
   readonly history: HistoryClient;
   readonly runs: RunsClient;
   readonly archive: ArchiveClient;
+  readonly branches: BranchesClient;
 
   private constructor(readonly context: ClientContext) {
     this.workers = new WorkersClient(context);
@@ -36,6 +39,7 @@ export class AgentTeamClient {
     this.history = new HistoryClient(context);
     this.runs = new RunsClient(context, this.workers, this.people, this.checkpoints, this.history);
     this.archive = new ArchiveClient(context, this.runs);
+    this.branches = new BranchesClient(context, this.runs, this.checkpoints);
   }
 
   /** Resolves Temporal (starting the embedded server when needed, unless told not to) and connects. */
@@ -67,6 +71,8 @@ export type { AnswerInput, ExecuteOptions, HostingReason, Responder, RunEvent } 
 export { EventStream } from './events';
 export type { AnswerReceipt, PendingRun, RespondOptions } from './people';
 export type { ResumeOptions } from './runs';
+export type { ForkInfo, ForkNode, ForkOptions, ForkOutcome, ForkTree } from './branches';
+export type { ForkEdits } from '../branches/edits';
 export type { ResumeOutcome, RestoreOutcome, RunOutcome, RunError, StepSummary } from './outcome';
 export { ownTaskQueue } from '../temporal/names';
 export { CheckpointStore, type ListOptions, type RunCheckpoints } from '../checkpoints/store';

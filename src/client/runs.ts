@@ -5,7 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { agentTeamWorkflow } from '../../workflows';
-import type { TeamInput } from '../../workflows/types';
+import type { ForkOrigin, TeamInput } from '../../workflows/types';
 import { destructiveCallsAfter, type Checkpoint, type LoadedCheckpoint } from '../checkpoints/derive';
 import { resetCommand } from '../checkpoints/ids';
 import { teamInputFor, validateTask } from '../config';
@@ -40,6 +40,17 @@ export interface ResumeOptions extends ExecuteOptions {
   /** Resume even when that runs destructive tool calls again (they are listed, and refused without this). */
   repeatSideEffects?: boolean;
 }
+
+/** What a fork's memo says of its origin (the checkpoint, the edits; the note is in its input). */
+export const forkMemo = (
+  fork: ForkOrigin,
+): { workflowId: string; runId: string; step: number; checkpointId: string; edits: string[] } => ({
+  workflowId: fork.workflowId,
+  runId: fork.runId,
+  step: fork.step,
+  checkpointId: fork.checkpointId,
+  edits: fork.edits,
+});
 
 /** Whether a run of this input may wait on a person (a gate or a budget is set). */
 const hasGates = (input: TeamInput): boolean =>
@@ -80,6 +91,8 @@ export class RunsClient {
         workflowId,
         args: [input],
         staticSummary: `Agent team: ${input.task.replace(/\s+/g, ' ').slice(0, 120)}`,
+        // A fork says where it came from where the Web UI and `temporal workflow describe` show it.
+        ...(input.fork ? { memo: { forkOf: forkMemo(input.fork) } } : {}),
       });
       return { workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {

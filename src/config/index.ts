@@ -208,7 +208,7 @@ export function validateTask(task: string): string {
 export function teamInputFor(
   task: string,
   config: AgentTeamConfig,
-): Required<Omit<TeamInput, 'restore' | 'waitingAttribute'>> {
+): Required<Omit<TeamInput, 'restore' | 'waitingAttribute' | 'fork'>> {
   const { llm, workflow } = config;
   const { checkpointing } = workflow;
   return {

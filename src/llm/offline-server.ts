@@ -17,7 +17,16 @@ import { STEP_HEADERS } from '../../activities/agent-step';
 import { ConfigError } from '../shared/errors';
 import { FAULT_KINDS, parseFaults, seeded, type FaultKind, type FaultSpec } from './offline/faults';
 import { logWriter, readOfflineLlmLog, type OfflineLlmLogEntry } from './offline/log';
-import { answer, taskOf, text, tokens, toolCallsFor, type ChatRequest } from './offline/script';
+import {
+  answer,
+  lastUserText,
+  notePattern,
+  taskOf,
+  text,
+  tokens,
+  toolCallsFor,
+  type ChatRequest,
+} from './offline/script';
 
 export { FAULT_KINDS, parseFaults, readOfflineLlmLog, type FaultKind, type FaultSpec, type OfflineLlmLogEntry };
 
@@ -250,8 +259,11 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
       ? { content: null, tool_calls: toolCalls }
       : { content: answer(body, agent, kind, fault, options.answerChars, options.turns) };
     const completionTokens = tokens(message.content ?? JSON.stringify(toolCalls));
+    // A person's note (a fork's --note) as the orchestrator's ledger request carried it: the log shows it arrived.
+    const note = kind === 'ledger' ? notePattern.exec(lastUserText(body.messages ?? []))?.[1] : undefined;
     log({
       ...entry(200, completionTokens),
+      ...(note ? { note } : {}),
       ...(offered.length || calls.length ? { toolsOffered: offered } : {}),
       ...(calls.length ? { toolCalls: calls.map((c) => c.name) } : {}),
     });

@@ -1,4 +1,5 @@
 /** `history`: a workflow's audit trail as text, in lines that fit an 80-column terminal. */
+import { originText } from '../../checkpoints/derive';
 import { kindLabel } from '../../../workflows/labels';
 import type { AuditGate, AuditTrail } from '../../history/audit';
 import { requestTitle, usd } from './text';
@@ -68,7 +69,12 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
     if (run.restoredFrom) {
       const r = run.restoredFrom;
       out.push(
-        ...block('   ⇪ ', `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`),
+        ...block(
+          '   ⇪ ',
+          r.fork
+            ? `${originText(r)}, run ${r.runId}: ${r.steps} steps reused`
+            : `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`,
+        ),
         `     (checkpoint ${r.checkpointId})`,
       );
     }

@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 import { kindLabel } from '../../../workflows/labels';
 import { type AnswerRecord } from '../../../workflows/model';
 import type { RunOutcome } from '../../client/outcome';
-import type { Checkpoint, LoadedCheckpoint } from '../../checkpoints/derive';
+import { originText, type Checkpoint, type LoadedCheckpoint } from '../../checkpoints/derive';
 import { formatUsd } from '../../../workflows/pricing';
 import type { HumanAnswer, HumanRequest, StepResult, ToolRequest } from '../../../workflows/types';
 import { oneLine, shellLines, wrap } from '../../shared/util';
@@ -108,13 +108,7 @@ export function checkpointTable(
           78,
         ),
       );
-    else if (first.restoredFrom)
-      lines.push(
-        oneLine(
-          `  ← restored from ${first.restoredFrom.workflowId} (${first.restoredFrom.steps} steps carried over)`,
-          78,
-        ),
-      );
+    else if (first.restoredFrom) lines.push(oneLine(`  ← ${originText(first.restoredFrom)}`, 78));
     const table = new Table({
       head: ['step', 'after', 'round', 'tokens', ...(options.wide ? ['created', 'checkpoint id'] : ['checkpoint'])],
       chars: BORDERLESS,

@@ -3,6 +3,7 @@
  * gantt chart) for docs, and a single self-contained HTML page (no scripts, no external assets) with one
  * lane per agent, each run of the reset chain in turn, where resets branched off, and every step's details.
  */
+import { originText } from '../../checkpoints/derive';
 import type { AuditGate, AuditRun, AuditStep, AuditTrail } from '../../history/audit';
 import { requestTitle, usd } from './text';
 import { kindLabel } from '../../../workflows/labels';
@@ -44,7 +45,9 @@ function runHeading(run: AuditRun, i: number): string {
     ? ` · reset from run ${short(run.resetFrom.fromRunId)} after step ${run.resetFrom.keptSteps}` +
       `${run.resetFrom.requestedBy ? ` by ${run.resetFrom.requestedBy}` : ''}: ${run.resetFrom.reason}`
     : run.restoredFrom
-      ? ` · restored from ${run.restoredFrom.workflowId} run ${short(run.restoredFrom.runId)} (${run.restoredFrom.steps} steps carried over)`
+      ? run.restoredFrom.fork
+        ? ` · ${originText(run.restoredFrom)}`
+        : ` · restored from ${run.restoredFrom.workflowId} run ${short(run.restoredFrom.runId)} (${run.restoredFrom.steps} steps carried over)`
       : '';
   return `run ${i + 1} (${run.runId}) ${run.status}${origin}`;
 }
@@ -203,7 +206,9 @@ export function renderHtml(trail: AuditTrail): string {
         `${run.resetFrom.requestedBy ? ` by <b>${escapeHtml(run.resetFrom.requestedBy)}</b>` : ''}: “${escapeHtml(run.resetFrom.reason)}”. ` +
         `${run.resetFrom.keptSteps ? `Steps 1–${run.resetFrom.keptSteps} were kept, not executed again.` : 'No steps were kept.'}</p>`
       : run.restoredFrom
-        ? `<p class="origin">↳ Restored from <code>${escapeHtml(run.restoredFrom.workflowId)}</code> run <code>${escapeHtml(short(run.restoredFrom.runId))}</code>: ${run.restoredFrom.steps} steps carried over.</p>`
+        ? run.restoredFrom.fork
+          ? `<p class="origin">↳ ${escapeHtml(originText(run.restoredFrom))}: ${run.restoredFrom.steps} steps of run <code>${escapeHtml(short(run.restoredFrom.runId))}</code> reused.</p>`
+          : `<p class="origin">↳ Restored from <code>${escapeHtml(run.restoredFrom.workflowId)}</code> run <code>${escapeHtml(short(run.restoredFrom.runId))}</code>: ${run.restoredFrom.steps} steps carried over.</p>`
         : '';
     const rows = own
       .map(

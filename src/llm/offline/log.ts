@@ -23,6 +23,8 @@ export interface OfflineLlmLogEntry {
   toolsOffered?: string[];
   /** The tools the answer asked to call (absent: it answered in text). */
   toolCalls?: string[];
+  /** A progress ledger request's note from a person (a fork's `--note`), as the request carried it. */
+  note?: string;
 }
 
 /** Reads a request log written with `logPath` (empty when nothing was logged yet). */

@@ -36,6 +36,14 @@ function speakersOf(req: ChatRequest): string[] {
   return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
 }
 
+/** The text of the last user message (the step's own question). */
+export function lastUserText(messages: ChatMessage[]): string {
+  return text([...messages].reverse().find((m) => m.role === 'user')?.content);
+}
+
+/** The note a person gave the orchestrator, as the ledger prompt carries it (activities/prompts.ts). */
+export const notePattern = /A person adds a note for you to take into account from now on: ([^\n]*)/;
+
 export function taskOf(messages: ChatMessage[]): string {
   const first = messages.find((m) => m.role === 'user');
   return (

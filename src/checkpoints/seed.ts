@@ -1,0 +1,50 @@
+/**
+ * A new run that starts where a checkpoint left off: the original run's input plus the results of every step up
+ * to the checkpoint (`TeamInput.restore`), folded by the workflow with the same reducer instead of being executed
+ * (or paid) again. A restore from an export and a fork of a run here are each such an input.
+ */
+import type { RestoreSeed, TeamInput } from '../../workflows/types';
+import type { RunHistory } from '../history/reader';
+import { UsageError } from '../shared/errors';
+import { seededSteps, type Checkpoint } from './derive';
+
+/** Temporal refuses payloads over 2 MB; a seed is kept well under it. */
+export const MAX_SEED_BYTES = 1_500_000;
+
+/** The input of a run that continues from `checkpoint` of `run` (whose history was read in full). */
+export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
+  if (!run.input) throw new UsageError(`run ${run.runId} of "${run.workflowId}" has no recorded input`);
+  const earlier = seededSteps(run);
+  const steps = [...earlier, ...run.steps.slice(0, checkpoint.step - earlier.length).map((s) => s.result)];
+  // Answers to gates taken before the checkpoint, each after the step count it followed: a restored run does
+  // not ask again what was answered.
+  const answers = [
+    ...(run.input.restore?.answers ?? []),
+    ...run.answers
+      .filter((a) => a.eventId < checkpoint.eventId)
+      .map((a) => ({
+        afterSteps: earlier.length + run.steps.filter((s) => s.completedEventId < a.eventId).length,
+        answer: a.answer,
+      })),
+  ];
+  const { restore: _previous, ...original } = run.input;
+  const restore: RestoreSeed = {
+    checkpointId: checkpoint.checkpointId,
+    workflowId: checkpoint.workflowId,
+    runId: checkpoint.runId,
+    steps,
+    ...(answers.length > 0 ? { answers } : {}),
+  };
+  return { ...original, restore };
+}
+
+/** Refuses an input over what fits in a workflow input (exit 2), naming its size. */
+export function checkSeedSize(input: TeamInput, what = 'the state at this checkpoint'): void {
+  const size = Buffer.byteLength(JSON.stringify(input));
+  if (size > MAX_SEED_BYTES) {
+    throw new UsageError(
+      `${what} is ${size.toLocaleString('en-US')} bytes, over the ${MAX_SEED_BYTES.toLocaleString('en-US')} ` +
+        "that fit in a workflow input (Temporal's payload limit is 2 MB): start from an earlier checkpoint",
+    );
+  }
+}

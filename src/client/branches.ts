@@ -1,0 +1,194 @@
+/**
+ * Branches: a fork is a new workflow that starts from the state at any checkpoint of another (its steps up to it
+ * folded, not sent again, and numbered as they were), with edits; the source is untouched. A fork records its
+ * origin in its input (`TeamInput.fork`) and its memo (`forkOf`), so it stands on its own after its source is
+ * gone, and the forks of a workflow are found from visibility.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ForkOrigin } from '../../workflows/types';
+import { WORKFLOW_TYPE } from '../../workflows/types';
+import { compareBranches, stepsOf, type Branch, type Comparison } from '../branches/compare';
+import { forkInput, type ForkEdits } from '../branches/edits';
+import { readRun, type RunHistory } from '../history/reader';
+import { NotFoundError, UsageError } from '../shared/errors';
+import { seedInput } from '../checkpoints/seed';
+import type { Checkpoint } from '../checkpoints/derive';
+import type { RunStatus } from '../shared/constants';
+import { derivedWorkflowId } from '../temporal/names';
+import type { CheckpointsClient } from './checkpoints';
+import type { ClientContext } from './context';
+import type { ExecuteOptions } from './events';
+import { reuseOf, type Reuse, type RunOutcome } from './outcome';
+import type { RunsClient } from './runs';
+
+export interface ForkOptions extends ExecuteOptions {
+  /** The fork's workflow id (default `<source>-fork-<random>`). */
+  workflowId?: string;
+  edits?: ForkEdits;
+}
+
+/** The outcome of a fork: its run, what it reused, and where it came from. */
+export interface ForkOutcome extends RunOutcome, Reuse {
+  forkedFrom: Checkpoint;
+  edits: string[];
+}
+
+/** A fork as visibility lists it. */
+export interface ForkInfo {
+  workflowId: string;
+  runId: string;
+  status: RunStatus;
+  startedAt: string | null;
+  origin: Omit<ForkOrigin, 'note'>;
+}
+
+export class BranchesClient {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly runs: RunsClient,
+    private readonly checkpoints: CheckpointsClient,
+  ) {}
+
+  /**
+   * The input a fork of `checkpointId` would start with: the source's input and its steps up to the checkpoint,
+   * the edits applied and checked. Refused (a UsageError, nothing started) for an edit that does not fit.
+   */
+  async plan(
+    checkpointId: string,
+    edits: ForkEdits = {},
+  ): Promise<{ checkpoint: Checkpoint; input: ReturnType<typeof forkInput> }> {
+    const { checkpoint, run } = await this.checkpoints.locate(checkpointId);
+    const { state: _state, ...plain } = checkpoint;
+    return { checkpoint: plain, input: forkInput(seedInput(run, checkpoint), checkpoint, edits) };
+  }
+
+  /** Starts a fork of `checkpointId` and follows it to its end (as `runs.execute` does a run). */
+  async fork(checkpointId: string, options: ForkOptions = {}): Promise<ForkOutcome> {
+    const { checkpoint, input } = await this.plan(checkpointId, options.edits);
+    const workflowId =
+      options.workflowId ?? derivedWorkflowId(checkpoint.workflowId, `-fork-${randomBytes(3).toString('hex')}`);
+    const outcome = await this.runs.execute(input, { ...options, workflowId });
+    return {
+      ...outcome,
+      forkedFrom: checkpoint,
+      edits: input.fork!.edits,
+      ...reuseOf(checkpoint, outcome.steps.length),
+    };
+  }
+
+  /**
+   * Compares two or more branches, each a workflow id (its latest run) or a checkpoint (its run up to there). A
+   * workflow that is gone (pruned, past retention) but is the source of another branch given is compared from
+   * that fork's reused steps, and said to be gone.
+   */
+  async compare(refs: string[]): Promise<Comparison> {
+    if (refs.length < 2) throw new UsageError('compare needs two branches or more (workflow ids or checkpoints)');
+    const read: (Branch | { ref: string; gone: NotFoundError })[] = [];
+    for (const ref of refs) {
+      try {
+        read.push(await this.branch(ref));
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        read.push({ ref, gone: err });
+      }
+    }
+    const branches = read.map((b): Branch => {
+      if (!('gone' in b)) return b;
+      // Its fork among the others knows its steps up to the fork point.
+      const fork = read.find((o): o is Branch => !('gone' in o) && o.forkOf?.workflowId === b.ref);
+      if (!fork) throw b.gone;
+      return {
+        ref: b.ref,
+        workflowId: b.ref,
+        runId: null,
+        status: 'GONE',
+        forkOf: null,
+        steps: fork.steps.filter((s) => s.step <= fork.forkOf!.step).map((s) => ({ ...s, reused: false })),
+        startedAt: null,
+        closedAt: null,
+      };
+    });
+    return compareBranches(branches);
+  }
+
+  /** A branch: the latest run of workflow `ref`, or, when no such workflow exists and `ref` is a checkpoint, its run up to it. */
+  private async branch(ref: string): Promise<Branch> {
+    let run: RunHistory;
+    let upTo = Infinity;
+    try {
+      ({ run } = await this.ctx.lookup(ref, undefined, () => readRun(this.ctx.temporal, ref)));
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || !looksLikeCheckpoint(ref)) throw err;
+      const located = await this.checkpoints.locate(ref);
+      run = located.run;
+      upTo = located.checkpoint.step;
+    }
+    const fork = run.input?.fork;
+    return {
+      ref,
+      workflowId: run.workflowId,
+      runId: run.runId,
+      status: run.status,
+      forkOf: fork ? { workflowId: fork.workflowId, step: fork.step, edits: fork.edits } : null,
+      steps: stepsOf(run, upTo),
+      startedAt: run.createdAt?.toISOString() ?? null,
+      closedAt: run.closeEvent?.eventTime ? eventDate(run.closeEvent.eventTime) : null,
+    };
+  }
+
+  /** The forks made of `workflowId`'s runs (not of their forks: see {@link tree}), oldest first. */
+  async forksOf(workflowId: string): Promise<ForkInfo[]> {
+    return (await this.allForks()).filter((f) => f.origin.workflowId === workflowId);
+  }
+
+  /** Every fork in the namespace, oldest first (from visibility: each fork's memo names its origin). */
+  async allForks(): Promise<ForkInfo[]> {
+    const forks: ForkInfo[] = [];
+    for await (const w of this.ctx.temporal.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
+      const origin = w.memo?.forkOf as ForkInfo['origin'] | undefined;
+      if (!origin || typeof origin.workflowId !== 'string') continue;
+      forks.push({
+        workflowId: w.workflowId,
+        runId: w.runId,
+        status: w.status.name as RunStatus,
+        startedAt: w.startTime.toISOString(),
+        origin,
+      });
+    }
+    // One entry per workflow (a fork that was resumed has several runs): its latest.
+    const latest = new Map<string, ForkInfo>();
+    for (const f of forks.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '')))
+      latest.set(f.workflowId, f);
+    return [...latest.values()];
+  }
+
+  /** The tree of forks below `workflowId`: its forks, their forks, and so on. */
+  async tree(workflowId: string): Promise<ForkTree> {
+    const all = await this.allForks();
+    const below = (id: string, seen: Set<string>): ForkNode[] =>
+      all
+        .filter((f) => f.origin.workflowId === id && !seen.has(f.workflowId))
+        .map((f) => ({ ...f, forks: below(f.workflowId, new Set([...seen, f.workflowId])) }));
+    const self = all.find((f) => f.workflowId === workflowId);
+    return { workflowId, origin: self?.origin ?? null, forks: below(workflowId, new Set([workflowId])) };
+  }
+}
+
+/** A fork and the forks made of it. */
+export interface ForkNode extends ForkInfo {
+  forks: ForkNode[];
+}
+
+export interface ForkTree {
+  workflowId: string;
+  /** Where this workflow was forked from (null for a workflow that is not a fork). */
+  origin: ForkInfo['origin'] | null;
+  forks: ForkNode[];
+}
+
+const looksLikeCheckpoint = (ref: string): boolean => ref.startsWith('cp') || /@\d+(~[0-9a-f-]+)?$/i.test(ref);
+
+function eventDate(t: { seconds?: unknown; nanos?: number | null }): string | null {
+  const seconds = Number(t.seconds ?? 0);
+  return seconds ? new Date(seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString() : null;
+}
