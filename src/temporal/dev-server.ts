@@ -103,17 +103,33 @@ export function portOpen(host: string, port: number, timeoutMs = 500): Promise<b
   });
 }
 
-/** A free TCP port on 127.0.0.1 (for tests and side servers). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens on `port` of 127.0.0.1 (0: any) and closes again: the port it got, or null when it was taken. */
+function tryPort(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const got = typeof address === 'object' && address ? address.port : null;
+      server.close(() => resolve(got));
     });
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a server (tests and side servers), below Linux's ephemeral range (32768 and up).
+ * A port in that range may be handed to any outgoing connection while its server is down, a client retrying to
+ * reach that very server included (a TCP self-connect): the server then cannot listen there again when it comes
+ * back. A test that restarted its Temporal server beside a CPU-heavy job failed on exactly this.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await tryPort(20_000 + Math.floor(Math.random() * 12_000));
+    if (port !== null) return port;
+  }
+  const any = await tryPort(0);
+  if (any === null) throw new Error('no free TCP port on 127.0.0.1');
+  return any;
 }
 
 /** True when a Temporal frontend answers at `address` (GetSystemInfo). */

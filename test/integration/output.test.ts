@@ -3,9 +3,11 @@
  * `--json` alike), progress, notes and hints to stderr. `agent-team checkpoints list > runs.txt` must write the
  * table, and `… | grep FAILED` must find it. One row per command: if a result moves to stderr, its row fails.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, cli, writeConfig, type Result } from '../cli-helpers';
 import { testAddress, uniqueId } from '../helpers';
+import { freePort } from '../../src/temporal/dev-server';
 
 const TASK = 'Compare quicksort and mergesort';
 const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
@@ -14,6 +16,8 @@ describe("each command's result is on stdout, and only there", () => {
   const config = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('out')}\n`);
   const gated = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('out-gated')}\ngates:\n  plan_review: true\n`);
   const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  // Its port is chosen free before the tests run (beforeAll).
+  const idle = writeConfig(dir(), 'temporal:\n  port: 1\n');
   /** Runs a command with `--config cfg` (none when `cfg` is empty: keygen reads no configuration). */
   const run = (args: string[], cfg = config): Promise<Result> => cli([...args, ...(cfg ? ['--config', cfg] : [])], env);
   const wf = uniqueId('out');
@@ -22,6 +26,7 @@ describe("each command's result is on stdout, and only there", () => {
   const keys = join(dir(), uniqueId('keys'));
 
   beforeAll(async () => {
+    writeFileSync(idle, `temporal:\n  port: ${await freePort()}\n`);
     const first = await run(['run', TASK, '--workflow-id', wf, '--offline', '--json']);
     if (first.code !== 0) throw new Error(first.stderr);
     for (const id of waiting) {
@@ -56,8 +61,9 @@ describe("each command's result is on stdout, and only there", () => {
     ['approve', () => ['approve', waiting[0]], /✔ plan_review@1#0 of .*: approve taken/, 0, gated],
     ['cancel', () => ['cancel', waiting[1], '--no-wait'], /^✔ Cancel requested for /m, 0, gated],
     ['terminate', () => ['terminate', waiting[2]], /^✔ Terminated run /m, 0, gated],
-    // No embedded server in this config's folder (the tests use TEMPORAL_ADDRESS): its status is the result.
-    ['server status', () => ['server', 'status'], /○ not answering at /, 1],
+    // No embedded server in this config's folder (the tests use TEMPORAL_ADDRESS), on a port of its own (another
+    // test may run one on the default port): its status is the result.
+    ['server status', () => ['server', 'status'], /○ not answering at /, 1, idle],
   ];
 
   it.each(rows)('%s', async (_name, args, result, code = 0, cfg = config) => {
