@@ -27,6 +27,9 @@ export {
 export type {
   AnswerInput,
   AnswerReceipt,
+  ForkEdits,
+  ForkOutcome,
+  ForkTree,
   PendingRun,
   ResumeOutcome,
   RestoreOutcome,
@@ -45,6 +48,7 @@ export {
   type ShortCheckpointRef,
 } from './checkpoints/ids';
 export type { Checkpoint, LoadedCheckpoint, ResetOrigin, RestoreOrigin } from './checkpoints/derive';
+export type { Comparison, ComparedStep, WordDiff } from './branches/compare';
 export { checkExport, type CheckedExport, type ImportVerification } from './checkpoints/archive';
 export { loadConfig, parseConfig, configSchema, type AgentTeamConfig } from './config';
 export { RUN_STATUSES, type RunStatus } from './shared/constants';

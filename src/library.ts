@@ -15,6 +15,9 @@
  * A thin layer over the client (AgentTeamClient): the storage picks where Temporal runs, and the
  * checkpoints are Temporal history.
  */
+import type { Comparison } from './branches/compare';
+import type { ForkEdits } from './branches/edits';
+import type { ForkOutcome } from './client/branches';
 import type OpenAI from 'openai';
 import type {
   BudgetSettings,
@@ -326,6 +329,25 @@ export class CheckpointedWorkflow {
       ...(options.workflowId ? { workflowId: options.workflowId } : {}),
       ...(Object.keys(overrides).length ? { input: overrides } : {}),
     });
+  }
+
+  /**
+   * Forks a run: a new workflow that starts from the state at `checkpointId` (its steps up to there reused, not
+   * sent again), with `edits` (answers, task, a note for the orchestrator, models or a whole team configuration),
+   * and follows it to its end. The source is untouched. See docs/branches.md.
+   */
+  async fork(checkpointId: string, options: RunOptions & { edits?: ForkEdits } = {}): Promise<ForkOutcome> {
+    const client = await this.open();
+    return client.branches.fork(checkpointId, {
+      ...this.executeOptions(options, options.onEvent),
+      ...(options.workflowId ? { workflowId: options.workflowId } : {}),
+      ...(options.edits ? { edits: options.edits } : {}),
+    });
+  }
+
+  /** Compares two or more branches (workflow ids, or checkpoints): shared steps, divergence, answers, totals. */
+  async compare(...branches: string[]): Promise<Comparison> {
+    return (await this.open()).branches.compare(branches);
   }
 
   /** Checkpoints, newest first: of every run of `workflowId`, or of the most recent runs. */

@@ -258,6 +258,8 @@ export interface ForkOrigin {
   edits: string[];
   /** A note for the orchestrator, read at its next progress ledger. */
   note?: string;
+  /** The source's answers that were replaced (by step): a comparison knows them after the source is gone. */
+  replaced?: { step: number; content: string }[];
 }
 
 /** The steps of a checkpoint, carried into a new run (possibly on another server). */

@@ -31,7 +31,7 @@ export interface Branch {
   runId: string | null;
   status: RunStatus | 'GONE';
   /** Set for a fork: where it came from. */
-  forkOf: { workflowId: string; step: number; edits: string[] } | null;
+  forkOf: { workflowId: string; step: number; edits: string[]; replaced?: { step: number; content: string }[] } | null;
   steps: ComparedStep[];
   startedAt: string | null;
   closedAt: string | null;

@@ -49,7 +49,12 @@ const label = (s: StepResult, step: number): string =>
   s.kind === 'agent' ? `step ${step} (${s.agent})` : `step ${step} (${s.kind === 'final' ? 'final answer' : s.kind})`;
 
 /** Replaces a recorded answer of the seed; returns what was changed, as people read it. */
-function editAnswer(input: TeamInput, fork: Checkpoint, edit: { step: number; text: string }): string {
+function editAnswer(
+  input: TeamInput,
+  fork: Checkpoint,
+  edit: { step: number; text: string },
+  replaced: { step: number; content: string }[],
+): string {
   const steps = input.restore!.steps;
   if (!Number.isInteger(edit.step) || edit.step < 1 || edit.step > fork.step) {
     throw new UsageError(
@@ -79,6 +84,7 @@ function editAnswer(input: TeamInput, fork: Checkpoint, edit: { step: number; te
     }
   }
   steps[edit.step - 1] = edited;
+  replaced.push({ step: edit.step, content: original.content });
   return `answer of ${label(original, edit.step)}`;
 }
 
@@ -90,7 +96,8 @@ function editAnswer(input: TeamInput, fork: Checkpoint, edit: { step: number; te
 export function forkInput(seed: TeamInput, checkpoint: Checkpoint, edits: ForkEdits = {}): TeamInput {
   let input: TeamInput = structuredClone(seed);
   const changed: string[] = [];
-  for (const edit of edits.answers ?? []) changed.push(editAnswer(input, checkpoint, edit));
+  const replaced: { step: number; content: string }[] = [];
+  for (const edit of edits.answers ?? []) changed.push(editAnswer(input, checkpoint, edit, replaced));
   if (edits.task !== undefined) {
     input.task = validateTask(edits.task);
     changed.push('task');
@@ -123,6 +130,10 @@ export function forkInput(seed: TeamInput, checkpoint: Checkpoint, edits: ForkEd
     step: checkpoint.step,
     edits: changed,
     ...(note ? { note } : {}),
+    // The first replacement of a step is what the source had.
+    ...(replaced.length
+      ? { replaced: replaced.filter((r, i) => replaced.findIndex((x) => x.step === r.step) === i) }
+      : {}),
   };
   input.fork = origin;
   try {

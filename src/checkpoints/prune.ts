@@ -10,6 +10,7 @@ import { CLOSED_STATUSES, VISIBILITY_STATUS, WORKFLOW_TYPE, type ClosedStatus } 
 import { UsageError } from '../shared/errors';
 import { isNotFound } from '../shared/grpc';
 import { queryString, workflowIdClause } from '../shared/util';
+import { listForks } from '../branches/forks';
 
 export { CLOSED_STATUSES, type ClosedStatus } from '../shared/constants';
 
@@ -30,6 +31,8 @@ export interface PrunedRun {
   runId: string;
   status: string;
   closedAt: string | null;
+  /** Forks made from this run: they stand on their own (their reused steps are in their input), minus their source. */
+  forks?: string[];
 }
 
 export interface PruneReport {
@@ -78,6 +81,14 @@ export async function prune(client: Client, namespace: string, options: PruneOpt
       status: wf.status.name,
       closedAt: wf.closeTime?.toISOString() ?? null,
     });
+  }
+  if (matched.length > 0) {
+    // Forks whose source goes: said, so nobody is surprised that `compare` finds the source gone.
+    const forks = await listForks(client);
+    for (const run of matched) {
+      const of = forks.filter((f) => f.origin.runId === run.runId).map((f) => f.workflowId);
+      if (of.length) run.forks = of;
+    }
   }
   if (options.dryRun) return report(options, query, matched);
   const deleted: PrunedRun[] = [];

@@ -28,6 +28,11 @@ export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
       })),
   ];
   const { restore: _previous, ...original } = run.input;
+  // A fork's note was read at its first ledger: a run continued from it does not read it again.
+  if (original.fork?.note !== undefined) {
+    const { note: _read, ...fork } = original.fork;
+    original.fork = fork;
+  }
   const restore: RestoreSeed = {
     checkpointId: checkpoint.checkpointId,
     workflowId: checkpoint.workflowId,

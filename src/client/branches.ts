@@ -5,15 +5,13 @@
  * gone, and the forks of a workflow are found from visibility.
  */
 import { randomBytes } from 'node:crypto';
-import type { ForkOrigin } from '../../workflows/types';
-import { WORKFLOW_TYPE } from '../../workflows/types';
 import { compareBranches, stepsOf, type Branch, type Comparison } from '../branches/compare';
 import { forkInput, type ForkEdits } from '../branches/edits';
+import { listForks, type ForkInfo } from '../branches/forks';
 import { readRun, type RunHistory } from '../history/reader';
 import { NotFoundError, UsageError } from '../shared/errors';
 import { seedInput } from '../checkpoints/seed';
 import type { Checkpoint } from '../checkpoints/derive';
-import type { RunStatus } from '../shared/constants';
 import { derivedWorkflowId } from '../temporal/names';
 import type { CheckpointsClient } from './checkpoints';
 import type { ClientContext } from './context';
@@ -31,15 +29,6 @@ export interface ForkOptions extends ExecuteOptions {
 export interface ForkOutcome extends RunOutcome, Reuse {
   forkedFrom: Checkpoint;
   edits: string[];
-}
-
-/** A fork as visibility lists it. */
-export interface ForkInfo {
-  workflowId: string;
-  runId: string;
-  status: RunStatus;
-  startedAt: string | null;
-  origin: Omit<ForkOrigin, 'note'>;
 }
 
 export class BranchesClient {
@@ -103,7 +92,14 @@ export class BranchesClient {
         runId: null,
         status: 'GONE',
         forkOf: null,
-        steps: fork.steps.filter((s) => s.step <= fork.forkOf!.step).map((s) => ({ ...s, reused: false })),
+        // The fork's reused steps, with the answers it replaced put back: the source's, as it had them.
+        steps: fork.steps
+          .filter((s) => s.step <= fork.forkOf!.step)
+          .map((s) => ({
+            ...s,
+            answer: fork.forkOf!.replaced?.find((r) => r.step === s.step)?.content ?? s.answer,
+            reused: false,
+          })),
         startedAt: null,
         closedAt: null,
       };
@@ -129,7 +125,14 @@ export class BranchesClient {
       workflowId: run.workflowId,
       runId: run.runId,
       status: run.status,
-      forkOf: fork ? { workflowId: fork.workflowId, step: fork.step, edits: fork.edits } : null,
+      forkOf: fork
+        ? {
+            workflowId: fork.workflowId,
+            step: fork.step,
+            edits: fork.edits,
+            ...(fork.replaced ? { replaced: fork.replaced } : {}),
+          }
+        : null,
       steps: stepsOf(run, upTo),
       startedAt: run.createdAt?.toISOString() ?? null,
       closedAt: run.closeEvent?.eventTime ? eventDate(run.closeEvent.eventTime) : null,
@@ -142,24 +145,8 @@ export class BranchesClient {
   }
 
   /** Every fork in the namespace, oldest first (from visibility: each fork's memo names its origin). */
-  async allForks(): Promise<ForkInfo[]> {
-    const forks: ForkInfo[] = [];
-    for await (const w of this.ctx.temporal.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
-      const origin = w.memo?.forkOf as ForkInfo['origin'] | undefined;
-      if (!origin || typeof origin.workflowId !== 'string') continue;
-      forks.push({
-        workflowId: w.workflowId,
-        runId: w.runId,
-        status: w.status.name as RunStatus,
-        startedAt: w.startTime.toISOString(),
-        origin,
-      });
-    }
-    // One entry per workflow (a fork that was resumed has several runs): its latest.
-    const latest = new Map<string, ForkInfo>();
-    for (const f of forks.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '')))
-      latest.set(f.workflowId, f);
-    return [...latest.values()];
+  allForks(): Promise<ForkInfo[]> {
+    return listForks(this.ctx.temporal);
   }
 
   /** The tree of forks below `workflowId`: its forks, their forks, and so on. */
@@ -192,3 +179,5 @@ function eventDate(t: { seconds?: unknown; nanos?: number | null }): string | nu
   const seconds = Number(t.seconds ?? 0);
   return seconds ? new Date(seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString() : null;
 }
+
+export type { ForkInfo } from '../branches/forks';

@@ -15,7 +15,7 @@ import {
   researcher,
   type RunEvent,
 } from '../../src';
-import { parseFaults, startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
+import { parseFaults, readOfflineLlmLog, startOfflineLlm, type OfflineLlmServer } from '../../src/llm/offline-server';
 import { freePort, portOpen, stopDevServer } from '../../src/temporal/dev-server';
 import { quietRuntime, testAddress, uniqueId, until } from '../helpers';
 
@@ -37,6 +37,29 @@ function team(llm: OfflineLlmServer, taskQueue: string) {
 }
 
 describe('WorkflowBuilder / CheckpointedWorkflow', () => {
+  it('fork() starts a branch from a checkpoint with an edited answer, and compare() says where they diverge', async () => {
+    const log = `${process.env.AGENT_TEAM_TEST_DIR}/${uniqueId('lib-fork')}.jsonl`;
+    const llm = await startOfflineLlm({ logPath: log });
+    const workflow = team(llm, uniqueId('lib-fork'));
+    try {
+      const source = await workflow.run(TASK);
+      const fork = await workflow.fork(`${source.workflowId}@4`, {
+        edits: { answers: [{ step: 3, text: 'An edited research answer.' }] },
+      });
+      expect(fork).toMatchObject({ status: 'COMPLETED', reusedSteps: 4, executedSteps: 5 });
+      expect(fork.forkedFrom).toMatchObject({ workflowId: source.workflowId, step: 4 });
+      expect(fork.edits).toEqual(['answer of step 3 (researcher)']);
+      const sent = readOfflineLlmLog(log).filter((e) => e.workflowId === fork.workflowId);
+      expect(sent.map((e) => e.step)).toEqual([5, 6, 7, 8, 9]);
+      const comparison = await workflow.compare(source.workflowId, fork.workflowId);
+      expect(comparison.divergesAt).toBe(3);
+      expect(comparison.branches[1]!.forkOf).toMatchObject({ workflowId: source.workflowId, step: 4 });
+    } finally {
+      await workflow.close();
+      await llm.close();
+    }
+  });
+
   it('start() streams the run as events (an AsyncIterable), in order, and its result is the outcome', async () => {
     const llm = await startOfflineLlm({});
     const workflow = team(llm, uniqueId('lib-events'));

@@ -8,6 +8,7 @@ import type { Hints } from '../hints';
 import type { ForkEdits } from '../../branches/edits';
 import { parseAnswerEdit, parseModelEdit } from '../../branches/edits';
 import { parseCheckpointId } from '../../checkpoints/ids';
+import { loadConfig } from '../../config';
 import { UsageError } from '../../shared/errors';
 import { forkLine, forkTree } from '../render/branches';
 import { renderComparison } from '../render/compare';
@@ -37,6 +38,7 @@ interface ForkFlags extends ExecuteFlags {
   task?: string;
   note?: string;
   model?: string[];
+  teamConfig?: string;
   detach?: boolean;
   live?: boolean;
 }
@@ -53,8 +55,8 @@ function textOrFile(text: string, flag: string): string {
   }
 }
 
-/** The edits the flags ask for (the configuration's team only when -c was given explicitly). */
-function editsOf(options: ForkFlags, config: ForkEdits['config']): ForkEdits {
+/** The edits the flags ask for. */
+function editsOf(options: ForkFlags): ForkEdits {
   const answers = (options.answer ?? []).map((a) => {
     const edit = parseAnswerEdit(a);
     return { step: edit.step, text: textOrFile(edit.text, `--answer ${edit.step}`) };
@@ -65,7 +67,7 @@ function editsOf(options: ForkFlags, config: ForkEdits['config']): ForkEdits {
     ...(options.task !== undefined ? { task: textOrFile(options.task, '--task') } : {}),
     ...(options.note !== undefined ? { note: textOrFile(options.note, '--note') } : {}),
     ...(Object.keys(models).length ? { models } : {}),
-    ...(options.config !== undefined && config ? { config } : {}),
+    ...(options.teamConfig !== undefined ? { config: loadConfig(options.teamConfig) } : {}),
   };
 }
 
@@ -75,8 +77,8 @@ export function registerBranches(program: Command): void {
     .summary('start a new workflow from any checkpoint of a run, with edits')
     .description(
       'Start a new workflow from the state at a checkpoint: the steps up to it are reused (not sent again) and keep ' +
-        'their numbers; the source is untouched. Edits are checked before anything starts. With -c FILE, the team ' +
-        "and settings of FILE apply from the fork on (without it, the fork keeps the source's team)",
+        'their numbers; the source is untouched. Edits are checked before anything starts. The fork keeps the ' +
+        "source's team unless --team-config or --model says otherwise (-c only chooses the server, as everywhere)",
     )
     .argument('<checkpointId>', 'a checkpoint id from `checkpoints list` (`<workflowId>@<step>`)')
     .option('--workflow-id <id>', "the fork's workflow id (default: <source>-fork-<random>)")
@@ -87,6 +89,10 @@ export function registerBranches(program: Command): void {
     )
     .option('--task <text>', 'a new task from the fork on (text, or @file)')
     .option('--note <text>', 'a note the orchestrator reads at its next progress ledger (text, or @file)')
+    .option(
+      '--team-config <file>',
+      'a configuration file whose team and run settings (models, prompts, tools, gates, budget) apply from the fork on',
+    )
     .option('--model <agent=model>', 'another model for an agent from the fork on; repeatable', collect)
     .addOption(detachOption())
     .addOption(liveOption())
@@ -105,8 +111,8 @@ export function registerBranches(program: Command): void {
         parseCheckpointId(checkpointId); // a damaged id fails before any connection
         if (options.workflowId !== undefined && !options.workflowId.trim())
           throw new UsageError('--workflow-id must not be empty');
+        const edits = editsOf(options); // a bad edit fails before any connection
         const config = await preflight(options);
-        const edits = editsOf(options, config);
         return withClient(config, async (client) => {
           const { checkpoint, input } = await client.branches.plan(checkpointId, edits);
           err(forkLine(checkpoint, input.fork!.edits));

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Hints } from '../hints';
+import type { PrunedRun } from '../../checkpoints/prune';
 import { parseCheckpointId, resetCommand } from '../../checkpoints/ids';
 import { renderDiff } from '../render/diff';
 import { checkpointDetails, checkpointTable } from '../render/text';
@@ -184,8 +185,11 @@ export function registerCheckpoints(program: Command): void {
           const { parseAge } = await loadPrune();
           const config = load(options);
           const before = pruneCut(options, parseAge, config.workflow.checkpointing.cleanup_after_days);
-          const line = (run: { workflowId: string; runId: string; status: string; closedAt: string | null }): string =>
-            `${run.workflowId}  run ${run.runId}  ${run.status.toLowerCase()}  closed ${run.closedAt ?? '?'}`;
+          const line = (run: PrunedRun): string =>
+            `${run.workflowId}  run ${run.runId}  ${run.status.toLowerCase()}  closed ${run.closedAt ?? '?'}` +
+            (run.forks
+              ? `\n    the source of fork${run.forks.length === 1 ? '' : 's'} ${run.forks.join(', ')} (they stand on their own)`
+              : '');
           const result = await withClient(config, (client) =>
             client.checkpoints.prune({
               before,

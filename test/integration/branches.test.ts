@@ -1,0 +1,138 @@
+/**
+ * Branches (docs/branches.md): a fork starts a new workflow from the state at any checkpoint, its steps up to it
+ * not sent again (the offline model's request log shows it), with edits checked before anything starts; compare
+ * shows the shared steps once and the branches side by side; a fork stands on its own once its source is gone.
+ */
+import { join } from 'node:path';
+import type { RunOutcome } from '../../src';
+import type { Comparison } from '../../src/branches/compare';
+import type { ForkTree } from '../../src/client/branches';
+import { readOfflineLlmLog } from '../../src/llm/offline-server';
+import { cleanEnv, cli, temporal, temporalJson, writeConfig } from '../cli-helpers';
+import { testAddress, uniqueId, until } from '../helpers';
+
+const TASK = 'Compare quicksort and mergesort';
+const dir = (): string => process.env.AGENT_TEAM_TEST_DIR as string;
+
+describe('branches', () => {
+  const config = writeConfig(dir(), `temporal:\n  task_queue: ${uniqueId('branches')}\n`);
+  const log = join(dir(), `${uniqueId('branches-llm')}.jsonl`);
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log });
+  const run = (args: string[]) => cli([...args, '--config', config], env);
+  const source = uniqueId('source');
+  const fork = uniqueId('fork');
+  const edited = 'Quicksort sorts in place; mergesort is stable and O(n log n) in the worst case.';
+
+  beforeAll(async () => {
+    const r = await run(['run', TASK, '--workflow-id', source, '--offline', '--json']);
+    if (r.code !== 0) throw new Error(r.stderr);
+  }, 60_000);
+
+  it('fork at step 4 with the researcher answer edited and a note: steps 1-4 not sent again, the source untouched', async () => {
+    const before = await run(['checkpoints', 'list', '-w', source, '--json']);
+    const r = await run([
+      'fork',
+      `${source}@4`,
+      '--answer',
+      `3=${edited}`,
+      '--note',
+      'weigh stability first',
+      '--workflow-id',
+      fork,
+      '--offline',
+      '--json',
+    ]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(r.stderr).toContain(`⑂ Forking ${source}@4: 4 steps reused`);
+    expect(r.stderr).toContain('edited: answer of step 3 (researcher), note for the orchestrator');
+    const outcome = JSON.parse(r.stdout) as RunOutcome & { reusedSteps: number; executedSteps: number };
+    expect(outcome).toMatchObject({ status: 'COMPLETED', reusedSteps: 4, executedSteps: 5 });
+    // The request log: nothing for steps 1-4 of the fork; the note went with its next ledger (step 6).
+    const sent = readOfflineLlmLog(log).filter((e) => e.workflowId === fork);
+    expect(sent.map((e) => e.step)).toEqual([5, 6, 7, 8, 9]);
+    expect(sent.filter((e) => e.note).map((e) => [e.step, e.note])).toEqual([[6, 'weigh stability first']]);
+    // The fork says where it came from: list, history, memo.
+    const listed = await run(['checkpoints', 'list', '-w', fork]);
+    expect(listed.stdout).toContain(`← forked from ${source}@4 (edited: answer of step 3 (researcher)`);
+    const history = await run(['history', fork, '--json']);
+    const trail = JSON.parse(history.stdout) as { runs: { restoredFrom?: { fork?: { step: number } } }[] };
+    expect(trail.runs[0]!.restoredFrom?.fork?.step).toBe(4);
+    const described = JSON.parse(await temporalJson('describe', testAddress(), fork)) as {
+      workflowExecutionInfo: { memo?: { fields?: Record<string, unknown> } };
+    };
+    expect(Object.keys(described.workflowExecutionInfo.memo?.fields ?? {})).toContain('forkOf');
+    // The source: the same checkpoints, one run.
+    expect((await run(['checkpoints', 'list', '-w', source, '--json'])).stdout).toBe(before.stdout);
+  });
+
+  it('compare shows the shared steps once, then both from step 3, and the totals', async () => {
+    const r = await run(['compare', source, fork, '--json']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const c = JSON.parse(r.stdout) as Comparison;
+    expect(c.shared.map((s) => s.step)).toEqual([1, 2]);
+    expect(c.divergesAt).toBe(3);
+    const step3 = c.rows.find((row) => row.step === 3)!;
+    expect(step3.steps[1]).toMatchObject({ agent: 'researcher', answer: edited, reused: true });
+    expect(step3.diffs[1]?.same).toBe(false);
+    expect(c.totals.map((t) => [t.steps, t.sent])).toEqual([
+      [9, 9],
+      [9, 5],
+    ]);
+    const text = await cli(['compare', source, fork, '--width', '80', '--config', config], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Shared: steps 1–2');
+    expect(text.stdout).toContain('From step 3 they differ:');
+    for (const line of text.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it('a bad edit starts nothing (exit 2), naming what is wrong', async () => {
+    const cases: [string[], string][] = [
+      [['--answer', '2={"not":"a ledger"}'], 'step 2 is a progress ledger, and the new one is not valid'],
+      [['--answer', '9=too late'], 'the fork keeps steps 1 to 4'],
+      [['--model', 'nobody=gpt-4o'], 'the run has no agent "nobody"'],
+      [['--answer', 'three=x'], 'expected <step>=<text>'],
+      [['--note', '  '], '--note is empty'],
+      [['--team-config', join(dir(), 'no-such.yaml')], 'no-such.yaml'],
+    ];
+    for (const [flags, message] of cases) {
+      const id = uniqueId('bad-fork');
+      const r = await run(['fork', `${source}@4`, ...flags, '--workflow-id', id, '--offline']);
+      expect(r.stderr).toContain(message);
+      expect(r.code).toBe(2);
+      expect((await temporal(['workflow', 'describe', '--address', testAddress(), '-w', id], env)).code).not.toBe(0);
+    }
+  });
+
+  it('a fork of a fork shows in the tree; once the source is deleted the fork still lists, compares and resumes', async () => {
+    const second = uniqueId('fork2');
+    const r = await run(['fork', `${fork}@6`, '--model', 'analyst=gpt-4o', '--workflow-id', second, '--offline']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    // From the fork on, the analyst asks another model; steps 1-6 are not sent again.
+    const sent = readOfflineLlmLog(log).filter((e) => e.workflowId === second);
+    expect(sent.map((e) => [e.step, e.agent, e.model])).toEqual([
+      [7, 'analyst', 'gpt-4o'],
+      [8, 'orchestrator', 'gpt-4o-mini'],
+      [9, 'orchestrator', 'gpt-4o-mini'],
+    ]);
+    const tree = JSON.parse((await run(['branches', source, '--json'])).stdout) as ForkTree;
+    expect(tree.forks.map((f) => [f.workflowId, f.origin.step, f.forks.map((g) => g.workflowId)])).toEqual([
+      [fork, 4, [second]],
+    ]);
+    const dry = await run(['checkpoints', 'prune', '-w', source, '--older-than', '0', '--dry-run']);
+    expect(dry.stdout).toContain(`the source of fork ${fork} (they stand on their own)`);
+    expect((await run(['checkpoints', 'prune', '-w', source, '--older-than', '0'])).code).toBe(0);
+    await until(
+      `${source} to be deleted`,
+      async () => (await temporal(['workflow', 'describe', '--address', testAddress(), '-w', source], env)).code !== 0,
+      60_000,
+      500,
+    );
+    expect((await run(['checkpoints', 'list', '-w', fork])).code).toBe(0);
+    const c = JSON.parse((await run(['compare', source, fork, '--json'])).stdout) as Comparison;
+    expect(c.gone).toEqual([source]);
+    expect(c.divergesAt).toBe(3);
+    const resumed = await run(['resume', `${fork}@7`, '--offline', '--json']);
+    if (resumed.code !== 0) throw new Error(resumed.stderr);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: 7 });
+  });
+});
