@@ -243,6 +243,8 @@ export function createActivities(deps: ActivityDependencies) {
           ok,
           ...(retryable !== undefined ? { retryable } : {}),
           durationMs: Date.now() - started,
+          ...(req.replay && 'from' in req.replay ? { replayedFrom: req.replay.from } : {}),
+          ...(req.replay && 'notRun' in req.replay ? { notRun: true as const } : {}),
         },
       };
       deps.onToolCall?.({ phase: 'end', workflowId, runId, request: req, attempt: info.attempt, result });
@@ -250,6 +252,11 @@ export function createActivities(deps: ActivityDependencies) {
       return result;
     };
     try {
+      // A replay branch: the source's result, or why the call is not run; the tool is not touched.
+      if (req.replay)
+        return 'from' in req.replay
+          ? finish(req.replay.content, req.replay.ok)
+          : finish(req.replay.notRun, false, false);
       const server = req.mcpServer;
       const tool = server ? null : tools.get(name);
       if (!server && !tool) return finish(`tool ${name}: this worker has no tool of that name`, false, false);

@@ -30,7 +30,7 @@ import { checkAnswer, pendingRequest, timeoutAnswer, uselessAnswer } from './gat
 import { InvalidTeamInput } from './input';
 import { stepSummary, toolSummary } from './labels';
 import type { NextAction, TeamState } from './model';
-import { requestFor, toolRequestFor, transcriptOf } from './requests';
+import { replayFor, requestFor, toolRequestFor, transcriptOf } from './requests';
 import { apply, initialState, nextAction, resultOf, toolActions } from './state';
 import {
   TOOL_MAX_ATTEMPTS,
@@ -210,11 +210,16 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   const { callTool: callToolOnce } = proxyActivities<Activities>({ ...toolOptions, retry: { maximumAttempts: 1 } });
 
   /** Runs one tool call the agent asked for, as its own activity, and folds its result as it arrives. */
+  /** The source's recorded tool calls a replay branch has answered with (each at most once). */
+  const replayed = new Set<number>();
   const runTool = async (action: NextAction): Promise<void> => {
     const info = workflowInfo();
     // The workflow id percent-encoded: a key stays plain ASCII (fit for a header or a file name) whatever the id.
     const request = toolRequestFor(state, action, `${encodeURIComponent(info.workflowId)}/${info.runId}`);
-    const proxy = request.maxAttempts === 1 ? callToolOnce : callTool;
+    // A replay branch answers a call from the source's record, or does not run it: still a step of its own.
+    const replay = replayFor(input.fork, request, replayed);
+    if (replay) request.replay = replay;
+    const proxy = request.maxAttempts === 1 && !replay ? callToolOnce : callTool;
     let result: StepResult;
     try {
       result = await proxy.executeWithOptions({ summary: toolSummary(request) }, [request]);

@@ -8,6 +8,7 @@ import { ORCHESTRATOR } from './input';
 import type { NextAction, TeamState } from './model';
 import {
   TOOL_MAX_ATTEMPTS,
+  type ForkOrigin,
   type StepKind,
   type StepRequest,
   type StepResult,
@@ -102,3 +103,52 @@ export function messageOf(stepIndex: number, step: StepResult): TeamMessage {
  */
 export const inTranscript = (m: { kind: StepKind; toolCalls?: unknown }): boolean =>
   m.kind === 'plan' || (m.kind === 'agent' && !(Array.isArray(m.toolCalls) ? m.toolCalls.length : m.toolCalls));
+
+/** Arguments as a canonical string (keys sorted): two calls match when their tool and this are equal. */
+function canonicalArguments(text: string): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  try {
+    return JSON.stringify(sort(JSON.parse(text || '{}')));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * In a replay branch, what a tool call gets instead of running: the source's result of the first unused recorded
+ * call with the same tool and arguments (marked used in `used`), or, for an unmatched call to a tool that is not
+ * read-only, a result saying it was not run. Undefined: the call runs (a live branch, or a read-only tool).
+ */
+export function replayFor(
+  fork: ForkOrigin | undefined,
+  request: ToolRequest,
+  used: Set<number>,
+): ToolRequest['replay'] | undefined {
+  if (fork?.tools !== 'replay') return undefined;
+  const args = canonicalArguments(request.call.arguments);
+  const recorded = fork.recordedTools ?? [];
+  const match = recorded.findIndex(
+    (r, i) => !used.has(i) && r.name === request.call.name && canonicalArguments(r.arguments) === args,
+  );
+  if (match >= 0) {
+    used.add(match);
+    const r = recorded[match]!;
+    return { content: r.content, ok: r.ok, from: r.from };
+  }
+  if (request.spec.sideEffects === 'none') return undefined;
+  return {
+    notRun:
+      `tool ${request.call.name} was not run: this is a replay branch (a fork that changes nothing outside), and ` +
+      `the source made no call to it with these arguments; its side effects (${request.spec.sideEffects}) are not ` +
+      'repeated here. Answer without its result.',
+  };
+}

@@ -159,6 +159,11 @@ export interface ToolRequest {
   mcpServer?: McpServerSpec;
   /** Attempts the workflow allows: 1 for a destructive tool that is not idempotent (see {@link TOOL_MAX_ATTEMPTS}). */
   maxAttempts: number;
+  /**
+   * In a replay branch (a fork with `tools: 'replay'`): the source's recorded result of the same call, returned
+   * instead of running it, or why the call is not run (it matches nothing, and its tool is not read-only).
+   */
+  replay?: { content: string; ok: boolean; from: string } | { notRun: string };
 }
 
 /** Attempts of a tool call that may be retried (reads, idempotent tools). */
@@ -175,6 +180,10 @@ export interface ToolOutcome {
   /** Whether a failed call could clear on a retry (it was retried until its attempts ran out). */
   retryable?: boolean;
   durationMs: number;
+  /** In a replay branch: the source's result was returned (`<workflowId>@<step>`), the tool did not run. */
+  replayedFrom?: string;
+  /** In a replay branch: the call was not run (it matched no recorded call, and its tool is not read-only). */
+  notRun?: true;
 }
 
 /** One round trip of an agent's turn with tools: the calls it asked for, and their results. */
@@ -260,6 +269,24 @@ export interface ForkOrigin {
   note?: string;
   /** The source's answers that were replaced (by step): a comparison knows them after the source is gone. */
   replaced?: { step: number; content: string }[];
+  /**
+   * How the fork's tool calls run: `replay` answers a call that the source made after the fork point (same
+   * tool, same arguments) with the source's result, runs an unmatched call only when its tool is read-only,
+   * and tells the agent any other was not run; `live` runs every call. Absent: live.
+   */
+  tools?: 'live' | 'replay';
+  /** In a replay branch: the source's tool calls after the fork point, with their results. */
+  recordedTools?: RecordedToolResult[];
+}
+
+/** A tool call a run made, and its result: what a replay branch answers a matching call with. */
+export interface RecordedToolResult {
+  name: string;
+  arguments: string;
+  content: string;
+  ok: boolean;
+  /** Where it was recorded: `<workflowId>@<step>`. */
+  from: string;
 }
 
 /** The steps of a checkpoint, carried into a new run (possibly on another server). */

@@ -18,7 +18,7 @@ export interface ComparedStep {
   costUsd: number;
   answer: string;
   /** A tool step: the call. */
-  tool?: { name: string; arguments: string; ok: boolean };
+  tool?: { name: string; arguments: string; ok: boolean; replayedFrom?: string; notRun?: true };
   /** Reused from where the branch started (a fork's or restore's seed, a reset's kept steps): not sent by it. */
   reused: boolean;
 }
@@ -75,7 +75,17 @@ export function stepsOf(run: RunHistory, upTo = Infinity): ComparedStep[] {
     tokens: total(r),
     costUsd: costOf(r.usage, r.model, pricing),
     answer: r.content,
-    ...(r.tool ? { tool: { name: r.tool.call.name, arguments: r.tool.call.arguments, ok: r.tool.ok } } : {}),
+    ...(r.tool
+      ? {
+          tool: {
+            name: r.tool.call.name,
+            arguments: r.tool.call.arguments,
+            ok: r.tool.ok,
+            ...(r.tool.replayedFrom ? { replayedFrom: r.tool.replayedFrom } : {}),
+            ...(r.tool.notRun ? { notRun: true as const } : {}),
+          },
+        }
+      : {}),
     reused,
   });
   const keptUpTo = run.baseRunId ? keptSteps(run) : 0;

@@ -7,7 +7,7 @@
 import { parseLedger } from '../../activities/ledger';
 import { ORCHESTRATOR, InvalidTeamInput } from '../../workflows/input';
 import { initialState } from '../../workflows/state';
-import type { ForkOrigin, StepResult, TeamInput } from '../../workflows/types';
+import type { ForkOrigin, RecordedToolResult, StepResult, TeamInput } from '../../workflows/types';
 import { teamInputFor, validateTask, type AgentTeamConfig } from '../config';
 import { checkSeedSize } from '../checkpoints/seed';
 import type { Checkpoint } from '../checkpoints/derive';
@@ -24,6 +24,12 @@ export interface ForkEdits {
   config?: AgentTeamConfig;
   /** Another model for an agent from the fork on (after `config`, when both are given). */
   models?: Record<string, string>;
+  /**
+   * How the fork's tool calls run (default `replay`: a branch changes nothing outside; see docs/branches.md):
+   * `replay` answers calls the source made after the fork point with its results, and runs other calls only to
+   * read-only tools; `live` runs every call.
+   */
+  tools?: 'live' | 'replay';
 }
 
 /** Parses `<step>=<text>` (the text already read from `@file` by the caller). */
@@ -93,7 +99,12 @@ function editAnswer(
  * edits applied, and where it came from. Checked as the workflow will check it (the seed is folded with the
  * workflow's own reducer), so a refused fork starts nothing.
  */
-export function forkInput(seed: TeamInput, checkpoint: Checkpoint, edits: ForkEdits = {}): TeamInput {
+export function forkInput(
+  seed: TeamInput,
+  checkpoint: Checkpoint,
+  edits: ForkEdits = {},
+  recorded: RecordedToolResult[] = [],
+): TeamInput {
   let input: TeamInput = structuredClone(seed);
   const changed: string[] = [];
   const replaced: { step: number; content: string }[] = [];
@@ -134,6 +145,8 @@ export function forkInput(seed: TeamInput, checkpoint: Checkpoint, edits: ForkEd
     ...(replaced.length
       ? { replaced: replaced.filter((r, i) => replaced.findIndex((x) => x.step === r.step) === i) }
       : {}),
+    tools: edits.tools ?? 'replay',
+    ...((edits.tools ?? 'replay') === 'replay' && recorded.length ? { recordedTools: recorded } : {}),
   };
   input.fork = origin;
   try {

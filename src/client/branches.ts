@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { compareBranches, stepsOf, type Branch, type Comparison } from '../branches/compare';
+import type { RecordedToolResult } from '../../workflows/types';
 import { forkInput, type ForkEdits } from '../branches/edits';
 import { listForks, type ForkInfo } from '../branches/forks';
 import { readRun, type RunHistory } from '../history/reader';
@@ -48,7 +49,14 @@ export class BranchesClient {
   ): Promise<{ checkpoint: Checkpoint; input: ReturnType<typeof forkInput> }> {
     const { checkpoint, run } = await this.checkpoints.locate(checkpointId);
     const { state: _state, ...plain } = checkpoint;
-    return { checkpoint: plain, input: forkInput(seedInput(run, checkpoint), checkpoint, edits) };
+    // What a replay branch answers its tool calls with: the source's calls after the fork point that ran.
+    const recorded = run.steps.flatMap((s): RecordedToolResult[] => {
+      const r = s.result;
+      if (r.kind !== 'tool' || !r.tool || r.tool.notRun || r.stepIndex + 1 <= checkpoint.step) return [];
+      const from = r.tool.replayedFrom ?? `${run.workflowId}@${r.stepIndex + 1}`;
+      return [{ name: r.tool.call.name, arguments: r.tool.call.arguments, content: r.content, ok: r.tool.ok, from }];
+    });
+    return { checkpoint: plain, input: forkInput(seedInput(run, checkpoint), checkpoint, edits, recorded) };
   }
 
   /** Starts a fork of `checkpointId` and follows it to its end (as `runs.execute` does a run). */

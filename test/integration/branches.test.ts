@@ -3,6 +3,7 @@
  * not sent again (the offline model's request log shows it), with edits checked before anything starts; compare
  * shows the shared steps once and the branches side by side; a fork stands on its own once its source is gone.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunOutcome } from '../../src';
 import type { Comparison } from '../../src/branches/compare';
@@ -134,5 +135,89 @@ describe('branches', () => {
     const resumed = await run(['resume', `${fork}@7`, '--offline', '--json']);
     if (resumed.code !== 0) throw new Error(resumed.stderr);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: 7 });
+  });
+});
+
+describe('tool calls in a branch', () => {
+  const serverScript = join(__dirname, '../fixtures/mcp-server.ts');
+  const calls = join(dir(), uniqueId('mcp-calls'));
+  const state = join(dir(), uniqueId('mcp-state'));
+  const config = writeConfig(
+    dir(),
+    `temporal:\n  task_queue: ${uniqueId('branch-tools')}\nllm:\n  initial_retry_ms: 50\n  max_retry_ms: 100\n` +
+      `agents:\n  orchestrator: {}\n  researcher:\n    tools: [mcp:kb]\n  coder: {}\n  analyst: {}\n` +
+      `mcp_servers:\n  kb:\n    command: ${JSON.stringify(process.execPath)}\n` +
+      `    args: ["--require", "tsx/cjs", ${JSON.stringify(serverScript)}]\n` +
+      `    env: { MCP_STATE: ${JSON.stringify(state)}, MCP_CALLS: ${JSON.stringify(calls)} }\n`,
+  );
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress() });
+  const run = (args: string[]) => cli([...args, '--config', config], env);
+  /** The MCP server's own log: one line per kb__record call it carried out. */
+  const recorded = (): string[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
+  const toolSteps = async (workflowId: string) => {
+    const r = await run(['history', workflowId, '--json']);
+    const trail = JSON.parse(r.stdout) as {
+      runs: { steps: { step: number; tool?: { call: { name: string }; replayedFrom?: string; notRun?: true } }[] }[];
+    };
+    return trail.runs[0]!.steps.flatMap((s) =>
+      s.tool ? [[s.tool.call.name, s.tool.replayedFrom ?? (s.tool.notRun ? 'not run' : 'ran')]] : [],
+    );
+  };
+  const source = uniqueId('tools-source');
+
+  beforeAll(async () => {
+    const r = await run(['run', TASK, '--workflow-id', source, '--offline', '--json']);
+    if (r.code !== 0) throw new Error(r.stderr);
+  }, 90_000);
+
+  it('replay (the default): every call the source made gets its result; the MCP server is not called again', async () => {
+    expect(recorded()).toHaveLength(1);
+    const fork = uniqueId('replay');
+    const r = await run(['fork', `${source}@2`, '--workflow-id', fork, '--offline']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(r.stderr).toMatch(/kb__record ↺ replayed from /);
+    const steps = await toolSteps(fork);
+    expect(steps.map(([name]) => name).sort()).toEqual(['kb__crash_once', 'kb__fail', 'kb__lookup', 'kb__record']);
+    for (const [, how] of steps) expect(how).toMatch(new RegExp(`^${source}@\\d+$`));
+    expect(recorded()).toHaveLength(1);
+  });
+
+  it('replay with another task: read-only calls run, the idempotent one that matches nothing is not run', async () => {
+    const fork = uniqueId('replay-task');
+    const r = await run([
+      'fork',
+      `${source}@2`,
+      '--task',
+      'Compare heapsort and timsort',
+      '--workflow-id',
+      fork,
+      '--offline',
+    ]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const steps = Object.fromEntries(await toolSteps(fork));
+    expect(steps).toEqual({ kb__lookup: 'ran', kb__fail: 'ran', kb__crash_once: 'ran', kb__record: 'not run' });
+    expect(recorded()).toHaveLength(1);
+    const c = JSON.parse((await run(['compare', source, fork, '--json'])).stdout) as Comparison;
+    const notRun = c.rows.flatMap((row) => (row.steps[1]?.tool?.notRun ? [row.steps[1].tool.name] : []));
+    expect(notRun).toEqual(['kb__record']);
+  });
+
+  it('live: every call runs, the MCP server records the new one', async () => {
+    const fork = uniqueId('live');
+    const r = await run([
+      'fork',
+      `${source}@2`,
+      '--task',
+      'Compare heapsort and timsort',
+      '--tools',
+      'live',
+      '--workflow-id',
+      fork,
+      '--offline',
+    ]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(Object.fromEntries(await toolSteps(fork))).toMatchObject({ kb__record: 'ran' });
+    expect(recorded()).toHaveLength(2);
+    expect(recorded()[1]).toContain('Compare heapsort');
   });
 });

@@ -3,7 +3,7 @@
  * (the tree of its forks). See docs/branches.md.
  */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Hints } from '../hints';
 import type { ForkEdits } from '../../branches/edits';
 import { parseAnswerEdit, parseModelEdit } from '../../branches/edits';
@@ -39,6 +39,7 @@ interface ForkFlags extends ExecuteFlags {
   note?: string;
   model?: string[];
   teamConfig?: string;
+  tools?: string;
   detach?: boolean;
   live?: boolean;
 }
@@ -68,6 +69,7 @@ function editsOf(options: ForkFlags): ForkEdits {
     ...(options.note !== undefined ? { note: textOrFile(options.note, '--note') } : {}),
     ...(Object.keys(models).length ? { models } : {}),
     ...(options.teamConfig !== undefined ? { config: loadConfig(options.teamConfig) } : {}),
+    ...(options.tools !== undefined ? { tools: options.tools as 'live' | 'replay' } : {}),
   };
 }
 
@@ -92,6 +94,14 @@ export function registerBranches(program: Command): void {
     .option(
       '--team-config <file>',
       'a configuration file whose team and run settings (models, prompts, tools, gates, budget) apply from the fork on',
+    )
+    .addOption(
+      new Option(
+        '--tools <mode>',
+        'replay: calls the source made after the fork get its results, other calls run only to read-only tools (nothing outside changes); live: every call runs',
+      )
+        .choices(['replay', 'live'])
+        .default('replay'),
     )
     .option('--model <agent=model>', 'another model for an agent from the fork on; repeatable', collect)
     .addOption(detachOption())

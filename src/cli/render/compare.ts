@@ -60,7 +60,15 @@ export function renderComparison(c: Comparison, width = 80): string {
       row.steps.forEach((s, i) => {
         const who = pad(names[i]!, nameWidth);
         if (!s) return lines.push(`    ${who}  (no such step)`);
-        const meta = `${s.reused ? 'reused' : `${s.tokens.toLocaleString('en-US')} tok`}`;
+        const meta = s.reused
+          ? 'reused'
+          : s.tool?.replayedFrom
+            ? 'replayed'
+            : s.tool?.notRun
+              ? 'not run'
+              : s.tool
+                ? 'ran'
+                : `${s.tokens.toLocaleString('en-US')} tok`;
         const diff = row.diffs[i];
         const body = diff ? inlineDiff(diff, Math.max(20, text - 12)) : s.answer;
         lines.push(line(`    ${who}  ${pad(meta, 10)}`, body, width));

@@ -22,6 +22,8 @@ export function stepLine(r: StepResult, costUsd = 0): string {
   const retries = r.attempt > 1 ? `  (attempt ${r.attempt})` : '';
   const head = `  #${String(r.stepIndex + 1).padEnd(3)} ${r.agent.padEnd(13)} ${kindLabel(r).padEnd(7)} round ${String(r.round).padEnd(3)} `;
   if (r.kind === 'tool' && r.tool) {
+    if (r.tool.replayedFrom) return `${head}${r.tool.call.name} ↺ replayed from ${r.tool.replayedFrom}`;
+    if (r.tool.notRun) return `${head}${r.tool.call.name} ⊘ not run (replay branch, ${r.tool.sideEffects})`;
     return `${head}${r.tool.call.name} ${r.tool.ok ? '✔' : '✖'} ${n(r.tool.durationMs)} ms  ${r.tool.sideEffects}${retries}`;
   }
   const calls = r.toolCalls?.length ? `  → calls ${r.toolCalls.map((c) => c.name).join(', ')}` : '';
