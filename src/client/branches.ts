@@ -165,7 +165,10 @@ export class BranchesClient {
         .filter((f) => f.origin.workflowId === id && !seen.has(f.workflowId))
         .map((f) => ({ ...f, forks: below(f.workflowId, new Set([...seen, f.workflowId])) }));
     const self = all.find((f) => f.workflowId === workflowId);
-    return { workflowId, origin: self?.origin ?? null, forks: below(workflowId, new Set([workflowId])) };
+    const forks = below(workflowId, new Set([workflowId]));
+    // An id that is not here is a mistake, unless it is a source that is gone and its forks remain.
+    if (!self && forks.length === 0) await this.ctx.describe(workflowId);
+    return { workflowId, origin: self?.origin ?? null, forks };
   }
 }
 

@@ -129,6 +129,12 @@ describe('branches', () => {
       500,
     );
     expect((await run(['checkpoints', 'list', '-w', fork])).code).toBe(0);
+    // The tree of a gone source still shows its forks; an id that never was is refused.
+    const after = JSON.parse((await run(['branches', source, '--json'])).stdout) as ForkTree;
+    expect(after.forks.map((f) => f.workflowId)).toEqual([fork]);
+    const unknown = await run(['branches', uniqueId('never-was')]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no workflow');
     const c = JSON.parse((await run(['compare', source, fork, '--json'])).stdout) as Comparison;
     expect(c.gone).toEqual([source]);
     expect(c.divergesAt).toBe(3);
