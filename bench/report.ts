@@ -125,11 +125,14 @@ export function printTables(r: Json): string {
   if (r.resumeLatency) {
     out.push(
       table(
-        'Resume latency, this project (reset → first new step answered, ms)',
+        'Resume and fork latency, this project (the call → first new step answered, ms)',
         ['how', 'ms'],
         [
           ['resume (replay check, then reset)', ms(r.resumeLatency.withReplayCheckMs)],
           ['resume --force (reset only)', ms(r.resumeLatency.forceMs)],
+          ...(r.resumeLatency.forkMs
+            ? [['fork (a new workflow from the checkpoint)', ms(r.resumeLatency.forkMs)]]
+            : []),
         ],
       ),
     );

@@ -167,9 +167,11 @@ export function registerArchive(checkpoints: Command): void {
           return verification.compatible ? 0 : 1;
         }
         const which = options.restore;
+        // A checkpoint the export does not hold is refused before any connection (the file says it all).
+        const point = pickRestorePoint(checked.loaded, which);
         return withClient(config, (client) =>
           followRun(client, hints, options, (follow) => {
-            err(restoreLine(verification.workflowId, pickRestorePoint(checked.loaded, which)));
+            err(restoreLine(verification.workflowId, point));
             return client.archive.restore(checked, which, {
               ...executeOptions(options),
               ...follow,
