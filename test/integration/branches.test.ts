@@ -84,6 +84,16 @@ describe('branches', () => {
     expect(text.stdout).toContain('Shared: steps 1–2');
     expect(text.stdout).toContain('From step 3 they differ:');
     for (const line of text.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    // One self-contained page: the edit shown as inserted words, nothing fetched from elsewhere.
+    const page = join(dir(), `${uniqueId('compare')}.html`);
+    const html = await run(['compare', source, fork, '--format', 'html', '-o', page]);
+    expect(html.code).toBe(0);
+    const written = readFileSync(page, 'utf8');
+    expect(written).toMatch(/^<!doctype html>/);
+    expect(written).toContain('From step 3 they differ');
+    expect(written).toContain('<ins>');
+    expect(written).not.toMatch(/(src|href)="http/);
+    expect((await run(['compare', source, fork, '--format', 'html', '--json'])).code).toBe(2);
   });
 
   it('a bad edit starts nothing (exit 2), naming what is wrong', async () => {

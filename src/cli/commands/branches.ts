@@ -11,7 +11,7 @@ import { parseCheckpointId } from '../../checkpoints/ids';
 import { loadConfig } from '../../config';
 import { UsageError } from '../../shared/errors';
 import { forkLine, forkTree } from '../render/branches';
-import { renderComparison } from '../render/compare';
+import { renderComparison, renderComparisonHtml } from '../render/compare';
 import {
   action,
   configOption,
@@ -27,6 +27,7 @@ import {
   out,
   preflight,
   withClient,
+  writeAtomically,
   type CommonOptions,
   type ExecuteFlags,
 } from '../common';
@@ -164,17 +165,31 @@ export function registerBranches(program: Command): void {
     )
     .argument('<branches...>', 'two or more workflow ids or checkpoints')
     .option('--width <columns>', "fit the text to this many columns (default: the terminal's, else 80)")
+    .addOption(
+      new Option('--format <format>', 'text (fitted to the terminal) or html (one self-contained page)')
+        .choices(['text', 'html'])
+        .default('text'),
+    )
+    .option('-o, --output <file>', 'write here (default: stdout)')
     .addOption(configOption())
     .addOption(jsonOption())
     .action(
-      action(async (refs: string[], options: CommonOptions & { width?: string }) => {
+      action(async (refs: string[], options: CommonOptions & { width?: string; format: string; output?: string }) => {
         if (refs.length < 2) throw new UsageError('compare needs two branches or more (workflow ids or checkpoints)');
         const width = options.width === undefined ? (process.stdout.columns ?? 80) : Number(options.width);
         if (!Number.isInteger(width) || width < 40)
           throw new UsageError('--width must be a whole number of columns, 40 or more');
+        if (options.json && options.format === 'html') throw new UsageError('give --json or --format html, not both');
         const comparison = await withClient(load(options), (client) => client.branches.compare(refs));
-        if (options.json) json(comparison);
-        else out(renderComparison(comparison, width));
+        const text = options.json
+          ? JSON.stringify(comparison, null, 2)
+          : options.format === 'html'
+            ? renderComparisonHtml(comparison)
+            : renderComparison(comparison, width);
+        if (options.output) {
+          await writeAtomically(options.output, text + '\n');
+          err(`✔ comparison of ${refs.length} branches → ${options.output}`);
+        } else out(text);
       }),
     );
 }

@@ -5,6 +5,7 @@
  */
 import type { Comparison, ComparedStep, WordDiff } from '../../branches/compare';
 import { oneLine } from '../../shared/util';
+import { escapeHtml } from './timeline';
 import { usd } from './text';
 
 const label = (s: ComparedStep): string => `${s.agent} ${s.kind === 'tool' && s.tool ? `tool ${s.tool.name}` : s.kind}`;
@@ -123,4 +124,86 @@ export function renderComparison(c: Comparison, width = 80): string {
     ),
   );
   return lines.join('\n');
+}
+
+/** A word difference in HTML: removed words struck through, added ones highlighted. */
+function htmlDiff(d: WordDiff): string {
+  return d.parts
+    .map((p) =>
+      p.added
+        ? `<ins>${escapeHtml(p.text)}</ins>`
+        : p.removed
+          ? `<del>${escapeHtml(p.text)}</del>`
+          : escapeHtml(p.text),
+    )
+    .join('');
+}
+
+/** One self-contained HTML page: the shared steps once, then a column per branch from the divergence, and totals. */
+export function renderComparisonHtml(c: Comparison): string {
+  const names = c.branches.map((b) => b.workflowId);
+  const origin = c.branches
+    .map((b) =>
+      b.status === 'GONE'
+        ? `<li><code>${escapeHtml(b.workflowId)}</code>: gone (pruned, or past retention), known up to where its forks start</li>`
+        : b.forkOf
+          ? `<li><code>${escapeHtml(b.workflowId)}</code>: a fork of <code>${escapeHtml(b.forkOf.workflowId)}@${b.forkOf.step}</code>` +
+            `${b.forkOf.edits.length ? ` (edited: ${escapeHtml(b.forkOf.edits.join(', '))})` : ''}</li>`
+          : `<li><code>${escapeHtml(b.workflowId)}</code>: ${escapeHtml(b.status.toLowerCase())}</li>`,
+    )
+    .join('');
+  const cell = (s: ComparedStep | null, diff: WordDiff | null): string => {
+    if (!s) return '<td class="none">(no such step)</td>';
+    const how = s.reused
+      ? 'reused'
+      : s.tool?.replayedFrom
+        ? `replayed from ${escapeHtml(s.tool.replayedFrom)}`
+        : s.tool?.notRun
+          ? 'not run'
+          : s.tool
+            ? 'ran'
+            : `${s.tokens.toLocaleString('en-US')} tokens`;
+    const body = diff
+      ? diff.same
+        ? '<span class="same">(same as the first)</span>'
+        : htmlDiff(diff)
+      : escapeHtml(s.answer);
+    return `<td><div class="meta">${escapeHtml(label(s))} · ${how}</div><div class="text">${body}</div></td>`;
+  };
+  const shared = c.shared
+    .map(
+      (s) =>
+        `<tr><td>#${s.step}</td><td>${escapeHtml(label(s))}</td><td class="text">${escapeHtml(s.answer)}</td></tr>`,
+    )
+    .join('');
+  const rows = c.rows
+    .map((row) => `<tr><th>#${row.step}</th>${row.steps.map((s, i) => cell(s, row.diffs[i] ?? null)).join('')}</tr>`)
+    .join('');
+  const finals = c.finals
+    .map(
+      (f) => `<td class="text">${f.answer === null ? '(none)' : f.diff ? htmlDiff(f.diff) : escapeHtml(f.answer)}</td>`,
+    )
+    .join('');
+  const total = (what: string, f: (t: Comparison['totals'][number]) => string): string =>
+    `<tr><th>${what}</th>${c.totals.map((t) => `<td>${f(t)}</td>`).join('')}</tr>`;
+  const head = `<tr><th></th>${names.map((n) => `<th><code>${escapeHtml(n)}</code></th>`).join('')}</tr>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Comparing ${escapeHtml(names.join(', '))}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #ddd;padding:.4em;vertical-align:top;text-align:left}
+.text{white-space:pre-wrap;word-break:break-word}.meta{color:#666;font-size:12px;margin-bottom:.3em}
+ins{background:#d4f7d4;text-decoration:none}del{background:#f9d0d0}.same,.none{color:#888}
+</style></head><body>
+<h1>Comparing ${names.map((n) => `<code>${escapeHtml(n)}</code>`).join(', ')}</h1>
+<ul>${origin}</ul>
+<h2>Shared: ${c.shared.length ? `steps 1–${c.shared.length}` : 'no steps'}</h2>
+<table>${shared}</table>
+<h2>${c.divergesAt === null ? 'The branches are alike throughout' : `From step ${c.divergesAt} they differ`}</h2>
+<table>${head}${rows}</table>
+<h2>Final answers</h2>
+<table>${head}<tr><th></th>${finals}</tr></table>
+<h2>Totals</h2>
+<table>${head}${total('steps', (t) => String(t.steps))}${total('sent', (t) => String(t.sent))}${total('LLM calls', (t) => String(t.llmCalls))}${total('tokens', (t) => t.tokens.toLocaleString('en-US'))}${total('USD', (t) => usd(t.costUsd))}${total('wall time', (t) => (t.wallMs === null ? '–' : `${(t.wallMs / 1000).toFixed(1)} s`))}</table>
+</body></html>`;
 }

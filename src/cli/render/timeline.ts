@@ -142,7 +142,7 @@ export function renderMermaid(trail: AuditTrail): string {
   return lines.join('\n');
 }
 
-const escapeHtml = (s: string): string =>
+export const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 const PALETTE = ['#5b6ee1', '#2f9e77', '#d9822b', '#b04fbf', '#c43c4e', '#3b94c4', '#8a8f2c'];
