@@ -237,3 +237,78 @@ describe('tool calls in a branch', () => {
     expect(recorded()[1]).toContain('Compare heapsort');
   });
 });
+
+describe('a fork from a run in any state', () => {
+  const queue = uniqueId('branch-states');
+  const plain = writeConfig(dir(), `temporal:\n  task_queue: ${queue}\n`);
+  const gated = writeConfig(dir(), `temporal:\n  task_queue: ${queue}\ngates:\n  plan_review: true\n`);
+  const log = join(dir(), `${uniqueId('states-llm')}.jsonl`);
+  const env = (extra: Record<string, string> = {}) =>
+    cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log, ...extra });
+  const sentBy = (workflowId: string): (number | null)[] =>
+    readOfflineLlmLog(log)
+      .filter((e) => e.workflowId === workflowId && e.status === 200)
+      .map((e) => e.step);
+  const forkJson = async (args: string[], config = plain) => {
+    const r = await cli(['fork', ...args, '--offline', '--json', '--config', config], env());
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as RunOutcome & { reusedSteps: number };
+  };
+
+  it('failed: the fork goes on from the checkpoint before the failure', async () => {
+    const failed = uniqueId('failed');
+    const r = await cli(
+      ['run', TASK, '--workflow-id', failed, '--offline', '--json', '--config', plain],
+      env({ OFFLINE_LLM_FAULTS: 'coder:1:fatal' }),
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'FAILED' });
+    const fork = await forkJson([`${failed}@4`]);
+    expect(fork).toMatchObject({ status: 'COMPLETED', reusedSteps: 4 });
+    expect(sentBy(fork.workflowId)).toEqual([5, 6, 7, 8, 9]);
+  });
+
+  it('running (waiting on a person) and then cancelled: the source is untouched, the fork takes a team without gates', async () => {
+    const waiting = uniqueId('waiting');
+    const started = await cli(
+      ['run', TASK, '--workflow-id', waiting, '--offline', '--detach', '--config', gated],
+      env(),
+    );
+    expect(started.code).toBe(0);
+    const fromRunning = await forkJson([`${waiting}@1`, '--team-config', plain], gated);
+    expect(fromRunning).toMatchObject({ status: 'COMPLETED', reusedSteps: 1 });
+    expect(sentBy(fromRunning.workflowId)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    const still = await cli(['pending', '--json', '--config', gated], env());
+    expect((JSON.parse(still.stdout) as { workflowId: string }[]).map((p) => p.workflowId)).toContain(waiting);
+    expect((await cli(['cancel', waiting, '--config', gated], env())).code).toBe(0);
+    const fromCancelled = await forkJson([`${waiting}@1`, '--team-config', plain], gated);
+    expect(fromCancelled).toMatchObject({ status: 'COMPLETED', reusedSteps: 1 });
+  });
+
+  it('restored from an export: its fork reuses the restored steps too', async () => {
+    const source = uniqueId('exported');
+    const ran = await cli(['run', TASK, '--workflow-id', source, '--offline', '--json', '--config', plain], env());
+    expect(ran.code).toBe(0);
+    const file = join(dir(), `${uniqueId('export')}.json`);
+    expect((await cli(['checkpoints', 'export', source, '-o', file, '--config', plain], env())).code).toBe(0);
+    const restoredId = uniqueId('restored');
+    const restored = await cli(
+      [
+        'checkpoints',
+        'import',
+        file,
+        '--restore',
+        `${source}@3`,
+        '--workflow-id',
+        restoredId,
+        '--offline',
+        '--config',
+        plain,
+      ],
+      env(),
+    );
+    expect(restored.code).toBe(0);
+    const fork = await forkJson([`${restoredId}@6`]);
+    expect(fork).toMatchObject({ status: 'COMPLETED', reusedSteps: 6 });
+    expect(sentBy(fork.workflowId)).toEqual([7, 8, 9]);
+  });
+});
