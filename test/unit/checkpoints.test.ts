@@ -58,6 +58,33 @@ describe('checkpointsOf (the checkpoints of a recorded run)', () => {
     expect(list.at(-1)!.step).toBe(seed + run.steps.length);
   });
 
+  it("a fork's checkpoints name where it came from and what was edited; its replayed tool steps say from where", async () => {
+    const run = await fixtureRun('history-fork.json');
+    expect(seededSteps(run).map((s) => s.kind)).toEqual(['plan', 'ledger']);
+    expect(seededSteps(run)[0]!.content).toMatch(/^Plan: 1\. researcher reads the notes/);
+    const list = checkpointsOf(run, 'default');
+    expect(list[0]!.restoredFrom).toMatchObject({
+      workflowId: 'fixture-fork-source',
+      steps: 2,
+      fork: { step: 2, edits: ['answer of step 1 (plan)', 'note for the orchestrator'] },
+    });
+    const replayed = run.steps.flatMap((s) => (s.result.tool ? [s.result.tool.replayedFrom] : []));
+    expect(replayed).toHaveLength(4);
+    for (const from of replayed) expect(from).toMatch(/^fixture-fork-source@\d+$/);
+    // The note went with the first ledger after the fork (step 9), and with no other step.
+    const withNote = (fixtureHistory('history-fork.json').events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name !== 'callAgent') return [];
+      const request = defaultDataConverter.payloadConverter.fromPayload<{
+        kind: string;
+        stepIndex: number;
+        note?: string;
+      }>(scheduled.input!.payloads![0]!);
+      return request.note ? [[request.kind, request.stepIndex + 1, request.note]] : [];
+    });
+    expect(withNote).toEqual([['ledger', 9, 'prefer measured numbers']]);
+  });
+
   it('gives no checkpoint to a step whose result came in with a cancel request (a reset there keeps the request)', async () => {
     const events = [...(fixtureHistory('history-completed.json').events ?? [])];
     const third = events.filter((e) => e.activityTaskCompletedEventAttributes)[2]!;

@@ -24,6 +24,8 @@ const FIXTURES = [
   'history-restored.json',
   // Agents that act: list_files, two read_file calls at once, run_code; each its own `callTool` activity.
   'history-tools.json',
+  // A fork (the plan edited, a note for the orchestrator) whose tool calls were replayed from its source.
+  'history-fork.json',
 ];
 /**
  * Runs with people in the loop (gates, budget): answers arrive as Updates, so the state is a fold of the steps
