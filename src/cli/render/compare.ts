@@ -55,24 +55,17 @@ export function renderComparison(c: Comparison, width = 80): string {
   if (c.divergesAt === null) lines.push('', 'The branches are alike throughout.');
   else {
     lines.push('', `From step ${c.divergesAt} they differ:`);
+    // What each step was (reused, replayed, its tokens), in a column as wide as the widest, and a space.
+    const metaWidth = Math.max(10, ...c.rows.flatMap((r) => r.steps.map((s) => (s ? metaOf(s).length + 1 : 0))));
     for (const row of c.rows) {
       const kinds = [...new Set(row.steps.flatMap((s) => (s ? [label(s)] : [])))];
       lines.push(`  step ${row.step} · ${kinds.join(' | ')}`);
       row.steps.forEach((s, i) => {
         const who = pad(names[i]!, nameWidth);
         if (!s) return lines.push(`    ${who}  (no such step)`);
-        const meta = s.reused
-          ? 'reused'
-          : s.tool?.replayedFrom
-            ? 'replayed'
-            : s.tool?.notRun
-              ? 'not run'
-              : s.tool
-                ? 'ran'
-                : `${s.tokens.toLocaleString('en-US')} tok`;
         const diff = row.diffs[i];
         const body = diff ? inlineDiff(diff, Math.max(20, text - 12)) : s.answer;
-        lines.push(line(`    ${who}  ${pad(meta, 10)}`, body, width));
+        lines.push(line(`    ${who}  ${pad(metaOf(s), metaWidth)}`, body, width));
       });
     }
   }
@@ -206,4 +199,13 @@ ins{background:#d4f7d4;text-decoration:none}del{background:#f9d0d0}.same,.none{c
 <h2>Totals</h2>
 <table>${head}${total('steps', (t) => String(t.steps))}${total('sent', (t) => String(t.sent))}${total('LLM calls', (t) => String(t.llmCalls))}${total('tokens', (t) => t.tokens.toLocaleString('en-US'))}${total('USD', (t) => usd(t.costUsd))}${total('wall time', (t) => (t.wallMs === null ? '–' : `${(t.wallMs / 1000).toFixed(1)} s`))}</table>
 </body></html>`;
+}
+
+/** How a step came about in a branch: reused from its source, a tool call replayed, not run or run, or its tokens. */
+function metaOf(s: ComparedStep): string {
+  if (s.reused) return 'reused';
+  if (s.tool?.replayedFrom) return 'replayed';
+  if (s.tool?.notRun) return 'not run';
+  if (s.tool) return 'ran';
+  return `${s.tokens.toLocaleString('en-US')} tok`;
 }
