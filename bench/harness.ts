@@ -24,8 +24,20 @@ import type { TeamInput } from '../workflows/types';
 import { openaiFor } from './systems';
 
 export const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, 'no-cluster': { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    'no-cluster': { type: 'boolean', default: false },
+    /** Only these sections (numbers, comma-separated), e.g. `--only 4` while working on one figure. */
+    only: { type: 'string' },
+  },
 });
+/** Whether section `n` runs (all do unless `--only` names others). */
+export const runs = (n: number): boolean =>
+  !args.only ||
+  args.only
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .includes(n);
 export const QUICK = args.quick ?? false;
 export const REPS = QUICK ? 5 : 10;
 export const LATENCIES = [0, 200];
@@ -62,9 +74,13 @@ export interface Model {
   entries(): OfflineLlmLogEntry[];
 }
 export let models = 0;
-export async function model(latencyMs: number, faults: string = ''): Promise<Model> {
+export async function model(
+  latencyMs: number,
+  faults: string = '',
+  shape: { turns?: number; answerChars?: number } = {},
+): Promise<Model> {
   const logPath = join(work, `llm-${models++}.jsonl`);
-  const server = await startOfflineLlm({ latencyMs, logPath, faults: parseFaults(faults), turns: 0 });
+  const server = await startOfflineLlm({ latencyMs, logPath, faults: parseFaults(faults), turns: 0, ...shape });
   return {
     server,
     logPath,

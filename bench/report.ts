@@ -18,6 +18,7 @@ function table(title: string, head: string[], rows: (string | number)[][]): stri
   ].join('\n');
 }
 
+const kb = (bytes: number): string => `${Math.round(bytes / 1024).toLocaleString('en-US')} KB`;
 const ms = (s: Json): string => (s ? `${s.median} (p95 ${s.p95}, ${s.min}–${s.max})` : 'n/a');
 const SYSTEMS = ['baseline', 'temporal', 'langgraph-sqlite', 'langgraph-memory'];
 
@@ -132,6 +133,20 @@ export function printTables(r: Json): string {
           ['resume --force (reset only)', ms(r.resumeLatency.forceMs)],
           ...(r.resumeLatency.forkMs
             ? [['fork (a new workflow from the checkpoint)', ms(r.resumeLatency.forkMs)]]
+            : []),
+          ...(r.resumeLatency.forkLong
+            ? [
+                [
+                  `fork of a 150-round run, 4 KB answers (step ${r.resumeLatency.forkLong.rounds150.steps}, ` +
+                    `state ${kb(r.resumeLatency.forkLong.rounds150.stateBytes)})`,
+                  ms(r.resumeLatency.forkLong.rounds150),
+                ],
+                [
+                  `fork of a state over 2 MB, read in pieces (step ${r.resumeLatency.forkLong.overPayloadLimit.steps}, ` +
+                    `state ${kb(r.resumeLatency.forkLong.overPayloadLimit.stateBytes)})`,
+                  ms(r.resumeLatency.forkLong.overPayloadLimit),
+                ],
+              ]
             : []),
         ],
       ),

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --no-cluster]`: the benchmarks side by side, in one process, on this machine: the
+ * `npm run bench [-- --quick] [-- --no-cluster] [-- --only 4,6]`: the benchmarks side by side, in one process, on this machine: the
  * harness (./harness.ts) and one file per figure (./figures/). See docs/benchmarks.md for what each figure means.
  * Writes bench/results/<date>.json and prints the tables.
  */
@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     task: TASK,
   };
   const sections: Record<string, number> = {};
-  const section = async <T>(n: number, name: string, label: string, body: () => Promise<T>): Promise<T> => {
+  const section = async <T>(n: number, name: string, label: string, body: () => Promise<T>): Promise<T | undefined> => {
+    if (!H.runs(n)) return undefined;
     log(`${n}/9 ${label} …`);
     const t0 = Date.now();
     const value = await body();
