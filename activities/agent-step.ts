@@ -18,6 +18,7 @@ import {
 } from '../workflows/types';
 import type { ToolDefinition } from './tools';
 import type { createMcpClients } from './mcp';
+import type { ReadSeed } from './seed';
 import { ORCHESTRATOR, type AgentDefinition } from './agents';
 import { LlmFailureType, classifyLlmError } from './errors';
 import { ledgerJsonSchema, parseLedger } from './ledger';
@@ -65,6 +66,8 @@ export interface ActivityDependencies {
    * for every step whose input does not carry the transcript, which is every step of current runs.
    */
   loadTranscript?: (workflowId: string, runId: string) => Promise<TeamMessage[]>;
+  /** Reads a seed too large for a workflow input from its source run (`loadSeedPiece`; createAgentTeamWorker gives it). */
+  readSeed?: ReadSeed;
   /** Told of each step this worker completed (`agent-team worker` prints a line per step). */
   onStep?: (event: StepEvent) => void;
   /**

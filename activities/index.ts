@@ -12,6 +12,7 @@ import type { McpServerSpec, StepRequest, StepResult, TeamMessage, ToolRequest, 
 import { createMcpClients } from './mcp';
 import { capped, createAgentStep, type ActivityDependencies } from './agent-step';
 import { BUILTIN_TOOLS, ToolError, type ToolDefinition } from './tools';
+import { createSeedLoader } from './seed';
 
 export {
   createAgentStep,
@@ -23,6 +24,7 @@ export {
 } from './agent-step';
 export { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, ToolError, specOf, type ToolContext, type ToolDefinition } from './tools';
 export { ORCHESTRATOR, type AgentDefinition } from './agents';
+export { SeedGone, type ReadSeed } from './seed';
 export { LlmFailureType, classifyLlmError, retryAfterMs } from './errors';
 
 /** What a streaming step's heartbeats carry: the end of its text so far. */
@@ -314,7 +316,7 @@ export function createActivities(deps: ActivityDependencies) {
     }
   }
 
-  return { callAgent, callTool, listMcpTools, cancelRun };
+  return { callAgent, callTool, listMcpTools, cancelRun, ...createSeedLoader(deps.readSeed) };
 }
 
 /**

@@ -16,8 +16,7 @@
  * checkpoints are Temporal history.
  */
 import type { Comparison } from './branches/compare';
-import type { ForkEdits } from './branches/edits';
-import type { ForkOutcome } from './client/branches';
+import type { ForkOptions, ForkOutcome } from './client/branches';
 import type OpenAI from 'openai';
 import type {
   BudgetSettings,
@@ -336,12 +335,18 @@ export class CheckpointedWorkflow {
    * sent again), with `edits` (answers, task, a note for the orchestrator, models or a whole team configuration),
    * and follows it to its end. The source is untouched. See docs/branches.md.
    */
-  async fork(checkpointId: string, options: RunOptions & { edits?: ForkEdits } = {}): Promise<ForkOutcome> {
+  async fork(
+    checkpointId: string,
+    options: RunOptions & Pick<ForkOptions, 'edits' | 'seed'> & { tools?: 'live' | 'replay' } = {},
+  ): Promise<ForkOutcome> {
     const client = await this.open();
     return client.branches.fork(checkpointId, {
       ...this.executeOptions(options, options.onEvent),
       ...(options.workflowId ? { workflowId: options.workflowId } : {}),
-      ...(options.edits ? { edits: options.edits } : {}),
+      ...(options.edits || options.tools
+        ? { edits: { ...options.edits, ...(options.tools ? { tools: options.tools } : {}) } }
+        : {}),
+      ...(options.seed ? { seed: options.seed } : {}),
     });
   }
 

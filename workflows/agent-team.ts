@@ -31,6 +31,7 @@ import { InvalidTeamInput } from './input';
 import { stepSummary, toolSummary } from './labels';
 import type { NextAction, TeamState } from './model';
 import { replayFor, requestFor, toolRequestFor, transcriptOf } from './requests';
+import { loadSeedPieces } from './seed';
 import { apply, initialState, nextAction, resultOf, toolActions } from './state';
 import {
   TOOL_MAX_ATTEMPTS,
@@ -118,14 +119,19 @@ function failureMessage(err: unknown): string {
 
 export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   let state: TeamState;
-  try {
-    state = initialState(input);
-  } catch (err) {
-    if (err instanceof InvalidTeamInput) throw ApplicationFailure.nonRetryable(err.message, 'InvalidTeamInput');
-    throw err;
-  }
+  const start = (loaded?: StepResult[]): TeamState => {
+    try {
+      return initialState(input, loaded);
+    } catch (err) {
+      if (err instanceof InvalidTeamInput) throw ApplicationFailure.nonRetryable(err.message, 'InvalidTeamInput');
+      throw err;
+    }
+  };
+  state = start();
   setHandler(stateQuery, () => state);
   setHandler(transcriptQuery, () => transcriptOf(state));
+  // A seed too large for the input comes in pieces, read by the first activities (none for other runs).
+  if (input.restore?.pieces) state = start(await loadSeedPieces(input));
 
   // People in the loop: an answer arrives by the `answer` Update, checked against the state by its validator.
   let received: HumanAnswer | null = null;

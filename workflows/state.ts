@@ -12,6 +12,7 @@ import { costOf } from './pricing';
 import { messageOf, toolSpec } from './requests';
 import type {
   HumanAnswer,
+  RestoreSeed,
   StepKind,
   StepResult,
   TeamInput,
@@ -69,7 +70,7 @@ const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final', 'to
  * The state a run starts from: before any agent ran (the entry checkpoint), or, for a run restored from a
  * checkpoint (`input.restore`), the state after the seeded steps, folded with {@link reduce}.
  */
-export function initialState(input: TeamInput): TeamState {
+export function initialState(input: TeamInput, loaded?: readonly StepResult[]): TeamState {
   const { task, settings } = resolveSettings(input);
   const empty = emptyState(task, settings);
   const seed = input.restore;
@@ -77,6 +78,7 @@ export function initialState(input: TeamInput): TeamState {
   if (seed === null || typeof seed !== 'object' || !Array.isArray(seed.steps)) {
     throw new InvalidTeamInput('restore must be an object with a steps array');
   }
+  const steps = seed.pieces ? seedSteps(seed, loaded ?? []) : seed.steps;
   let state = empty;
   const answers = Array.isArray(seed.answers) ? seed.answers : [];
   const applySeedAnswers = (afterSteps: number): void => {
@@ -90,7 +92,7 @@ export function initialState(input: TeamInput): TeamState {
     }
   };
   applySeedAnswers(0);
-  seed.steps.forEach((step, i) => {
+  steps.forEach((step, i) => {
     if (!step || typeof step !== 'object' || !STEP_KINDS.includes(step.kind) || typeof step.content !== 'string') {
       throw new InvalidTeamInput(`restore.steps[${i}] is not a step result`);
     }
@@ -109,6 +111,17 @@ export function initialState(input: TeamInput): TeamState {
   });
   const note = input.fork?.note;
   return typeof note === 'string' && note.trim() ? { ...state, note } : state;
+}
+
+/**
+ * The steps a seed carries: inline (`restore.steps`), or, for one read in pieces, the pieces `loaded` so far with
+ * the fork's edits in place (see {@link RestoreSeed.pieces}).
+ */
+export function seedSteps(seed: RestoreSeed, loaded: readonly StepResult[]): StepResult[] {
+  if (!seed.pieces) return seed.steps;
+  const steps = [...loaded];
+  for (const r of seed.pieces.replace ?? []) if (r.index < steps.length) steps[r.index] = r.result;
+  return steps;
 }
 
 function emptyState(task: string, settings: TeamSettings): TeamState {

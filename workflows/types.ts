@@ -300,7 +300,34 @@ export interface RestoreSeed {
   steps: StepResult[];
   /** The answers given to the run's gates up to the checkpoint, each after the step count it followed. */
   answers?: { afterSteps: number; answer: HumanAnswer }[];
+  /**
+   * For a seed too large for a workflow input (Temporal's payload limit is 2 MB): `steps` is empty, and the
+   * workflow's first activities (`loadSeedPiece`) read the steps from the source run, a piece (under 1 MB) each,
+   * so that they are recorded in this run's own history: it stands on its own once they are in.
+   */
+  pieces?: SeedReference;
 }
+
+/** Where a seed's steps are read from, when they do not fit in the input (see {@link RestoreSeed.pieces}). */
+export interface SeedReference {
+  workflowId: string;
+  runId: string;
+  /** How many steps: the source's own seed, then the steps it ran, in number order. */
+  count: number;
+  /** Steps edited by a fork (index from 0): their results in place of the source's. */
+  replace?: { index: number; result: StepResult }[];
+}
+
+/** One piece of a seed: its steps from `from` (index from 0), as many as fit in {@link SEED_PIECE_BYTES}. */
+export interface SeedPieceRequest {
+  workflowId: string;
+  runId: string;
+  count: number;
+  from: number;
+}
+
+/** The most JSON a seed piece holds (at least one step), well under the 2 MB payload limit. */
+export const SEED_PIECE_BYTES = 1_000_000;
 
 /**
  * The workflow's defaults for fields an input leaves out (`temporal workflow start --input '{"task":"…"}'`).

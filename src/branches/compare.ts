@@ -8,6 +8,7 @@ import { diffWords } from 'diff';
 import { costOf } from '../../workflows/pricing';
 import type { StepKind, StepResult } from '../../workflows/types';
 import type { RunHistory, RunStatus } from '../history/reader';
+import { seededSteps } from '../checkpoints/derive';
 
 /** One step of a branch, as a comparison shows it. */
 export interface ComparedStep {
@@ -67,7 +68,7 @@ const total = (s: StepResult): number => s.usage.promptTokens + s.usage.completi
 /** The steps of `run` in number order: its seed (restore, fork), then its own (a reset's kept steps included). */
 export function stepsOf(run: RunHistory, upTo = Infinity): ComparedStep[] {
   const pricing = run.input?.pricing ?? {};
-  const seed = run.input?.restore?.steps ?? [];
+  const seed = seededSteps(run);
   const of = (r: StepResult, step: number, reused: boolean): ComparedStep => ({
     step,
     agent: r.agent,
@@ -102,7 +103,7 @@ function keptSteps(run: RunHistory): number {
   const reset = run.events.find((e) => e.workflowTaskFailedEventAttributes?.baseRunId);
   if (!reset) return 0;
   const at = Number(reset.eventId);
-  return (run.input?.restore?.steps.length ?? 0) + run.steps.filter((s) => s.completedEventId < at).length;
+  return seededSteps(run).length + run.steps.filter((s) => s.completedEventId < at).length;
 }
 
 const alike = (a: ComparedStep | undefined, b: ComparedStep | undefined): boolean =>

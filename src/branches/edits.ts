@@ -9,7 +9,6 @@ import { ORCHESTRATOR, InvalidTeamInput } from '../../workflows/input';
 import { initialState } from '../../workflows/state';
 import type { ForkOrigin, RecordedToolResult, StepResult, TeamInput } from '../../workflows/types';
 import { teamInputFor, validateTask, type AgentTeamConfig } from '../config';
-import { checkSeedSize } from '../checkpoints/seed';
 import type { Checkpoint } from '../checkpoints/derive';
 import { UsageError } from '../shared/errors';
 
@@ -97,7 +96,8 @@ function editAnswer(
 /**
  * The input of a fork of `checkpoint`: `seed` (the source's input and its steps up to the checkpoint) with the
  * edits applied, and where it came from. Checked as the workflow will check it (the seed is folded with the
- * workflow's own reducer), so a refused fork starts nothing.
+ * workflow's own reducer), so a refused fork starts nothing. The steps are all in it: one too large to start
+ * with is made to name its source instead (`piecedWhenLarge`).
  */
 export function forkInput(
   seed: TeamInput,
@@ -155,6 +155,5 @@ export function forkInput(
     if (err instanceof InvalidTeamInput) throw new UsageError(`the fork would not start: ${err.message}`);
     throw err;
   }
-  checkSeedSize(input);
   return input;
 }

@@ -7,7 +7,7 @@
 import { pendingRequest } from '../../workflows/gates';
 import { InvalidTeamInput } from '../../workflows/input';
 import type { TeamState } from '../../workflows/model';
-import { apply, initialState, type RecordedEvent } from '../../workflows/state';
+import { apply, initialState, seedSteps, type RecordedEvent } from '../../workflows/state';
 import type { RequestKind, StepKind, StepResult } from '../../workflows/types';
 import type { RecordedStep, RecordedToolCall, RunHistory, RunStatus } from '../history/reader';
 import type { NextStep } from '../shared/errors';
@@ -75,7 +75,8 @@ export function originText(r: RestoreOrigin): string {
 
 /** The steps a run was seeded with (0 unless it was restored from an export). */
 export function seededSteps(run: RunHistory): StepResult[] {
-  return run.input?.restore?.steps ?? [];
+  const restore = run.input?.restore;
+  return restore ? seedSteps(restore, run.seedPieces) : [];
 }
 
 /** A checkpoint with the full state at that point. */
@@ -235,7 +236,7 @@ export function whyNoCheckpoint(
 function initialStateOf(run: RunHistory): TeamState | null {
   if (!run.input) return null;
   try {
-    return initialState(run.input);
+    return initialState(run.input, run.seedPieces);
   } catch (err) {
     if (err instanceof InvalidTeamInput) return null;
     throw err;

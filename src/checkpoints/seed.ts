@@ -3,7 +3,7 @@
  * to the checkpoint (`TeamInput.restore`), folded by the workflow with the same reducer instead of being executed
  * (or paid) again. A restore from an export and a fork of a run here are each such an input.
  */
-import type { RestoreSeed, TeamInput } from '../../workflows/types';
+import type { RestoreSeed, StepResult, TeamInput } from '../../workflows/types';
 import type { RunHistory } from '../history/reader';
 import { UsageError } from '../shared/errors';
 import { seededSteps, type Checkpoint } from './derive';
@@ -11,11 +11,17 @@ import { seededSteps, type Checkpoint } from './derive';
 /** Temporal refuses payloads over 2 MB; a seed is kept well under it. */
 export const MAX_SEED_BYTES = 1_500_000;
 
+/** The first `count` steps of `run` (whose history was read in full): its own seed, then the steps it ran. */
+export function stepsUpTo(run: RunHistory, count: number): StepResult[] {
+  const earlier = seededSteps(run);
+  return [...earlier.slice(0, count), ...run.steps.slice(0, Math.max(0, count - earlier.length)).map((s) => s.result)];
+}
+
 /** The input of a run that continues from `checkpoint` of `run` (whose history was read in full). */
 export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
   if (!run.input) throw new UsageError(`run ${run.runId} of "${run.workflowId}" has no recorded input`);
   const earlier = seededSteps(run);
-  const steps = [...earlier, ...run.steps.slice(0, checkpoint.step - earlier.length).map((s) => s.result)];
+  const steps = stepsUpTo(run, checkpoint.step);
   // Answers to gates taken before the checkpoint, each after the step count it followed: a restored run does
   // not ask again what was answered.
   const answers = [
@@ -44,12 +50,50 @@ export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
 }
 
 /** Refuses an input over what fits in a workflow input (exit 2), naming its size. */
-export function checkSeedSize(input: TeamInput, what = 'the state at this checkpoint'): void {
+export function checkSeedSize(
+  input: TeamInput,
+  what = 'the state at this checkpoint',
+  next = 'start from an earlier checkpoint',
+): void {
   const size = Buffer.byteLength(JSON.stringify(input));
   if (size > MAX_SEED_BYTES) {
     throw new UsageError(
       `${what} is ${size.toLocaleString('en-US')} bytes, over the ${MAX_SEED_BYTES.toLocaleString('en-US')} ` +
-        "that fit in a workflow input (Temporal's payload limit is 2 MB): start from an earlier checkpoint",
+        `that fit in a workflow input (Temporal's payload limit is 2 MB): ${next}`,
     );
   }
+}
+
+/**
+ * An input whose seed is too large to carry (over {@link MAX_SEED_BYTES}) made into one that names its source
+ * instead (`restore.pieces`): the run's first activities read the steps from `run` in pieces. The steps it
+ * carries that differ from the source's (a fork's edits) go with it. Other inputs are returned as they are.
+ */
+export function piecedWhenLarge(input: TeamInput, run: RunHistory): TeamInput {
+  if (!input.restore || input.restore.pieces || Buffer.byteLength(JSON.stringify(input)) <= MAX_SEED_BYTES)
+    return input;
+  return inPieces(input, run);
+}
+
+/** `input` (whose seed holds the first steps of `run`, some edited) with a seed read from `run` in pieces. */
+export function inPieces(input: TeamInput, run: RunHistory): TeamInput {
+  const restore = input.restore;
+  if (!restore || restore.pieces) return input;
+  const source = stepsUpTo(run, restore.steps.length);
+  const replace = restore.steps.flatMap((result, index) =>
+    JSON.stringify(result) === JSON.stringify(source[index]) ? [] : [{ index, result }],
+  );
+  return {
+    ...input,
+    restore: {
+      ...restore,
+      steps: [],
+      pieces: {
+        workflowId: run.workflowId,
+        runId: run.runId,
+        count: restore.steps.length,
+        ...(replace.length ? { replace } : {}),
+      },
+    },
+  };
 }

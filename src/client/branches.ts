@@ -11,7 +11,7 @@ import { forkInput, type ForkEdits } from '../branches/edits';
 import { listForks, type ForkInfo } from '../branches/forks';
 import { readRun, type RunHistory } from '../history/reader';
 import { NotFoundError, UsageError } from '../shared/errors';
-import { seedInput } from '../checkpoints/seed';
+import { checkSeedSize, inPieces, piecedWhenLarge, seedInput } from '../checkpoints/seed';
 import type { Checkpoint } from '../checkpoints/derive';
 import { derivedWorkflowId } from '../temporal/names';
 import type { CheckpointsClient } from './checkpoints';
@@ -24,6 +24,13 @@ export interface ForkOptions extends ExecuteOptions {
   /** The fork's workflow id (default `<source>-fork-<random>`). */
   workflowId?: string;
   edits?: ForkEdits;
+  /**
+   * How the fork gets its steps: `auto` (the default) carries them in its input when they fit (1.5 MB) and has
+   * its first activities read them from the source in pieces otherwise; `pieces` always reads them.
+   */
+  seed?: 'auto' | 'pieces';
+  /** Told what the fork starts from once its input is checked, before it starts (the CLI prints it). */
+  onPlanned?: (checkpoint: Checkpoint, edits: string[]) => void;
 }
 
 /** The outcome of a fork: its run, what it reused, and where it came from. */
@@ -46,6 +53,7 @@ export class BranchesClient {
   async plan(
     checkpointId: string,
     edits: ForkEdits = {},
+    seed: ForkOptions['seed'] = 'auto',
   ): Promise<{ checkpoint: Checkpoint; input: ReturnType<typeof forkInput> }> {
     const { checkpoint, run } = await this.checkpoints.locate(checkpointId);
     const { state: _state, ...plain } = checkpoint;
@@ -56,12 +64,21 @@ export class BranchesClient {
       const from = r.tool.replayedFrom ?? `${run.workflowId}@${r.stepIndex + 1}`;
       return [{ name: r.tool.call.name, arguments: r.tool.call.arguments, content: r.content, ok: r.tool.ok, from }];
     });
-    return { checkpoint: plain, input: forkInput(seedInput(run, checkpoint), checkpoint, edits, recorded) };
+    // A state too large for a workflow input is read by the fork's first activities, in pieces, from the source.
+    const whole = forkInput(seedInput(run, checkpoint), checkpoint, edits, recorded);
+    const input = seed === 'pieces' ? inPieces(whole, run) : piecedWhenLarge(whole, run);
+    checkSeedSize(
+      input,
+      "the fork's input without its steps (its edits and the source's tool calls it replays)",
+      'fork with --tools live (nothing replayed), or with shorter edits',
+    );
+    return { checkpoint: plain, input };
   }
 
   /** Starts a fork of `checkpointId` and follows it to its end (as `runs.execute` does a run). */
   async fork(checkpointId: string, options: ForkOptions = {}): Promise<ForkOutcome> {
-    const { checkpoint, input } = await this.plan(checkpointId, options.edits);
+    const { checkpoint, input } = await this.plan(checkpointId, options.edits, options.seed);
+    options.onPlanned?.(checkpoint, input.fork!.edits);
     const workflowId =
       options.workflowId ?? derivedWorkflowId(checkpoint.workflowId, `-fork-${randomBytes(3).toString('hex')}`);
     const outcome = await this.runs.execute(input, { ...options, workflowId });

@@ -76,6 +76,11 @@ export interface RunHistory {
   } | null;
   /** Every tool call the run scheduled, in order, with its result once it completed. */
   toolCalls: RecordedToolCall[];
+  /**
+   * For a run whose seed came in pieces (`input.restore.pieces`): the steps its `loadSeedPiece` activities
+   * recorded, in order (the seed itself is `seededSteps(run)`, with a fork's edits in place).
+   */
+  seedPieces: StepResult[];
   /** The tools its MCP servers offered, as the run read them when it started (`listMcpTools`), with that event. */
   mcpTools: { eventId: number; specs: ToolSpec[] } | null;
   status: RunStatus;
@@ -137,6 +142,7 @@ export class HistoryReader {
       pending: null,
       stoppedAt: null,
       toolCalls: [],
+      seedPieces: [],
       mcpTools: null,
       status: 'RUNNING',
       closeEvent: null,
@@ -163,7 +169,10 @@ export class HistoryReader {
     // A reset keeps every event before its point: once a cancel request is in, no later point is a checkpoint.
     if (event.workflowExecutionCancelRequestedEventAttributes) this.cancelRequested = true;
     if (event.workflowTaskCompletedEventAttributes) {
-      if (this.run.entryEventId === null) this.run.entryEventId = id;
+      // The entry checkpoint: the first workflow task, or, for a seed in pieces, the first once they are all in.
+      const pieces = this.run.input?.restore?.pieces;
+      const seeded = !pieces || this.run.seedPieces.length >= pieces.count;
+      if (this.run.entryEventId === null && seeded) this.run.entryEventId = id;
       for (const step of this.pending) {
         if (this.cancelRequested) step.cameWithCancel = true;
         else step.checkpointEventId = id;
@@ -178,6 +187,9 @@ export class HistoryReader {
       this.run.toolCalls.push({ request, scheduledEventId: id, completedEventId: null });
     }
     const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && this.otherActivities.get(toNumber(completed.scheduledEventId)) === 'loadSeedPiece') {
+      this.run.seedPieces.push(...(await decodeValue<StepResult[]>(converter, completed.result?.payloads)));
+    }
     if (completed && this.otherActivities.get(toNumber(completed.scheduledEventId)) === 'listMcpTools') {
       this.run.mcpTools = { eventId: id, specs: await decodeValue<ToolSpec[]>(converter, completed.result?.payloads) };
     }

@@ -6,10 +6,13 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { createActivities, type ActivityDependencies, type AgentDefinition } from '../../activities';
+import { SeedGone, createActivities, type ActivityDependencies, type AgentDefinition } from '../../activities';
 import { createMcpClients } from '../../activities/mcp';
 import { transcriptQuery } from '../../workflows/agent-team';
 import { requestCancel } from '../temporal/cancel';
+import { readRun } from '../history/reader';
+import { stepsUpTo } from '../checkpoints/seed';
+import { isNotFound } from '../shared/grpc';
 import { workflowBundle } from './bundle';
 import { tracingWorkerOptions } from '../temporal/tracing';
 
@@ -70,6 +73,7 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
       ...(options.agents ? { agents: options.agents } : {}),
       loadTranscript: (workflowId, runId) =>
         options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
+      readSeed: (workflowId, runId, count) => readSeed(options.client, workflowId, runId, count),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
       ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}),
@@ -91,4 +95,18 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
     }
   };
   return worker;
+}
+
+/** The first `count` steps of a run, read from its history: the seed of a run that starts from it in pieces. */
+async function readSeed(client: Client, workflowId: string, runId: string, count: number) {
+  try {
+    const { run } = await readRun(client, workflowId, runId);
+    return stepsUpTo(run, count);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    throw new SeedGone(
+      `the run this one starts from, ${workflowId} (run ${runId}), is gone (pruned or past retention) before its ` +
+        `${count} steps were read: start again from a run that is kept`,
+    );
+  }
 }

@@ -312,3 +312,126 @@ describe('a fork from a run in any state', () => {
     expect(sentBy(fork.workflowId)).toEqual([7, 8, 9]);
   });
 });
+
+describe('forks at any size', () => {
+  const config = writeConfig(
+    dir(),
+    `temporal:\n  task_queue: ${uniqueId('branch-size')}\nworkflow:\n  max_rounds: 160\n`,
+  );
+  const log = join(dir(), `${uniqueId('size-llm')}.jsonl`);
+  const env = (extra: Record<string, string>) =>
+    cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log, ...extra });
+  const sentBy = (workflowId: string): (number | null)[] =>
+    readOfflineLlmLog(log)
+      .filter((e) => e.workflowId === workflowId && e.status === 200)
+      .map((e) => e.step);
+  /** The events of a workflow's latest run, as `temporal workflow show` gives them. */
+  const eventsOf = async (workflowId: string) =>
+    (
+      JSON.parse(await temporalJson('show', testAddress(), workflowId)) as {
+        events: {
+          eventType: string;
+          activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+          workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } };
+        }[];
+      }
+    ).events;
+
+  it('a state over the 2 MB payload limit forks: its steps are read in pieces into the fork, which then stands alone', async () => {
+    // Twelve members' answers of 190,000 characters: the state before the final answer is over 2 MB.
+    const big = { OFFLINE_LLM_TURNS: '12', OFFLINE_LLM_ANSWER_CHARS: '190000' };
+    const source = uniqueId('big-source');
+    const ran = await cli(['run', TASK, '--workflow-id', source, '--offline', '--json', '--config', config], env(big));
+    if (ran.code !== 0) throw new Error(ran.stderr);
+    const steps = (JSON.parse(ran.stdout) as RunOutcome).steps.length;
+    const at = steps - 1;
+    const state = await cli(['checkpoints', 'show', `${source}@${at}`, '--json', '--config', config], env({}));
+    expect(Buffer.byteLength(state.stdout)).toBeGreaterThan(2 * 1024 * 1024);
+
+    const fork = uniqueId('big-fork');
+    const edited = 'A short researcher answer, edited in the fork.';
+    const r = await cli(
+      [
+        'fork',
+        `${source}@${at}`,
+        '--answer',
+        `3=${edited}`,
+        '--workflow-id',
+        fork,
+        '--offline',
+        '--json',
+        '--config',
+        config,
+      ],
+      env({}),
+    );
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: at });
+    expect(sentBy(fork)).toEqual([at + 1]);
+    // Its input names the source instead of carrying the steps (the edited one goes with it); the first
+    // activities read them, under 1 MB each, into the fork's own history.
+    const events = await eventsOf(fork);
+    const input = JSON.parse(
+      Buffer.from(events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!.data, 'base64').toString(),
+    ) as { restore: { steps: unknown[]; pieces: { count: number; replace: { index: number }[] } } };
+    expect(input.restore.steps).toEqual([]);
+    expect(input.restore.pieces).toMatchObject({ workflowId: source, count: at, replace: [{ index: 2 }] });
+    const pieces = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'loadSeedPiece');
+    expect(pieces.length).toBeGreaterThanOrEqual(3);
+
+    // A fork of that fork reads its pieces from the fork's history (the edited answer comes along).
+    const second = uniqueId('big-fork2');
+    const again = await cli(
+      ['fork', `${fork}@${at}`, '--workflow-id', second, '--offline', '--json', '--config', config],
+      env({}),
+    );
+    if (again.code !== 0) throw new Error(again.stderr);
+    expect(sentBy(second)).toEqual([at + 1]);
+
+    // The source gone, the fork still lists, compares (with its edit), replays and resumes.
+    expect(
+      (await temporal(['workflow', 'delete', '--yes', '--address', testAddress(), '-w', source], env({}))).code,
+    ).toBe(0);
+    await until(
+      `${source} to be deleted`,
+      async () =>
+        (await temporal(['workflow', 'describe', '--address', testAddress(), '-w', source], env({}))).code !== 0,
+      60_000,
+      500,
+    );
+    const listed = await cli(['checkpoints', 'list', '-w', fork, '--json', '--config', config], env({}));
+    expect((JSON.parse(listed.stdout) as { step: number }[]).map((c) => c.step)).toContain(at);
+    const c = JSON.parse(
+      (await cli(['compare', source, fork, second, '--json', '--config', config], env({}))).stdout,
+    ) as Comparison;
+    expect(c.gone).toEqual([source]);
+    expect(c.rows.find((row) => row.step === 3)?.steps[1]).toMatchObject({ answer: edited, reused: true });
+    expect((await cli(['replay', fork, '--config', config], env({}))).code).toBe(0);
+    const resumed = await cli(['resume', `${fork}@${at}`, '--offline', '--json', '--config', config], env({}));
+    if (resumed.code !== 0) throw new Error(resumed.stderr);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: at });
+  }, 240_000);
+
+  it('a run of 150 rounds with 4 KB answers forks near its end: only the new steps are sent', async () => {
+    const source = uniqueId('long-source');
+    const long = { OFFLINE_LLM_TURNS: '150', OFFLINE_LLM_ANSWER_CHARS: '4096' };
+    const ran = await cli(['run', TASK, '--workflow-id', source, '--offline', '--json', '--config', config], env(long));
+    if (ran.code !== 0) throw new Error(ran.stderr);
+    const outcome = JSON.parse(ran.stdout) as RunOutcome;
+    expect(outcome).toMatchObject({ status: 'COMPLETED', result: { rounds: 151 } });
+    expect(outcome.steps).toHaveLength(303);
+    const fork = uniqueId('long-fork');
+    const r = await cli(
+      ['fork', `${source}@300`, '--workflow-id', fork, '--offline', '--json', '--config', config],
+      env(long),
+    );
+    if (r.code !== 0) throw new Error(r.stderr);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED', reusedSteps: 300 });
+    expect(sentBy(fork)).toEqual([301, 302, 303]);
+    // Small enough to go in its input: no pieces to read.
+    const pieces = (await eventsOf(fork)).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'loadSeedPiece',
+    );
+    expect(pieces).toHaveLength(0);
+  }, 180_000);
+});

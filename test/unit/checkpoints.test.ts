@@ -1,7 +1,7 @@
 /** Checkpoints named in recorded histories, their state, ids, diffs and what a reset keeps: pure, no server. */
 import { defaultDataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { checkpointsOf, seededSteps, whyNoCheckpoint } from '../../src/checkpoints/derive';
+import { checkpointsOf, seededSteps, stateAt, whyNoCheckpoint } from '../../src/checkpoints/derive';
 import { HistoryReader } from '../../src/history/reader';
 import { diffCheckpoints } from '../../src/checkpoints/diff';
 import {
@@ -83,6 +83,25 @@ describe('checkpointsOf (the checkpoints of a recorded run)', () => {
       return request.note ? [[request.kind, request.stepIndex + 1, request.note]] : [];
     });
     expect(withNote).toEqual([['ledger', 9, 'prefer measured numbers']]);
+  });
+
+  it('a fork whose seed came in pieces: the seed is read from its own history, the edit in place, and its entry checkpoint follows the pieces', async () => {
+    const run = await fixtureRun('history-fork-pieces.json');
+    expect(run.input?.restore).toMatchObject({ steps: [], pieces: { workflowId: 'fixture-pieces-source', count: 4 } });
+    expect(run.seedPieces).toHaveLength(4);
+    const seed = seededSteps(run);
+    expect(seed.map((s) => s.kind)).toEqual(['plan', 'ledger', 'agent', 'ledger']);
+    // The edited answer replaces the source's in the seed, not in the recorded piece.
+    expect(seed[2]!.content).toBe('Quicksort sorts in place; mergesort is stable.');
+    expect(run.seedPieces[2]!.content).not.toBe(seed[2]!.content);
+    const list = checkpointsOf(run, 'default');
+    expect(list.map((c) => c.step)).toEqual([4, 5, 6, 7, 8, 9]);
+    // The entry checkpoint is the workflow task after the piece came in: a reset there does not read the source.
+    const piece = (fixtureHistory('history-fork-pieces.json').events ?? []).find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loadSeedPiece',
+    )!;
+    expect(list[0]!.eventId).toBeGreaterThan(Number(piece.eventId));
+    expect(stateAt(run)?.steps).toBe(9);
   });
 
   it('gives no checkpoint to a step whose result came in with a cancel request (a reset there keeps the request)', async () => {

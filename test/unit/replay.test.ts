@@ -32,6 +32,8 @@ const FIXTURES = [
  * and the answers in history order (what checkpoints and the workflow both do).
  */
 const GATED = ['history-gates.json', 'history-budget-stop-timeout.json'];
+/** A fork whose seed its first activity read from the source (`loadSeedPiece`): the reader folds the seed from history. */
+const SEEDED_IN_PIECES = 'history-fork-pieces.json';
 const REJECTED = 'history-gate-rejected.json';
 /** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
 const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
@@ -42,7 +44,7 @@ const decode = (payload: { data?: Uint8Array | null } | undefined | null): unkno
 beforeAll(() => quietRuntime());
 
 describe('replay of recorded histories', () => {
-  it.each([...FIXTURES, ...GATED, REJECTED, FAILED_BEFORE_AUTO_RESUME])(
+  it.each([...FIXTURES, ...GATED, SEEDED_IN_PIECES, REJECTED, FAILED_BEFORE_AUTO_RESUME])(
     '%s replays against the current workflow code',
     async (name) => {
       await expect(
@@ -86,13 +88,16 @@ describe('replay of recorded histories', () => {
     return reader.run;
   };
 
-  it.each(GATED)('%s folds steps and answers to exactly the result the run returned', async (name) => {
-    const run = await readFixture(name);
-    const returned = decode(
-      run.closeEvent?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0],
-    ) as TeamResult;
-    expect(resultOf(stateAt(run)!)).toEqual(returned);
-  });
+  it.each([...GATED, SEEDED_IN_PIECES])(
+    '%s folds steps and answers to exactly the result the run returned',
+    async (name) => {
+      const run = await readFixture(name);
+      const returned = decode(
+        run.closeEvent?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0],
+      ) as TeamResult;
+      expect(resultOf(stateAt(run)!)).toEqual(returned);
+    },
+  );
 
   it('the gated fixtures cover every kind of question and answer', async () => {
     const gates = await readFixture('history-gates.json');

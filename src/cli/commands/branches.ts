@@ -124,18 +124,17 @@ export function registerBranches(program: Command): void {
           throw new UsageError('--workflow-id must not be empty');
         const edits = editsOf(options); // a bad edit fails before any connection
         const config = await preflight(options);
-        return withClient(config, async (client) => {
-          const { checkpoint, input } = await client.branches.plan(checkpointId, edits);
-          err(forkLine(checkpoint, input.fork!.edits));
-          return followRun(client, hints, options, (follow) =>
+        return withClient(config, async (client) =>
+          followRun(client, hints, options, (follow) =>
             client.branches.fork(checkpointId, {
               edits,
+              onPlanned: (checkpoint, changed) => err(forkLine(checkpoint, changed)),
               ...(options.workflowId ? { workflowId: options.workflowId } : {}),
               ...executeOptions(options),
               ...follow,
             }),
-          );
-        });
+          ),
+        );
       }),
     );
 
