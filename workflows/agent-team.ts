@@ -30,7 +30,7 @@ import { checkAnswer, pendingRequest, timeoutAnswer, uselessAnswer } from './gat
 import { InvalidTeamInput } from './input';
 import { stepSummary, toolSummary } from './labels';
 import type { NextAction, TeamState } from './model';
-import { replayFor, requestFor, toolRequestFor, transcriptOf } from './requests';
+import { replayFor, requestFor, toolRequestFor, transcriptOf, transcriptPage, type TranscriptPage } from './requests';
 import { loadSeedPieces } from './seed';
 import { apply, initialState, nextAction, resultOf, toolActions } from './state';
 import {
@@ -51,6 +51,12 @@ export const stateQuery = defineQuery<TeamState>('state');
 
 /** Query: the conversation so far, which `callAgent` fetches instead of receiving it in its input. */
 export const transcriptQuery = defineQuery<TeamMessage[]>('transcript');
+
+/**
+ * Query: a page of the conversation (from message `from`, at most `maxBytes` of JSON): how `callAgent` fetches a
+ * conversation too large for one query result (Temporal refuses results over 2 MB).
+ */
+export const transcriptPageQuery = defineQuery<TranscriptPage, [{ from: number; maxBytes: number }]>('transcriptPage');
 
 /** Query: what the run waits on (a gate's request), or null. */
 export const pendingQuery = defineQuery<HumanRequest | null>('pending');
@@ -130,6 +136,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   state = start();
   setHandler(stateQuery, () => state);
   setHandler(transcriptQuery, () => transcriptOf(state));
+  setHandler(transcriptPageQuery, ({ from, maxBytes }) => transcriptPage(state, from, maxBytes));
   // A seed too large for the input comes in pieces, read by the first activities (none for other runs).
   if (input.restore?.pieces) state = start(await loadSeedPieces(input));
 

@@ -84,6 +84,42 @@ export function transcriptOf(state: TeamState): TeamMessage[] {
   return state.messages.filter((m) => inTranscript(m));
 }
 
+/** One page of the conversation (see the `transcriptPage` query): messages from `from` that fit in `maxBytes`. */
+export interface TranscriptPage {
+  messages: TeamMessage[];
+  /** How many messages the whole conversation has. */
+  total: number;
+  /** The step count it is the conversation before: a page of another moment is not mixed with this one. */
+  steps: number;
+}
+
+/**
+ * A page of {@link transcriptOf}: from message `from`, as many as fit in `maxBytes` of JSON (at least one), so that
+ * a conversation of any size is fetched under Temporal's 2 MB limit on a query's result.
+ */
+export function transcriptPage(state: TeamState, from: number, maxBytes: number): TranscriptPage {
+  const all = transcriptOf(state);
+  const messages: TeamMessage[] = [];
+  let bytes = 0;
+  for (let i = Math.max(0, from); i < all.length; i++) {
+    const size = utf8Length(JSON.stringify(all[i]));
+    if (messages.length > 0 && bytes + size > maxBytes) break;
+    messages.push(all[i]!);
+    bytes += size;
+  }
+  return { messages, total: all.length, steps: state.steps };
+}
+
+/** The UTF-8 length of a string (the workflow sandbox has no Buffer). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c < 0xdc00 ? 4 : c >= 0xdc00 && c < 0xe000 ? 0 : 3;
+  }
+  return n;
+}
+
 /** The message a completed step adds to the conversation (`stepIndex`: the step's 0-based index in the run). */
 export function messageOf(stepIndex: number, step: StepResult): TeamMessage {
   return {

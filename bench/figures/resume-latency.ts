@@ -21,7 +21,8 @@ async function firstNewAnswer(m: Model, times: number, prepare: (i: number) => P
     await call();
     for (let j = 0; j < 2_000 && m.entries().length === before; j++) await new Promise((r) => setTimeout(r, 5));
     const first = m.entries()[before];
-    if (first) samples.push(Date.parse(first.time) - t0);
+    if (!first) throw new Error(`no new request within 10 s (try ${i + 1})`);
+    samples.push(Date.parse(first.time) - t0);
   }
   return stats(samples);
 }
@@ -38,6 +39,14 @@ async function forkOfLong(turns: number, answerChars: number) {
   const latency = await firstNewAnswer(m, QUICK ? 3 : 5, async (i) => async () => {
     const { input: forked } = await app.branches.plan(at.checkpointId);
     await app.runs.start(forked, { workflowId: `${source.id}-fork-${i}`, taskQueue: queue });
+  }).catch(async (err: unknown) => {
+    // Say why: the fork's own failure, if it failed.
+    const fork = app.context.temporal.workflow.getHandle(`${source.id}-fork-0`);
+    const why = await fork.result().then(
+      () => 'the fork completed',
+      (e: unknown) => String(((e as Error).cause as Error | undefined)?.message ?? e),
+    );
+    throw new Error(`${(err as Error).message}: ${why}`);
   });
   await m.server.close();
   return { steps: at.step, stateBytes, ...latency };

@@ -4,11 +4,12 @@
  * continues any run on it. Tools of your own are `ToolDefinition`s.
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { SeedGone, createActivities, type ActivityDependencies, type AgentDefinition } from '../../activities';
 import { createMcpClients } from '../../activities/mcp';
-import { transcriptQuery } from '../../workflows/agent-team';
+import { transcriptPageQuery } from '../../workflows/agent-team';
+import type { TeamMessage } from '../../workflows/types';
 import { requestCancel } from '../temporal/cancel';
 import { readRun } from '../history/reader';
 import { stepsUpTo } from '../checkpoints/seed';
@@ -71,8 +72,7 @@ export async function createAgentTeamWorker(options: AgentTeamWorkerOptions): Pr
       ...(options.endpointChecked !== undefined ? { endpointChecked: options.endpointChecked } : {}),
       mcp,
       ...(options.agents ? { agents: options.agents } : {}),
-      loadTranscript: (workflowId, runId) =>
-        options.client.workflow.getHandle(workflowId, runId).query(transcriptQuery),
+      loadTranscript: (workflowId, runId) => fetchTranscript(options.client.workflow.getHandle(workflowId, runId)),
       readSeed: (workflowId, runId, count) => readSeed(options.client, workflowId, runId, count),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
@@ -108,5 +108,31 @@ async function readSeed(client: Client, workflowId: string, runId: string, count
       `the run this one starts from, ${workflowId} (run ${runId}), is gone (pruned or past retention) before its ` +
         `${count} steps were read: start again from a run that is kept`,
     );
+  }
+}
+
+/** The most JSON one page of a conversation holds: well under Temporal's 2 MB limit on a query's result. */
+const TRANSCRIPT_PAGE_BYTES = 1_000_000;
+
+/**
+ * A run's conversation before its next step, a page per query (`transcriptPage`): whole, whatever its size. Pages
+ * of different moments (a step completed between two queries) are not mixed: the read starts again.
+ */
+export async function fetchTranscript(
+  handle: WorkflowHandle,
+  pageBytes = TRANSCRIPT_PAGE_BYTES,
+): Promise<TeamMessage[]> {
+  for (let attempt = 1; ; attempt++) {
+    const messages: TeamMessage[] = [];
+    const first = await handle.query(transcriptPageQuery, { from: 0, maxBytes: pageBytes });
+    messages.push(...first.messages);
+    let page = first;
+    while (messages.length < page.total && page.messages.length > 0) {
+      page = await handle.query(transcriptPageQuery, { from: messages.length, maxBytes: pageBytes });
+      if (page.steps !== first.steps) break;
+      messages.push(...page.messages);
+    }
+    if (page.steps === first.steps && messages.length === first.total) return messages;
+    if (attempt >= 3) throw new Error('the conversation changed while it was read, three times');
   }
 }

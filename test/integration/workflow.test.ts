@@ -4,7 +4,9 @@
  */
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { LlmFailureType } from '../../activities/errors';
-import { stateQuery } from '../../workflows';
+import { stateQuery, transcriptQuery } from '../../workflows';
+import { transcriptPageQuery } from '../../workflows/agent-team';
+import { fetchTranscript } from '../../src/worker';
 import type { TeamState } from '../../workflows/model';
 import { FAST_LLM, startTestTeam, uniqueId, type TestTeam } from '../helpers';
 import type { AutoResumeRecord } from '../../workflows/agent-team';
@@ -280,6 +282,32 @@ describe('agentTeamWorkflow', () => {
           .filter((r) => r.kind === 'agent')
           .pop()!;
         expect(last.promptTokens).toBeGreaterThan((148 * 4096) / 4);
+      } finally {
+        await team.close();
+      }
+    }, 180_000);
+
+    it('a conversation over 2 MB is fetched in pages: Temporal refuses it as one query result, the steps never see that', async () => {
+      // Twelve answers of 190,000 characters: the conversation before the final answer is 2.28 MB.
+      const team = await startTestTeam({ llm: { answerChars: 190_000, turns: 12 } });
+      try {
+        const { workflowId, result } = await team.run({ task: TASK, maxRounds: 15, llm: FAST_LLM });
+        expect(result.steps).toBe(27);
+        const handle = team.client.workflow.getHandle(workflowId);
+        // As one query result it is over the limit…
+        await expect(handle.query(transcriptQuery)).rejects.toThrow(/size exceeds limit/i);
+        // …in pages of at most 1 MB (and here of 100 KB) it comes whole, in order.
+        const paged = await fetchTranscript(handle);
+        expect(paged.map((m) => m.step)).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25]);
+        expect(paged.reduce((n, m) => n + m.content.length, 0)).toBeGreaterThan(2_280_000);
+        expect((await fetchTranscript(handle, 100_000)).map((m) => m.content)).toEqual(paged.map((m) => m.content));
+        const page = await handle.query(transcriptPageQuery, { from: 2, maxBytes: 400_000 });
+        expect(page).toMatchObject({ total: 13, steps: 27 });
+        expect(page.messages.map((m) => m.step)).toEqual([5, 7]);
+        // A message larger than a page is a page of its own.
+        expect((await handle.query(transcriptPageQuery, { from: 1, maxBytes: 10 })).messages).toHaveLength(1);
+        // Every step was sent once: none failed on fetching its conversation.
+        expect(team.requests().map((r) => r.step)).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
       } finally {
         await team.close();
       }
