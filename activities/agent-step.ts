@@ -316,6 +316,8 @@ export function createAgentStep(
       ...(truncatedFrom !== undefined ? { truncatedFrom } : {}),
       attempt: call.attempt,
       ...(toolCalls.length ? { toolCalls } : {}),
+      // The people's messages the orchestrator was given: read, so the run does not send them again.
+      ...(req.messages?.length ? { heard: req.messages.map((m) => m.id) } : {}),
     };
     if (req.kind === 'ledger') {
       try {

@@ -4,7 +4,7 @@
  * points elsewhere. There is one activity, `callAgent`: every agent is data plus this call.
  */
 import { trace } from '@opentelemetry/api';
-import { Context, ApplicationFailure } from '@temporalio/activity';
+import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { inTranscript, messageOf } from '../workflows/requests';
@@ -126,7 +126,8 @@ export function createActivities(deps: ActivityDependencies) {
     const { info } = ctx;
     // Heartbeat for the whole step: fetching the conversation can wait on Temporal (after a worker crash the
     // query waits for the server to move the run off the dead worker's sticky queue), the LLM call on the model.
-    const heartbeatEvery = heartbeatInterval(info.heartbeatTimeoutMs);
+    // At least every second: a heartbeat is how a cancel (a person's `tell --interrupt`) reaches the step.
+    const heartbeatEvery = Math.min(1_000, heartbeatInterval(info.heartbeatTimeoutMs));
     // Live output: the text so far rides on the heartbeats (Temporal throttles them; history never keeps them),
     // so any process that describes the run sees it, wherever this worker is.
     let live: LiveText | undefined;
@@ -165,6 +166,9 @@ export function createActivities(deps: ActivityDependencies) {
           },
         })
         .catch((err: unknown) => {
+          // Cancelled (a person's `tell --interrupt`, or the run's cancel): said as such, so Temporal records the
+          // step as cancelled, not as a failure to retry; the aborted request is not sent again.
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`step ${req.stepIndex + 1} was cancelled`);
           logFailure(`step ${req.stepIndex + 1} (${req.agent})`, err);
           throw err;
         });

@@ -37,11 +37,15 @@ export function buildMessages(
         {
           role: 'user',
           content:
+            heardFrom(req) +
             (req.feedback
               ? `A reviewer asked for changes to the plan: ${req.feedback}\nWrite a revised plan that follows their feedback.\n`
-              : req.replan
-                ? 'The team has stalled. Reflect on what went wrong and write a revised plan.\n'
-                : 'Write a short step-by-step plan for the team.\n') + `The team:\n${roster(members)}`,
+              : req.messages?.some((m) => m.interrupt)
+                ? 'A person interrupted the team with the message above. Write a revised plan that follows it.\n'
+                : req.replan
+                  ? 'The team has stalled. Reflect on what went wrong and write a revised plan.\n'
+                  : 'Write a short step-by-step plan for the team.\n') +
+            `The team:\n${roster(members)}`,
         },
       ];
     case 'ledger':
@@ -54,6 +58,7 @@ export function buildMessages(
           content:
             `Round ${req.round}. Judge the team's progress and decide who speaks next.\nThe team:\n${roster(members)}\n` +
             (req.note ? `A person adds a note for you to take into account from now on: ${req.note}\n` : '') +
+            heardFrom(req) +
             'Answer with the progress ledger as JSON: is the request satisfied, is the team in a loop, is progress ' +
             'being made, the next speaker, and the instruction or question for them, each with a reason.',
         },
@@ -100,4 +105,11 @@ export function buildMessages(
         },
       ];
   }
+}
+
+/** The messages people sent the run since the orchestrator last read any, one line each (see `agent-team tell`). */
+function heardFrom(req: StepRequest): string {
+  return (req.messages ?? [])
+    .map((m) => `A person (${m.by ?? 'unnamed'}) sends the team a message: ${m.text.replace(/\s+/g, ' ')}\n`)
+    .join('');
 }

@@ -17,6 +17,7 @@
  */
 import type { Comparison } from './branches/compare';
 import type { ForkOptions, ForkOutcome } from './client/branches';
+import type { TellOptions, TellOutcome } from './client/conversation';
 import type OpenAI from 'openai';
 import type {
   BudgetSettings,
@@ -348,6 +349,16 @@ export class CheckpointedWorkflow {
         : {}),
       ...(options.seed ? { seed: options.seed } : {}),
     });
+  }
+
+  /**
+   * A conversation with a workflow: `tell()` sends its running run a message the orchestrator reads at its next
+   * plan or progress ledger (`interrupt`: at once, replanning). See docs/conversations.md.
+   */
+  session(workflowId: string): { tell(text: string, options?: TellOptions): Promise<TellOutcome> } {
+    return {
+      tell: async (text, options = {}) => (await this.open()).conversation.tell(workflowId, text, options),
+    };
   }
 
   /** Compares two or more branches (workflow ids, or checkpoints): shared steps, divergence, answers, totals. */

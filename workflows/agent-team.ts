@@ -8,8 +8,10 @@
  * so history holds each step's input and result: the checkpoints.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   condition,
   defineQuery,
@@ -31,6 +33,7 @@ import { InvalidTeamInput } from './input';
 import { stepSummary, toolSummary } from './labels';
 import type { NextAction, TeamState } from './model';
 import { replayFor, requestFor, toolRequestFor, transcriptOf, transcriptPage, type TranscriptPage } from './requests';
+import { takeMessages } from './messages';
 import { loadSeedPieces } from './seed';
 import { apply, initialState, nextAction, resultOf, toolActions } from './state';
 import {
@@ -189,6 +192,22 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     if (input.waitingAttribute) upsertSearchAttributes([{ key: WAITING_KEY, value: null }]);
   };
 
+  // People's messages (`tell`): an interrupting one cancels the model step in flight, which the loop then drops.
+  let inFlight: { scope: CancellationScope; step: number } | null = null;
+  let interrupted = false;
+  takeMessages({
+    state: () => state,
+    setState: (next) => {
+      state = next;
+    },
+    interrupt: () => {
+      if (!inFlight) return null;
+      interrupted = true;
+      inFlight.scope.cancel();
+      return inFlight.step;
+    },
+  });
+
   const { llm } = state.settings;
   const { cancelRun } = proxyActivities<Activities>({
     startToCloseTimeout: '30 seconds',
@@ -197,6 +216,8 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   const { callAgent } = proxyActivities<Activities>({
     // A margin over the HTTP timeout, so the client's own timeout fires first and is classified.
     startToCloseTimeout: llm.timeoutMs + 5_000,
+    // A step a person interrupts ends (its HTTP request aborted) before the replan is sent: never billed twice.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     heartbeatTimeout: llm.heartbeatMs * 2,
     retry: {
       maximumAttempts: llm.maxAttempts,
@@ -293,9 +314,14 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       );
       let result: StepResult | undefined;
       for (let resumes = 0; !result; resumes++) {
+        const scope = new CancellationScope();
+        inFlight = { scope, step: request.stepIndex + 1 };
         try {
-          result = await callAgent.executeWithOptions({ summary: stepSummary(request) }, [request]);
+          result = await scope.run(() => callAgent.executeWithOptions({ summary: stepSummary(request) }, [request]));
         } catch (err) {
+          // A person interrupted this step: it is dropped (whether it ended cancelled or failed as it was stopped),
+          // and the orchestrator replans with their message. A cancel of the whole run is not this.
+          if (interrupted && !CancellationScope.current().consideredCancelled) break;
           // Runs recorded before auto-resume existed fail here as they did (the patch marker is absent).
           if (
             !autoResume.enabled ||
@@ -319,9 +345,12 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
           upsertMemo({ autoResumes });
           setCurrentDetails(`**Waiting to resume** · ${note}`);
           await sleep(delayMs, { summary: note.slice(0, 200) });
+        } finally {
+          inFlight = null;
         }
       }
-      state = apply(state, { step: result });
+      interrupted = false;
+      if (result) state = apply(state, { step: result });
     }
   } catch (err) {
     // A cancel request (`agent-team cancel`, `temporal workflow cancel`, the Web UI): say where the run stopped,

@@ -4,6 +4,7 @@
  */
 import type {
   Decision,
+  PersonMessage,
   ProgressLedger,
   RequestKind,
   StepKind,
@@ -75,6 +76,12 @@ export interface TeamState {
   mcpReady: boolean;
   /** A person's note for the orchestrator (a fork's `--note`), sent with its next progress ledger; absent after. */
   note?: string;
+  /** Messages people sent the run (`tell`) that the orchestrator has not read yet; absent when none. */
+  inbox?: PersonMessage[];
+  /** Every message people sent the run, in order (absent when none): the audit trail of `tell`. */
+  told?: PersonMessage[];
+  /** A message that interrupted (its id): the next step is a replan that reads it (absent otherwise). */
+  replanFor?: string;
 }
 
 /** An answer as the state records it. */

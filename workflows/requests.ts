@@ -58,6 +58,8 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
   const request: StepRequest = { ...action, stepIndex: state.steps, task: state.task, plan: state.plan };
   const feedback = state.gates.feedback;
   if (feedback !== null && (action.kind === 'plan' || action.kind === 'final')) request.feedback = feedback;
+  if (action.kind === 'ledger' && state.note) request.note = state.note;
+  if ((action.kind === 'ledger' || action.kind === 'plan') && state.inbox?.length) request.messages = state.inbox;
   const team = state.settings.team;
   if (!team) return request;
   const speaker = team.agents.find((a) => a.name === action.agent);
@@ -70,7 +72,6 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
     }
     if (state.turn) request.toolTurn = state.turn.exchanges;
   }
-  if (action.kind === 'ledger' && state.note) request.note = state.note;
   if (action.kind === 'plan' || action.kind === 'ledger') {
     request.members = team.agents
       .filter((a) => a.name !== ORCHESTRATOR)

@@ -12,6 +12,7 @@ import { costOf } from './pricing';
 import { messageOf, toolSpec } from './requests';
 import type {
   HumanAnswer,
+  PersonMessage,
   RestoreSeed,
   StepKind,
   StepResult,
@@ -28,7 +29,8 @@ export type { AgentTurn, AnswerRecord, NextAction, Phase, TeamState } from './mo
  * Something history records that changes the state: a step's result, an answer a person gave (or a gate's
  * timeout), or the tools the run's MCP servers offered when it started.
  */
-export type RecordedEvent = { step: StepResult } | { answer: HumanAnswer } | { mcpTools: ToolSpec[] };
+export type RecordedEvent =
+  { step: StepResult } | { answer: HumanAnswer } | { mcpTools: ToolSpec[] } | { message: PersonMessage };
 
 /**
  * Applies one recorded event to the state: the one function the workflow (live) and the checkpoint tools (folding
@@ -37,7 +39,21 @@ export type RecordedEvent = { step: StepResult } | { answer: HumanAnswer } | { m
 export function apply(state: TeamState, event: RecordedEvent): TeamState {
   if ('step' in event) return reduce(state, event.step);
   if ('answer' in event) return applyAnswer(state, event.answer);
+  if ('message' in event) return withMessage(state, event.message);
   return withMcpTools(state, event.mcpTools);
+}
+
+/**
+ * The state once a person's message is taken: in the inbox until a plan or progress ledger reads it (its result
+ * names what it read, see `heard`); one that interrupts makes the next step a replan.
+ */
+export function withMessage(state: TeamState, message: PersonMessage): TeamState {
+  return {
+    ...state,
+    inbox: [...(state.inbox ?? []), message],
+    told: [...(state.told ?? []), message],
+    ...(message.interrupt ? { replanFor: message.id } : {}),
+  };
 }
 
 /**
@@ -167,6 +183,10 @@ export function nextAction(state: TeamState): NextAction | null {
   ) {
     return { kind: 'final', agent: ORCHESTRATOR, round: state.round, cutShort: true, cutShortBy: 'budget' };
   }
+  // A person interrupted: the orchestrator replans with their message (once the tool calls in flight are in).
+  if (state.replanFor && state.phase !== 'done' && toolActions(state).length === 0) {
+    return { kind: 'plan', agent: 'orchestrator', round: state.round, replan: true };
+  }
   switch (state.phase) {
     case 'planning':
       return { kind: 'plan', agent: 'orchestrator', round: state.round };
@@ -237,15 +257,26 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
     // A plan or final answer written with a reviewer's feedback has used it.
     gates: step.kind === 'plan' || step.kind === 'final' ? { ...state.gates, feedback: null } : state.gates,
   };
+  // The people's messages this plan or ledger read leave the inbox (others may have come in meanwhile).
+  if (step.heard?.length) {
+    const inbox = (state.inbox ?? []).filter((m) => !step.heard!.includes(m.id));
+    if (inbox.length) next.inbox = inbox;
+    else delete next.inbox;
+  }
   switch (step.kind) {
-    case 'plan':
+    case 'plan': {
+      // The replan a person's message asked for (it read that message) ends the agent turn it interrupted. The
+      // check is by id: a message that came in with this plan's result still gets its own replan.
+      const asked = state.replanFor !== undefined && (step.heard ?? []).includes(state.replanFor);
+      const { replanFor: _done, ...planned } = next;
       return {
-        ...next,
+        ...(asked ? { ...planned, turn: null } : next),
         plan: step.content,
         phase: 'evaluating',
         stallCount: 0,
         replans: step.replan ? state.replans + 1 : state.replans,
       };
+    }
     case 'ledger': {
       const ledger = step.ledger;
       if (!ledger) throw new Error(`ledger step ${state.steps} carries no progress ledger`);

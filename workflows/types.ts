@@ -437,7 +437,24 @@ export interface StepRequest {
   members?: { name: string; description: string }[];
   /** `ledger` steps: a person's note for the orchestrator (a fork's `--note`), read at this ledger. */
   note?: string;
+  /** `plan` and `ledger` steps: messages people sent the running run (`tell`) since the orchestrator last read any. */
+  messages?: PersonMessage[];
 }
+
+/** A message a person sent a running run (`agent-team tell`, the `tell` Update): the orchestrator reads it next. */
+export interface PersonMessage {
+  /** `msg-<n>`, in the order the run took them. */
+  id: string;
+  text: string;
+  by: string | null;
+  /** When the run took it (workflow time). */
+  at: string;
+  /** Stop the step in flight and have the orchestrator replan with it. */
+  interrupt?: boolean;
+}
+
+/** Largest message a person may send a run, in UTF-16 code units. */
+export const MAX_MESSAGE_CHARS = 8_000;
 
 /** What a step needs to know of its speaker. */
 export interface SpeakerSpec {
@@ -471,6 +488,8 @@ export interface StepResult {
   toolCalls?: ToolCall[];
   /** `tool` steps: the call and how it went. */
   tool?: ToolOutcome;
+  /** `plan` and `ledger` steps: the ids of the people's messages the request carried (read, so not sent again). */
+  heard?: string[];
 }
 
 /** How a run ended, as the workflow returns it. */

@@ -251,11 +251,12 @@ interface Foldable {
   step?: RecordedStep;
 }
 
-/** The run's steps, answers and MCP tool list in history order: the order the workflow applied them in. */
+/** The run's steps, answers, people's messages and MCP tool list in history order: the order the workflow applied them in. */
 function foldablesOf(run: RunHistory): Foldable[] {
   return [
     ...run.steps.map((step) => ({ eventId: step.completedEventId, event: { step: step.result }, step })),
     ...run.answers.map((a) => ({ eventId: a.eventId, event: { answer: a.answer } })),
+    ...run.told.map((m) => ({ eventId: m.eventId, event: { message: m.message } })),
     ...(run.mcpTools ? [{ eventId: run.mcpTools.eventId, event: { mcpTools: run.mcpTools.specs } }] : []),
   ].sort((x, y) => x.eventId - y.eventId);
 }

@@ -11,6 +11,7 @@ import { registerAnswers } from './commands/answer';
 import { registerBranches } from './commands/branches';
 import { registerCheckpoints } from './commands/checkpoints';
 import { registerControl } from './commands/control';
+import { registerConversation } from './commands/conversation';
 import { registerHistory } from './commands/history';
 import { registerReplay } from './commands/replay';
 import { registerResume } from './commands/resume';
@@ -36,6 +37,7 @@ export function buildProgram(options: { helpWidth?: number } = {}): Command {
   registerBranches(program);
   registerControl(program);
   registerAnswers(program);
+  registerConversation(program);
   registerReplay(program);
   registerCheckpoints(program);
   registerHistory(program);

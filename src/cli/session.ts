@@ -7,7 +7,7 @@
 import type { AgentTeamClient, AnswerInput, ExecuteOptions, Responder, RunEvent, RunOutcome } from '../client';
 import type { HumanRequest } from '../../workflows/types';
 import { DetachedError, errorMessage } from '../shared/errors';
-import { shellLines, wrap } from '../shared/util';
+import { oneLine, shellLines, wrap } from '../shared/util';
 import { isOwnTaskQueue } from '../temporal/names';
 import { err, json, out } from './common';
 import type { Hints } from './hints';
@@ -194,6 +194,15 @@ export class FollowSession {
         this.endLive();
         for (const line of wrap(`✔ answered: ${answerText(event.answer)}`, 76)) err(`  ${line}`);
         return;
+      case 'message': {
+        const m = event.message;
+        const what = m.interrupt ? 'interrupts: the orchestrator replans with it' : 'for the next plan or ledger';
+        return this.say(
+          wrap(`✉ ${m.id} from ${m.by ?? 'someone'} (${what}): ${oneLine(m.text)}`, 76)
+            .map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`))
+            .join('\n'),
+        );
+      }
       case 'answer-refused':
         this.endLive();
         return err(`  ✖ ${errorMessage(event.error)}`, 'ERROR');

@@ -5,7 +5,7 @@
  */
 import type OpenAI from 'openai';
 import type { LiveText } from '../../activities';
-import type { HumanAnswer, HumanRequest, ToolRequest } from '../../workflows/types';
+import type { HumanAnswer, HumanRequest, PersonMessage, ToolRequest } from '../../workflows/types';
 import type { LoadedCheckpoint } from '../checkpoints/derive';
 import type { RecordedStep } from '../history/reader';
 import type { ReplayReport } from '../history/replay';
@@ -41,6 +41,8 @@ export type RunEvent =
   | { type: 'waiting'; workflowId: string; request: HumanRequest }
   /** What it waited on was answered (here, elsewhere, or by its timeout). */
   | { type: 'answered'; answer: HumanAnswer }
+  /** A person's message (`tell`) the run took: its orchestrator reads it next. */
+  | { type: 'message'; message: PersonMessage }
   /** An answer the responder gave was refused (someone else answered first, say). */
   | { type: 'answer-refused'; error: Error }
   /** The run closed. */

@@ -74,6 +74,7 @@ export async function followToEnd(
         emit({ type: 'step', step, reused: options.reused?.(step) ?? false });
       },
       onAutoResume: (note) => emit({ type: 'auto-resume', note }),
+      onMessage: (message) => emit({ type: 'message', message }),
       onRequest: ask,
       onRequestClosed: (id: string, answer: HumanAnswer | null) => {
         asked.get(id)?.abort();

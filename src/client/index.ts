@@ -10,6 +10,7 @@
  *   history      the audit trail, and replay against the workflow code
  *   archive      export a run, restore one from an export
  *   branches     fork a run at any checkpoint (with edits), the forks of a workflow
+ *   conversation messages to a running run (`tell`)
  *   workers      the workers this process hosts, and whether any worker serves a queue
  */
 import type { AgentTeamConfig } from '../config';
@@ -18,6 +19,7 @@ import { ArchiveClient } from './archive';
 import { BranchesClient } from './branches';
 import { CheckpointsClient } from './checkpoints';
 import { ClientContext, type ClientOptions } from './context';
+import { ConversationClient } from './conversation';
 import { HistoryClient } from './history';
 import { PeopleClient } from './people';
 import { RunsClient } from './runs';
@@ -31,6 +33,7 @@ export class AgentTeamClient {
   readonly runs: RunsClient;
   readonly archive: ArchiveClient;
   readonly branches: BranchesClient;
+  readonly conversation: ConversationClient;
 
   private constructor(readonly context: ClientContext) {
     this.workers = new WorkersClient(context);
@@ -40,6 +43,7 @@ export class AgentTeamClient {
     this.runs = new RunsClient(context, this.workers, this.people, this.checkpoints, this.history);
     this.archive = new ArchiveClient(context, this.runs);
     this.branches = new BranchesClient(context, this.runs, this.checkpoints);
+    this.conversation = new ConversationClient(context, this.workers);
   }
 
   /** Resolves Temporal (starting the embedded server when needed, unless told not to) and connects. */
@@ -73,6 +77,7 @@ export type { AnswerReceipt, PendingRun, RespondOptions } from './people';
 export type { ResumeOptions } from './runs';
 export type { ForkInfo, ForkNode, ForkOptions, ForkOutcome, ForkTree } from './branches';
 export type { ForkEdits } from '../branches/edits';
+export type { TellOptions, TellOutcome } from './conversation';
 export type { ResumeOutcome, RestoreOutcome, RunOutcome, RunError, StepSummary } from './outcome';
 export { ownTaskQueue } from '../temporal/names';
 export { CheckpointStore, type ListOptions, type RunCheckpoints } from '../checkpoints/store';

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type {
   HumanAnswer,
   HumanRequest,
+  PersonMessage,
   StepKind,
   StepRequest,
   TokenUsage,
@@ -91,6 +92,8 @@ export interface AuditRun {
   autoResumes: string[];
   /** The questions the run asked a person (gates, budget), each with its answer once given. */
   gates: AuditGate[];
+  /** The messages people sent the run (`tell`), each with the step count it followed. */
+  messages: (PersonMessage & { afterStep: number })[];
   /** Usage of the steps this run executed (kept and seeded steps excluded). */
   usage: TokenUsage & { llmCalls: number; costUsd: number };
 }
@@ -206,6 +209,10 @@ export async function auditRun(client: Client, namespace: string, run: RunHistor
     ...(await failedStepOf(client, run, byId, seeded)),
     autoResumes: run.autoResumes,
     gates,
+    messages: run.told.map((t) => ({
+      ...t.message,
+      afterStep: seeded + run.steps.filter((x) => x.completedEventId < t.eventId).length,
+    })),
     usage,
   };
 }

@@ -7,7 +7,15 @@ import type { Client } from '@temporalio/client';
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { costOf } from '../../workflows/pricing';
-import type { HumanAnswer, HumanRequest, StepResult, TeamInput, ToolRequest, ToolSpec } from '../../workflows/types';
+import type {
+  HumanAnswer,
+  HumanRequest,
+  PersonMessage,
+  StepResult,
+  TeamInput,
+  ToolRequest,
+  ToolSpec,
+} from '../../workflows/types';
 import type { RunStatus } from '../shared/constants';
 import { WORKFLOW_TYPE } from '../shared/constants';
 import { isNotFound } from '../shared/grpc';
@@ -63,6 +71,8 @@ export interface RunHistory {
   autoResumes: string[];
   /** The answers the run took at its gates, in order, each with the event that recorded it. */
   answers: RecordedAnswer[];
+  /** The messages people sent the run (`tell`), in the order it took them, each with the event that recorded it. */
+  told: { message: PersonMessage; eventId: number; at: Date | null }[];
   /** The questions the run asked at its gates, in order, each with the event that recorded it. */
   requests: { request: HumanRequest; eventId: number; at: Date | null }[];
   /** What the run waits on now (a gate's request), as its memo last said; null when nothing. */
@@ -138,6 +148,7 @@ export class HistoryReader {
       steps: [],
       autoResumes: [],
       answers: [],
+      told: [],
       requests: [],
       pending: null,
       stoppedAt: null,
@@ -214,6 +225,10 @@ export class HistoryReader {
     if (memo?.lastAnswer) {
       const answer = await decodeOptionalValue<HumanAnswer>(converter, memo.lastAnswer);
       if (answer) this.run.answers.push({ answer, eventId: id, at: toDate(event.eventTime) });
+    }
+    if (memo?.lastMessage) {
+      const message = await decodeOptionalValue<PersonMessage>(converter, memo.lastMessage);
+      if (message) this.run.told.push({ message, eventId: id, at: toDate(event.eventTime) });
     }
     if (memo?.stoppedAt) {
       this.run.stoppedAt = (await decodeOptionalValue<RunHistory['stoppedAt']>(converter, memo.stoppedAt)) ?? null;
@@ -355,11 +370,13 @@ export async function followRun(
     onRequestClosed?: (requestId: string, answer: HumanAnswer | null) => void;
     /** Told of each tool call as it is scheduled. */
     onToolScheduled?: (request: ToolRequest) => void;
+    /** Told of each message a person sent the run (`tell`), as the run takes it. */
+    onMessage?: (message: PersonMessage) => void;
     /** Aborting it ends the long poll in flight and rejects. */
     signal?: AbortSignal;
   } = {},
 ): Promise<HistoryReader> {
-  const { onStep = () => {}, onAutoResume, onRequest, onRequestClosed, onToolScheduled, signal } = options;
+  const { onStep = () => {}, onAutoResume, onRequest, onRequestClosed, onToolScheduled, onMessage, signal } = options;
   const reader = new HistoryReader(client.options.loadedDataConverter, workflowId, runId, onAutoResume);
   let announced: string | null = null;
   let nextPageToken: Uint8Array | undefined;
@@ -377,7 +394,9 @@ export async function followRun(
       // A poll that restarts from the first page must not add events twice.
       if (toNumber(event.eventId) <= lastEventId) continue;
       lastEventId = toNumber(event.eventId);
+      const told = reader.run.told.length;
       const step = await reader.add(event);
+      if (reader.run.told.length > told) onMessage?.(reader.run.told[told]!.message);
       if (step) onStep(step);
       if (onToolScheduled && event.activityTaskScheduledEventAttributes?.activityType?.name === 'callTool')
         onToolScheduled(reader.run.toolCalls[reader.run.toolCalls.length - 1]!.request);

@@ -20,6 +20,7 @@ import { logWriter, readOfflineLlmLog, type OfflineLlmLogEntry } from './offline
 import {
   answer,
   lastUserText,
+  messagePattern,
   notePattern,
   taskOf,
   text,
@@ -244,7 +245,16 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
 
     // A streamed answer spends its latency between its chunks (the text arrives as it is "written").
     const streamed = body.stream === true && (fault === null || fault === 'stall' || fault === 'malformed');
+    // A client that gives up (a step cancelled, its request aborted) gets nothing: logged as 499, nothing billed.
+    let abandoned = false;
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned = true;
+    });
     if (options.latencyMs && !streamed) await sleep(options.latencyMs);
+    if (abandoned) {
+      log(entry(499));
+      return;
+    }
     if (fault && injected(res, fault, entry, `${agent} call ${call}`)) return;
 
     const isMember = kind === 'agent' && body.response_format?.type !== 'json_schema';
@@ -261,9 +271,15 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
     const completionTokens = tokens(message.content ?? JSON.stringify(toolCalls));
     // A person's note (a fork's --note) as the orchestrator's ledger request carried it: the log shows it arrived.
     const note = kind === 'ledger' ? notePattern.exec(lastUserText(body.messages ?? []))?.[1] : undefined;
+    // People's messages (`tell`) as a plan or ledger request carried them.
+    const told =
+      kind === 'ledger' || kind === 'plan'
+        ? [...lastUserText(body.messages ?? []).matchAll(messagePattern)].map((m) => m[1]!)
+        : [];
     log({
       ...entry(200, completionTokens),
       ...(note ? { note } : {}),
+      ...(told.length ? { told } : {}),
       ...(offered.length || calls.length ? { toolsOffered: offered } : {}),
       ...(calls.length ? { toolCalls: calls.map((c) => c.name) } : {}),
     });

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'DETACHED'
   | 'INTERRUPTED'
   | 'ANSWER_REFUSED'
+  | 'MESSAGE_REFUSED'
   | 'SIDE_EFFECTS';
 
 /** A word of a command: as given, or a placeholder for a value the user fills in (`<workflowId>`). */
@@ -136,6 +137,19 @@ export class AnswerRefusedError extends UsageError {
     options?: { cause?: unknown; next?: readonly NextStep[] },
   ) {
     super(`answer to "${workflowId}" refused: ${why}`, options);
+  }
+}
+
+/** A message to a run (`tell`) was refused: the run has answered, or the message is empty or too long. Nothing changed. */
+export class MessageRefusedError extends UsageError {
+  override name = 'MessageRefusedError';
+  override readonly code: ErrorCode = 'MESSAGE_REFUSED';
+  constructor(
+    readonly workflowId: string,
+    why: string,
+    options?: { cause?: unknown; next?: readonly NextStep[] },
+  ) {
+    super(`message to "${workflowId}" refused: ${why}`, options);
   }
 }
 

@@ -104,6 +104,30 @@ describe('checkpointsOf (the checkpoints of a recorded run)', () => {
     expect(stateAt(run)?.steps).toBe(9);
   });
 
+  it('a run people spoke to: each message folded where the run took it, read once, the interrupted step not a step', async () => {
+    const run = await fixtureRun('history-tell.json');
+    expect(run.told.map((t) => [t.message.id, t.message.by, t.message.interrupt ?? false])).toEqual([
+      ['msg-1', 'alice', false],
+      ['msg-2', 'alice', true],
+    ]);
+    // The first was read by the next ledger, the second by the replan that took the interrupted step's number.
+    const heard = run.steps.flatMap((s) =>
+      s.result.heard ? [[s.result.stepIndex + 1, s.result.kind, s.result.heard]] : [],
+    );
+    expect(heard).toEqual([
+      [4, 'ledger', ['msg-1']],
+      [5, 'plan', ['msg-2']],
+    ]);
+    expect(run.steps.map((s) => s.result.stepIndex + 1)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    const at4 = stateAt(run, checkpointsOf(run, 'default').find((c) => c.step === 4)!.eventId)!;
+    expect(at4.inbox).toBeUndefined();
+    expect(at4.told).toHaveLength(1);
+    const end = stateAt(run)!;
+    expect(end.told).toHaveLength(2);
+    expect(end.replanFor).toBeUndefined();
+    expect(end.replans).toBe(1);
+  });
+
   it('gives no checkpoint to a step whose result came in with a cancel request (a reset there keeps the request)', async () => {
     const events = [...(fixtureHistory('history-completed.json').events ?? [])];
     const third = events.filter((e) => e.activityTaskCompletedEventAttributes)[2]!;

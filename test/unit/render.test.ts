@@ -43,6 +43,7 @@ const first: AuditRun = {
   },
   autoResumes: [],
   gates: [],
+  messages: [],
   usage,
 };
 const second: AuditRun = {
@@ -58,6 +59,7 @@ const second: AuditRun = {
     step(4, 'coder', { scheduledAt: t(21), completedAt: t(23) }),
   ],
   autoResumes: [],
+  messages: [],
   gates: [
     {
       requestId: 'step_approval@3#0',

@@ -34,6 +34,8 @@ const FIXTURES = [
 const GATED = ['history-gates.json', 'history-budget-stop-timeout.json'];
 /** A fork whose seed its first activity read from the source (`loadSeedPiece`): the reader folds the seed from history. */
 const SEEDED_IN_PIECES = 'history-fork-pieces.json';
+/** Two `tell` Updates: one read at the next ledger, one that interrupted a hung coder step (cancelled) for a replan. */
+const TOLD = 'history-tell.json';
 const REJECTED = 'history-gate-rejected.json';
 /** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
 const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
@@ -44,7 +46,7 @@ const decode = (payload: { data?: Uint8Array | null } | undefined | null): unkno
 beforeAll(() => quietRuntime());
 
 describe('replay of recorded histories', () => {
-  it.each([...FIXTURES, ...GATED, SEEDED_IN_PIECES, REJECTED, FAILED_BEFORE_AUTO_RESUME])(
+  it.each([...FIXTURES, ...GATED, SEEDED_IN_PIECES, TOLD, REJECTED, FAILED_BEFORE_AUTO_RESUME])(
     '%s replays against the current workflow code',
     async (name) => {
       await expect(

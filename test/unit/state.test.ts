@@ -1,7 +1,7 @@
 import { InvalidTeamInput } from '../../workflows/input';
 import { type TeamState } from '../../workflows/model';
 import { requestFor, transcriptOf } from '../../workflows/requests';
-import { initialState, nextAction, reduce, resultOf } from '../../workflows/state';
+import { apply, initialState, nextAction, reduce, resultOf } from '../../workflows/state';
 import type { ProgressLedger, StepResult } from '../../workflows/types';
 
 const usage = { promptTokens: 10, completionTokens: 5 };
@@ -196,5 +196,56 @@ describe('the team state machine', () => {
         new InvalidTeamInput('restore.steps[0] is not a step result'),
       );
     });
+  });
+});
+
+describe("people's messages (tell)", () => {
+  const msg = (n: number, interrupt = false) => ({
+    id: `msg-${n}`,
+    text: `message ${n}`,
+    by: 'alice',
+    at: '2026-12-03T10:00:00.000Z',
+    ...(interrupt ? { interrupt: true } : {}),
+  });
+  /** The step's result as the activity returns it: it names the messages its request carried. */
+  const heard = (state: TeamState, extra: Partial<StepResult> = {}): TeamState => {
+    const req = requestFor(state, nextAction(state)!);
+    return step(state, { ...(req.messages?.length ? { heard: req.messages.map((m) => m.id) } : {}), ...extra });
+  };
+
+  it('a message waits in the inbox for the next plan or ledger, which carries it once', () => {
+    let s = step(initialState({ task: 't' })); // plan
+    s = apply(s, { message: msg(1) });
+    expect(requestFor(s, nextAction(s)!)).toMatchObject({ kind: 'ledger', messages: [msg(1)] });
+    s = heard(s, { ledger: ledger() });
+    expect(s.inbox).toBeUndefined();
+    expect(s.told).toEqual([msg(1)]);
+    expect(requestFor(s, nextAction(s)!).messages).toBeUndefined();
+  });
+
+  it('an interrupting message makes the next step a replan that carries it; a message taken with a result still counts', () => {
+    let s = heard(step(initialState({ task: 't' })), { ledger: ledger() }); // plan, ledger: the researcher is next
+    s = apply(s, { message: msg(1, true) });
+    expect(nextAction(s)).toEqual({ kind: 'plan', agent: 'orchestrator', round: 1, replan: true });
+    // The plan taken with the message was asked before it: it read nothing, so the replan is still owed.
+    const before = step(s);
+    expect(before.replanFor).toBe('msg-1');
+    s = heard(s);
+    expect(s.replanFor).toBeUndefined();
+    expect(s.inbox).toBeUndefined();
+    expect(s.replans).toBe(1);
+    expect(nextAction(s)).toMatchObject({ kind: 'ledger' });
+  });
+
+  it('a message and a step result taken in one workflow task fold to the same state in either order', () => {
+    const s = heard(step(initialState({ task: 't' })), { ledger: ledger() });
+    // The researcher's result, asked before the message came (as history records it).
+    const req = requestFor(s, nextAction(s)!);
+    const result: StepResult = { ...req, content: 'research', model: 'm', usage, latencyMs: 1, attempt: 1 };
+    for (const m of [msg(1), msg(1, true)]) {
+      const messageFirst = apply(apply(s, { message: m }), { step: result });
+      const stepFirst = apply(apply(s, { step: result }), { message: m });
+      expect(messageFirst).toEqual(stepFirst);
+    }
   });
 });

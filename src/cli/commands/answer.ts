@@ -20,8 +20,8 @@ const QUIET = { checkRetention: false } as const;
 const requestOption = (example = 'plan_review@1#0'): Option =>
   new Option('--request <id>', `the request to answer (default: the one the run waits on now), e.g. ${example}`);
 
-/** Reads `--feedback -` / `--reason -` from stdin; anything else as given. */
-async function textOf(value: string, flag: string): Promise<string> {
+/** Reads `--feedback -` / `--reason -` (or a message `-`) from stdin; anything else as given. */
+export async function textOf(value: string, flag: string, max = 4000): Promise<string> {
   let text = value;
   if (value === '-') {
     if (process.stdin.isTTY) throw new UsageError(`${flag} -: reads stdin, which is a terminal: pipe the text in`);
@@ -29,7 +29,7 @@ async function textOf(value: string, flag: string): Promise<string> {
     for await (const chunk of process.stdin) text += String(chunk);
   }
   if (!text.trim()) throw new UsageError(`${flag} must not be empty`);
-  if (text.length > 4000) throw new UsageError(`${flag} is ${text.length} characters; the limit is 4000`);
+  if (text.length > max) throw new UsageError(`${flag} is ${text.length} characters; the limit is ${max}`);
   return text.trim();
 }
 

@@ -80,6 +80,14 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
     }
     const gatesAfter = (step: number): void => {
       for (const g of run.gates) if (!g.kept && g.afterStep === step) out.push(...gateLines(g));
+      for (const m of run.messages.filter((x) => x.afterStep === step))
+        out.push(
+          ...block(
+            '   ✉ ',
+            `${m.id} from ${m.by ?? 'someone'} at ${clock(m.at)} UTC${m.interrupt ? ' (interrupt: replan)' : ''}: ${clip(oneLine(m.text), max)}`,
+            '     ',
+          ),
+        );
     };
     gatesAfter(run.steps.find((s) => !s.kept) ? run.steps.find((s) => !s.kept)!.step - 1 : 0);
     for (const s of run.steps) {

@@ -25,6 +25,8 @@ export interface OfflineLlmLogEntry {
   toolCalls?: string[];
   /** A progress ledger request's note from a person (a fork's `--note`), as the request carried it. */
   note?: string;
+  /** A plan or progress ledger request's messages from people (`tell`), as the request carried them. */
+  told?: string[];
 }
 
 /** Reads a request log written with `logPath` (empty when nothing was logged yet). */

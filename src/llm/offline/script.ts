@@ -44,6 +44,9 @@ export function lastUserText(messages: ChatMessage[]): string {
 /** The note a person gave the orchestrator, as the ledger prompt carries it (activities/prompts.ts). */
 export const notePattern = /A person adds a note for you to take into account from now on: ([^\n]*)/;
 
+/** The messages people sent a running run (`tell`), as a plan or ledger prompt carries them (activities/prompts.ts). */
+export const messagePattern = /A person \([^)]*\) sends the team a message: ([^\n]*)/g;
+
 export function taskOf(messages: ChatMessage[]): string {
   const first = messages.find((m) => m.role === 'user');
   return (
