@@ -40,8 +40,8 @@ export function checkMessage(state: TeamState, message: TellInput): string | nul
 }
 
 /**
- * Takes messages for the run whose state `run` reads and replaces. `stepInFlight`: the model step running now
- * (its number), which `interrupt` stops; null between steps.
+ * Takes messages for the run whose state `run` reads and replaces. `interrupt`: stops the model step running now and
+ * returns its number (null between steps).
  */
 export function takeMessages(run: {
   state: () => TeamState;

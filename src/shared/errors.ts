@@ -127,29 +127,33 @@ export class RunStillRunningError extends UsageError {
   override readonly code: ErrorCode = 'RUN_RUNNING';
 }
 
-/** An answer to a run's gate was refused (nothing changed): it waits on nothing, or on another request, or the answer is malformed, or another was taken first. */
-export class AnswerRefusedError extends UsageError {
-  override name = 'AnswerRefusedError';
-  override readonly code: ErrorCode = 'ANSWER_REFUSED';
+/** Something sent to a run was refused, nothing changed: says what (`answer`, `message`), to which workflow, and why. */
+abstract class RefusedError extends UsageError {
   constructor(
+    what: string,
     readonly workflowId: string,
     why: string,
     options?: { cause?: unknown; next?: readonly NextStep[] },
   ) {
-    super(`answer to "${workflowId}" refused: ${why}`, options);
+    super(`${what} to "${workflowId}" refused: ${why}`, options);
+  }
+}
+
+/** An answer to a run's gate was refused (nothing changed): it waits on nothing, or on another request, or the answer is malformed, or another was taken first. */
+export class AnswerRefusedError extends RefusedError {
+  override name = 'AnswerRefusedError';
+  override readonly code: ErrorCode = 'ANSWER_REFUSED';
+  constructor(workflowId: string, why: string, options?: { cause?: unknown; next?: readonly NextStep[] }) {
+    super('answer', workflowId, why, options);
   }
 }
 
 /** A message to a run (`tell`) was refused: the run has answered, or the message is empty or too long. Nothing changed. */
-export class MessageRefusedError extends UsageError {
+export class MessageRefusedError extends RefusedError {
   override name = 'MessageRefusedError';
   override readonly code: ErrorCode = 'MESSAGE_REFUSED';
-  constructor(
-    readonly workflowId: string,
-    why: string,
-    options?: { cause?: unknown; next?: readonly NextStep[] },
-  ) {
-    super(`message to "${workflowId}" refused: ${why}`, options);
+  constructor(workflowId: string, why: string, options?: { cause?: unknown; next?: readonly NextStep[] }) {
+    super('message', workflowId, why, options);
   }
 }
 
