@@ -12,12 +12,29 @@ function roster(team: readonly Member[]): string {
 }
 
 function conversation(transcript: readonly TeamMessage[]): ChatCompletionMessageParam[] {
-  return transcript.map((m) => ({
-    role: 'assistant' as const,
-    name: m.agent,
-    content: m.kind === 'agent' && m.instruction ? `(asked: ${m.instruction})\n${m.content}` : m.content,
-  }));
+  return transcript
+    .filter((m) => m.asked === undefined)
+    .map((m) => ({
+      role: 'assistant' as const,
+      name: m.agent,
+      content: m.kind === 'agent' && m.instruction ? `(asked: ${m.instruction})\n${m.content}` : m.content,
+    }));
 }
+
+/** The earlier turns of a conversation (a follow-up's transcript starts with them): each question, then its answer. */
+function earlierTurns(transcript: readonly TeamMessage[]): ChatCompletionMessageParam[] {
+  return transcript
+    .filter((m) => m.asked !== undefined)
+    .flatMap((m): ChatCompletionMessageParam[] => [
+      { role: 'user', content: `${EARLIER_TURN}${m.asked}` },
+      { role: 'assistant', name: m.agent, content: m.content },
+    ]);
+}
+
+/** How an earlier turn's question starts (the offline model reads it). */
+export const EARLIER_TURN = 'Earlier in this conversation the person asked:\n';
+/** How the task starts in a follow-up turn (the first turn's starts with "The task:"). */
+export const FOLLOW_UP = 'The person follows up (the task now):\n';
 
 /** Builds the messages for one step; `prompt` is the speaker's system prompt, `members` whom the orchestrator may direct. */
 export function buildMessages(
@@ -27,11 +44,17 @@ export function buildMessages(
   members: readonly Member[],
 ): ChatCompletionMessageParam[] {
   const system: ChatCompletionMessageParam = { role: 'system', content: prompt };
-  const task: ChatCompletionMessageParam = { role: 'user', content: `The task:\n${req.task}` };
+  // In a follow-up, the conversation's earlier turns come before the task they led to.
+  const earlier = earlierTurns(transcript);
+  const task: ChatCompletionMessageParam = {
+    role: 'user',
+    content: `${earlier.length ? FOLLOW_UP : 'The task:\n'}${req.task}`,
+  };
   switch (req.kind) {
     case 'plan':
       return [
         system,
+        ...earlier,
         task,
         ...conversation(transcript),
         {
@@ -51,6 +74,7 @@ export function buildMessages(
     case 'ledger':
       return [
         system,
+        ...earlier,
         task,
         ...conversation(transcript),
         {
@@ -66,6 +90,7 @@ export function buildMessages(
     case 'agent':
       return [
         system,
+        ...earlier,
         task,
         ...conversation(transcript),
         { role: 'user', content: req.instruction ?? '' },
@@ -92,6 +117,7 @@ export function buildMessages(
     case 'final':
       return [
         system,
+        ...earlier,
         task,
         ...conversation(transcript),
         {

@@ -17,7 +17,8 @@
  */
 import type { Comparison } from './branches/compare';
 import type { ForkOptions, ForkOutcome } from './client/branches';
-import type { TellOptions, TellOutcome } from './client/conversation';
+import type { AskOptions, AskOutcome, TellOptions, TellOutcome } from './client/conversation';
+import type { TurnSummary } from './conversation/turns';
 import type OpenAI from 'openai';
 import type {
   BudgetSettings,
@@ -352,12 +353,23 @@ export class CheckpointedWorkflow {
   }
 
   /**
-   * A conversation with a workflow: `tell()` sends its running run a message the orchestrator reads at its next
-   * plan or progress ledger (`interrupt`: at once, replanning). See docs/conversations.md.
+   * A conversation with a workflow: `ask()` follows up its finished run (the next turn, followed to its answer),
+   * `tell()` sends its running run a message the orchestrator reads at its next plan or progress ledger
+   * (`interrupt`: at once, replanning), `turns()` lists its turns with their steps and cost. See
+   * docs/conversations.md.
    */
-  session(workflowId: string): { tell(text: string, options?: TellOptions): Promise<TellOutcome> } {
+  session(workflowId: string): ConversationSession {
     return {
+      ask: async (text, options = {}) => {
+        const client = await this.open();
+        return client.conversation.ask(workflowId, text, {
+          ...this.executeOptions(options, options.onEvent),
+          ...(options.by !== undefined ? { by: options.by } : {}),
+          ...(options.from !== undefined ? { from: options.from } : {}),
+        });
+      },
       tell: async (text, options = {}) => (await this.open()).conversation.tell(workflowId, text, options),
+      turns: async () => (await this.open()).conversation.turns(workflowId),
     };
   }
 
@@ -407,4 +419,14 @@ export class CheckpointedWorkflow {
     const opened = await app?.catch(() => null);
     await opened?.close();
   }
+}
+
+/** A conversation with one workflow (see {@link WorkflowBuilder.session}). */
+export interface ConversationSession {
+  /** Follows up the finished run: the next turn, followed to its end. */
+  ask(text: string, options?: RunOptions & Pick<AskOptions, 'by' | 'from'>): Promise<AskOutcome>;
+  /** Sends the running run a message for its orchestrator. */
+  tell(text: string, options?: TellOptions): Promise<TellOutcome>;
+  /** The conversation's turns so far, oldest first, each with its steps, answer and cost. */
+  turns(): Promise<TurnSummary[]>;
 }

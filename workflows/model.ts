@@ -80,6 +80,10 @@ export interface TeamState {
   inbox?: PersonMessage[];
   /** Every message people sent the run, in order (absent when none): the audit trail of `tell`. */
   told?: PersonMessage[];
+  /** The conversation's earlier turns, oldest first (absent for a run that is its first turn). */
+  turns?: TurnRecord[];
+  /** Who asked the current turn and when, for a turn that is a follow-up (absent for the first). */
+  asked?: { by: string | null; at: string };
   /** A message that interrupted (its id): the next step is a replan that reads it (absent otherwise). */
   replanFor?: string;
 }
@@ -111,4 +115,18 @@ export interface NextAction {
   /** `tool` actions: the call, and the step number it was given when the model asked for it. */
   call?: ToolCall;
   stepIndex?: number;
+}
+
+/** An earlier turn of a conversation: what was asked, by whom, the final answer, and where it ended. */
+export interface TurnRecord {
+  task: string;
+  /** Who asked and when (null for the first turn, which `run` started). */
+  by: string | null;
+  at: string | null;
+  /** Its final answer; null for a turn a follow-up left before it answered (`ask --from` an earlier checkpoint). */
+  answer: string | null;
+  /** Steps completed when the next turn began (its final answer, when it has one, is this step). */
+  step: number;
+  /** The conversation's usage when the next turn began: a turn's own is the difference from the one before. */
+  usage: TeamState['usage'];
 }

@@ -80,9 +80,26 @@ export function requestFor(state: TeamState, action: NextAction): StepRequest {
   return request;
 }
 
-/** The conversation the agents see: the plans and the members' answers (not the ledgers, nor tool calls and results). */
+/**
+ * The conversation the agents see: the plans and the members' answers (not the ledgers, nor tool calls and results).
+ * In a follow-up turn, the earlier turns come first, each as what was asked and the team's final answer (`asked`
+ * set), then this turn's plans and answers: the work behind an earlier answer is in its checkpoints, not resent.
+ */
 export function transcriptOf(state: TeamState): TeamMessage[] {
-  return state.messages.filter((m) => inTranscript(m));
+  const turns = state.turns ?? [];
+  if (turns.length === 0) return state.messages.filter((m) => inTranscript(m));
+  const since = turns[turns.length - 1]!.step;
+  return [
+    ...turns.map((t): TeamMessage => ({
+      step: t.step,
+      kind: 'final',
+      agent: ORCHESTRATOR,
+      round: 0,
+      content: t.answer ?? '(no final answer: the person followed up before the team answered)',
+      asked: t.task,
+    })),
+    ...state.messages.filter((m) => m.step > since && inTranscript(m)),
+  ];
 }
 
 /** One page of the conversation (see the `transcriptPage` query): messages from `from` that fit in `maxBytes`. */

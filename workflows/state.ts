@@ -7,10 +7,11 @@
  */
 import { applyAnswer, budgetExceeded } from './gates';
 import { InvalidTeamInput, ORCHESTRATOR, resolveSettings } from './input';
-import type { AgentTurn, NextAction, TeamState } from './model';
+import type { AgentTurn, NextAction, TeamState, TurnRecord } from './model';
 import { costOf } from './pricing';
 import { messageOf, toolSpec } from './requests';
 import type {
+  FollowUp,
   HumanAnswer,
   PersonMessage,
   RestoreSeed,
@@ -90,7 +91,10 @@ export function initialState(input: TeamInput, loaded?: readonly StepResult[]): 
   const { task, settings } = resolveSettings(input);
   const empty = emptyState(task, settings);
   const seed = input.restore;
-  if (seed === undefined) return empty;
+  if (seed === undefined) {
+    if (input.followUp) throw new InvalidTeamInput('followUp needs a seed (restore): the conversation it continues');
+    return empty;
+  }
   if (seed === null || typeof seed !== 'object' || !Array.isArray(seed.steps)) {
     throw new InvalidTeamInput('restore must be an object with a steps array');
   }
@@ -107,7 +111,32 @@ export function initialState(input: TeamInput, loaded?: readonly StepResult[]): 
       }
     }
   };
+  // The messages people sent (`tell`), each after the step count it followed, as the run took them.
+  const told = Array.isArray(seed.messages) ? seed.messages : [];
+  const applySeedMessages = (afterSteps: number): void => {
+    for (const [i, m] of told.entries()) {
+      if (m?.afterSteps !== afterSteps) continue;
+      if (!m.message || typeof m.message.text !== 'string' || typeof m.message.id !== 'string') {
+        throw new InvalidTeamInput(`restore.messages[${i}] is not a message`);
+      }
+      state = withMessage(state, m.message);
+    }
+  };
+  // The follow-ups the conversation took (earlier turns), each after the step count it followed.
+  const turns = Array.isArray(seed.turns) ? seed.turns : [];
+  const applySeedTurns = (afterSteps: number): void => {
+    for (const [i, t] of turns.entries()) {
+      if (t?.afterSteps !== afterSteps) continue;
+      try {
+        state = withTurn(state, t.followUp);
+      } catch (err) {
+        throw new InvalidTeamInput(`restore.turns[${i}]: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
   applySeedAnswers(0);
+  applySeedMessages(0);
+  applySeedTurns(0);
   steps.forEach((step, i) => {
     if (!step || typeof step !== 'object' || !STEP_KINDS.includes(step.kind) || typeof step.content !== 'string') {
       throw new InvalidTeamInput(`restore.steps[${i}] is not a step result`);
@@ -124,9 +153,47 @@ export function initialState(input: TeamInput, loaded?: readonly StepResult[]): 
       throw new InvalidTeamInput(`restore.steps[${i}]: ${err instanceof Error ? err.message : String(err)}`);
     }
     applySeedAnswers(i + 1);
+    applySeedMessages(i + 1);
+    applySeedTurns(i + 1);
   });
+  if (input.followUp) state = withTurn(state, input.followUp);
   const note = input.fork?.note;
   return typeof note === 'string' && note.trim() ? { ...state, note } : state;
+}
+
+/**
+ * The state once a follow-up opens the next turn: the turn so far joins `turns`, the follow-up is the task, and
+ * the loop starts again from a plan (rounds counted per turn); the conversation, its steps, usage and budget go on.
+ * Messages people sent (`tell`) that the last turn did not read go on to this one.
+ */
+export function withTurn(state: TeamState, followUp: FollowUp): TeamState {
+  const task = typeof followUp?.task === 'string' ? followUp.task.trim() : '';
+  if (!task) throw new InvalidTeamInput('followUp.task is empty');
+  const record: TurnRecord = {
+    task: state.task,
+    by: state.asked?.by ?? null,
+    at: state.asked?.at ?? null,
+    answer: state.phase === 'done' && !state.rejected ? state.finalAnswer : null,
+    step: state.steps,
+    usage: { ...state.usage },
+  };
+  return {
+    ...state,
+    turns: [...(state.turns ?? []), record],
+    asked: { by: followUp.by ?? null, at: String(followUp.at ?? '') },
+    task,
+    phase: 'planning',
+    plan: null,
+    round: 0,
+    stallCount: 0,
+    lastLedger: null,
+    finalAnswer: null,
+    cutShort: false,
+    cutShortBy: null,
+    turn: null,
+    rejected: null,
+    gates: { ...state.gates, feedback: null, stopForBudget: false },
+  };
 }
 
 /**
@@ -371,6 +438,8 @@ export function resultOf(state: TeamState): TeamResult {
     rounds: state.round,
     replans: state.replans,
     steps: state.steps,
+    // A follow-up's turn (a conversation's first turn, and every older result, leaves it out).
+    ...(state.turns?.length ? { turn: state.turns.length + 1 } : {}),
     // Runs priced (every run `agent-team run` starts) report their cost; the shape of older results is kept.
     usage: {
       promptTokens,

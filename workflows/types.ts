@@ -254,6 +254,19 @@ export interface TeamInput {
    * come in `restore`, already edited.
    */
   fork?: ForkOrigin;
+  /**
+   * A follow-up (`agent-team ask`): this run is the next turn of the conversation whose state its seed (`restore`)
+   * carries (usually up to the earlier turn's final answer; with `ask --from`, up to any checkpoint).
+   */
+  followUp?: FollowUp;
+}
+
+/** The next turn of a conversation: what the person asks now, who, and when. */
+export interface FollowUp {
+  task: string;
+  by: string | null;
+  /** When it was asked (ISO 8601), as the client's clock said: recorded, not used for any decision. */
+  at: string;
 }
 
 /** Where a fork came from, and what was changed there (recorded in its input and memo). */
@@ -300,6 +313,10 @@ export interface RestoreSeed {
   steps: StepResult[];
   /** The answers given to the run's gates up to the checkpoint, each after the step count it followed. */
   answers?: { afterSteps: number; answer: HumanAnswer }[];
+  /** The messages people sent (`tell`) up to the checkpoint, each after the step count it followed. */
+  messages?: { afterSteps: number; message: PersonMessage }[];
+  /** The follow-ups of a conversation up to the checkpoint (each opened a turn), after the step count it followed. */
+  turns?: { afterSteps: number; followUp: FollowUp }[];
   /**
    * For a seed too large for a workflow input (Temporal's payload limit is 2 MB): `steps` is empty, and the
    * workflow's first activities (`loadSeedPiece`) read the steps from the source run, a piece (under 1 MB) each,
@@ -400,6 +417,11 @@ export interface TeamMessage {
   content: string;
   /** For `agent` steps that asked for tools: how many calls (such a message is not in the conversation). */
   toolCalls?: number;
+  /**
+   * Set on an earlier turn of a conversation as the transcript shows it (see `transcriptOf`): what the person
+   * asked then; `content` is the team's final answer to it.
+   */
+  asked?: string;
 }
 
 /** What the workflow asks the `callAgent` activity to do. */
@@ -500,9 +522,14 @@ export interface TeamResult {
   cutShort: boolean;
   /** What cut it short, when it was. */
   cutShortBy?: 'max_rounds' | 'budget';
+  /** Rounds of this turn (of the run, for a run that is its conversation's only turn). */
   rounds: number;
   replans: number;
+  /** Steps of the whole conversation (its step numbers go on across turns). */
   steps: number;
+  /** The turn of the conversation this run answered, from 2 (absent for a first turn). */
+  turn?: number;
+  /** Of the whole conversation. */
   usage: TokenUsage & { llmCalls: number; costUsd?: number };
 }
 

@@ -17,8 +17,11 @@ export function stepsUpTo(run: RunHistory, count: number): StepResult[] {
   return [...earlier.slice(0, count), ...run.steps.slice(0, Math.max(0, count - earlier.length)).map((s) => s.result)];
 }
 
+/** Where a seed ends: a checkpoint, or the end of a run (a follow-up carries every step of the turn it continues). */
+export type SeedPoint = Pick<Checkpoint, 'checkpointId' | 'workflowId' | 'runId' | 'step' | 'eventId'>;
+
 /** The input of a run that continues from `checkpoint` of `run` (whose history was read in full). */
-export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
+export function seedInput(run: RunHistory, checkpoint: SeedPoint): TeamInput {
   if (!run.input) throw new UsageError(`run ${run.runId} of "${run.workflowId}" has no recorded input`);
   const earlier = seededSteps(run);
   const steps = stepsUpTo(run, checkpoint.step);
@@ -33,7 +36,22 @@ export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
         answer: a.answer,
       })),
   ];
-  const { restore: _previous, ...original } = run.input;
+  // Messages people sent (`tell`) before the checkpoint, each after the step count it followed: read or not, as then.
+  const messages = [
+    ...(run.input.restore?.messages ?? []),
+    ...run.told
+      .filter((t) => t.eventId < checkpoint.eventId)
+      .map((t) => ({
+        afterSteps: earlier.length + run.steps.filter((s) => s.completedEventId < t.eventId).length,
+        message: t.message,
+      })),
+  ];
+  // The turns of a conversation up to the checkpoint: the seed's, then the one this run opened (`ask`).
+  const turns = [
+    ...(run.input.restore?.turns ?? []),
+    ...(run.input.followUp ? [{ afterSteps: earlier.length, followUp: run.input.followUp }] : []),
+  ].filter((t) => t.afterSteps <= checkpoint.step);
+  const { restore: _previous, followUp: _asked, ...original } = run.input;
   // A fork's note was read at its first ledger: a run continued from it does not read it again.
   if (original.fork?.note !== undefined) {
     const { note: _read, ...fork } = original.fork;
@@ -45,6 +63,8 @@ export function seedInput(run: RunHistory, checkpoint: Checkpoint): TeamInput {
     runId: checkpoint.runId,
     steps,
     ...(answers.length > 0 ? { answers } : {}),
+    ...(messages.length > 0 ? { messages } : {}),
+    ...(turns.length > 0 ? { turns } : {}),
   };
   return { ...original, restore };
 }

@@ -13,6 +13,7 @@ import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
 import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
 import { queryString } from '../shared/util';
 import { requester } from '../shared/user';
+import { previousTurnRun } from '../conversation/turns';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
 import { checkpointsOf, stateAt, whyNoCheckpoint, type Checkpoint, type LoadedCheckpoint } from './derive';
 import { parseCheckpointId, type CheckpointRef, type ShortCheckpointRef } from './ids';
@@ -226,8 +227,19 @@ export class CheckpointStore {
       }
       run = matching[0]!;
     }
-    const all = checkpointsOf(run, this.namespace, { latest: run === latest, siblings: runs.map((r) => r.runId) });
-    const checkpoint = all.find((c) => c.step === ref.step);
+    // A step of an earlier turn of a conversation (`ask`) is a checkpoint of the turn's own run: without `~<run>`,
+    // follow the latest run's turns back to the one that took that step.
+    const siblings = runs.map((r) => r.runId);
+    let all = checkpointsOf(run, this.namespace, { latest: run === latest, siblings });
+    let checkpoint = all.find((c) => c.step === ref.step);
+    for (let prev = previousTurnRun(run); !ref.runPrefix && !checkpoint && prev && ref.step <= prev.step; ) {
+      const earlier = runs.find((r) => r.runId === prev!.runId);
+      if (!earlier) break;
+      run = earlier;
+      all = checkpointsOf(run, this.namespace, { latest: false, siblings });
+      checkpoint = all.find((c) => c.step === ref.step);
+      prev = previousTurnRun(run);
+    }
     if (!checkpoint) {
       const { why, next } = whyNoCheckpoint(run, ref.step, all);
       throw new InvalidCheckpointError(text, why, { next });

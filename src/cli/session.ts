@@ -39,6 +39,8 @@ export interface SessionOptions {
   live?: boolean;
   /** `--detach`: leave the run (exit 0) once it waits on a person. */
   detach?: boolean;
+  /** A follow-up is prompted for after the answer (so the closing report does not say how to ask one). */
+  conversing?: boolean;
 }
 
 /**
@@ -232,6 +234,8 @@ export class FollowSession {
       err(checkpointTable([...outcome.checkpoints].reverse(), { title: 'Checkpoints of this run' }));
     err(outcomeLine(outcome));
     for (const line of resumeLines(outcome, this.hints)) err(line);
+    if (outcome.status === 'COMPLETED' && !this.options.json && !this.options.conversing)
+      err(`  Follow up (the next turn): ${this.hints.command('ask', outcome.workflowId, '<follow-up>')}`);
     if (this.options.json) json(outcome);
     else if (outcome.result) out(outcome.result.answer);
     return outcome.status === 'COMPLETED' ? 0 : 1;

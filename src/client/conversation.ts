@@ -1,18 +1,58 @@
 /**
- * Conversations with a run: messages to a running one (`tell`, the `tell` Update), read by the orchestrator at its
- * next plan or progress ledger, or, with `interrupt`, at once (the model step in flight is cancelled, its request
- * aborted, and the orchestrator replans). Like an answer, a message needs no worker of the run to be up: this
- * process takes it with a worker that starts no step.
+ * Conversations with a run: follow-ups to a finished one (`ask`: the next turn, a new run of the same workflow id
+ * that carries the conversation so far as its seed, see src/conversation/turns.ts), and messages to a running one
+ * (`tell`, the `tell` Update), read by the orchestrator at its next plan or progress ledger, or, with `interrupt`,
+ * at once (the model step in flight is cancelled, its request aborted, and the orchestrator replans). Like an
+ * answer, a message needs no worker of the run to be up: this process takes it with a worker that starts no step.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { tellUpdate, type TellReceipt } from '../../workflows/messages';
-import { MAX_MESSAGE_CHARS } from '../../workflows/types';
-import { MessageRefusedError, NotFoundError, rootCause } from '../shared/errors';
+import { MAX_MESSAGE_CHARS, MAX_TASK_CHARS } from '../../workflows/types';
+import { checkSeedSize, type SeedPoint } from '../checkpoints/seed';
+import { stateAt, type Checkpoint } from '../checkpoints/derive';
+import { endOf, followUpInput, turnsOf, type TurnSummary } from '../conversation/turns';
+import { readRun, type RunHistory } from '../history/reader';
+import { FollowUpRefusedError, MessageRefusedError, NotFoundError, UsageError, rootCause } from '../shared/errors';
 import { isNotFound } from '../shared/grpc';
 import { requester } from '../shared/user';
 import { statusName } from '../temporal/cancel';
+import type { CheckpointsClient } from './checkpoints';
 import type { ClientContext } from './context';
+import type { ExecuteOptions } from './events';
+import type { RunOutcome } from './outcome';
+import type { RunsClient } from './runs';
 import type { WorkersClient } from './workers';
+
+export interface AskOptions extends ExecuteOptions {
+  /** Who asks (default: this user). */
+  by?: string;
+  /**
+   * Continue from this checkpoint of the workflow instead of its latest run's end: for a run that failed or was
+   * cancelled (the turn it was in is left unanswered), or to take the conversation another way from an earlier turn.
+   */
+  from?: string;
+  /** Told where the turn starts once its input is checked, before it starts (the CLI prints it). */
+  onPlanned?: (plan: AskPlan) => void;
+}
+
+/** Where a follow-up starts: the turn it opens, the steps it carries over (not sent again), and from which run. */
+export interface AskPlan {
+  workflowId: string;
+  /** The turn it opens (from 2). */
+  turn: number;
+  /** The run it continues, and its step count there. */
+  fromRunId: string;
+  fromStep: number;
+  /** Set when it continues from a checkpoint (`from`) rather than the run's end. */
+  fromCheckpoint: string | null;
+  /** What the steps carried over cost: not paid again. */
+  reusedTokens: number;
+}
+
+/** The outcome of a follow-up: its run, and the conversation's turns up to it. */
+export interface AskOutcome extends RunOutcome {
+  plan: AskPlan;
+}
 
 export interface TellOptions {
   /** Who sends it (default: this user, as answers name them). */
@@ -31,7 +71,123 @@ export class ConversationClient {
   constructor(
     private readonly ctx: ClientContext,
     private readonly workers: WorkersClient,
+    private readonly runs: RunsClient,
+    private readonly checkpoints: CheckpointsClient,
   ) {}
+
+  /**
+   * Asks a finished run a follow-up: the next turn of its conversation, a new run of the same workflow id whose
+   * seed is every step so far (folded, none sent again, numbers going on), followed to its end like a run. Refused
+   * ({@link FollowUpRefusedError}, exit 2, nothing started) while a turn is running, for a run that failed or was
+   * cancelled (resume it, or give `from`), past `session.idle_timeout`, or for an empty or oversized follow-up.
+   */
+  async ask(workflowId: string, text: string, options: AskOptions = {}): Promise<AskOutcome> {
+    const task = text.trim();
+    if (!task) throw new FollowUpRefusedError(workflowId, 'the follow-up is empty');
+    if (task.length > MAX_TASK_CHARS) {
+      throw new FollowUpRefusedError(
+        workflowId,
+        `the follow-up is ${task.length.toLocaleString('en-US')} characters, over the ${MAX_TASK_CHARS.toLocaleString('en-US')} a task may have`,
+      );
+    }
+    const latest = await this.ctx.describe(workflowId);
+    if (latest.status === 'RUNNING') {
+      throw new FollowUpRefusedError(workflowId, `its run ${latest.runId} is still working on a turn`, {
+        next: [
+          { purpose: 'send it a message now', args: ['tell', workflowId, hintText(task)] },
+          { purpose: 'or wait for its answer', args: ['follow', workflowId] },
+        ],
+      });
+    }
+    let run: RunHistory;
+    let from: SeedPoint;
+    let fromCheckpoint: Checkpoint | null = null;
+    if (options.from !== undefined) {
+      const located = await this.checkpoints.locate(options.from);
+      if (located.checkpoint.workflowId !== workflowId) {
+        throw new UsageError(
+          `--from ${options.from} is a checkpoint of "${located.checkpoint.workflowId}", not of "${workflowId}": ` +
+            'a follow-up continues the workflow it names (fork to start another)',
+        );
+      }
+      ({ run } = located);
+      from = located.checkpoint;
+      fromCheckpoint = located.checkpoint;
+    } else {
+      if (latest.status !== 'COMPLETED') {
+        throw new FollowUpRefusedError(
+          workflowId,
+          `its latest run ${latest.runId} is ${latest.status}: the turn it was in has no answer to follow up`,
+          {
+            next: [
+              { purpose: 'finish that turn first', args: ['resume', workflowId] },
+              {
+                purpose: 'or pick a checkpoint to follow up from (ask --from)',
+                args: ['checkpoints', 'list', '-w', workflowId],
+              },
+            ],
+          },
+        );
+      }
+      ({ run } = await this.ctx.lookup(workflowId, latest.runId, () =>
+        readRun(this.ctx.temporal, workflowId, latest.runId),
+      ));
+      this.checkIdle(run);
+      from = endOf(run, this.ctx.namespace);
+    }
+    const input = followUpInput(run, from, { task, by: options.by ?? requester(), at: new Date().toISOString() });
+    checkSeedSize(input, "the follow-up's input without its steps", 'shorten the follow-up');
+    const state = stateAt(run, from.eventId);
+    const plan: AskPlan = {
+      workflowId,
+      turn: (state?.turns?.length ?? 0) + 2,
+      fromRunId: run.runId,
+      fromStep: from.step,
+      fromCheckpoint: fromCheckpoint?.shortId ?? null,
+      reusedTokens: state ? state.usage.promptTokens + state.usage.completionTokens : 0,
+    };
+    options.onPlanned?.(plan);
+    try {
+      return { ...(await this.runs.execute(input, { ...options, workflowId })), plan };
+    } catch (err) {
+      if (err instanceof UsageError && /already running/.test(err.message)) {
+        throw new FollowUpRefusedError(workflowId, 'another turn started meanwhile (another ask?): nothing started', {
+          cause: err,
+          next: [{ purpose: 'follow it', args: ['follow', workflowId] }],
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** The turns of a workflow's conversation as its latest run records them, oldest first. */
+  async turns(workflowId: string): Promise<TurnSummary[]> {
+    const { run } = await this.ctx.lookup(workflowId, undefined, () => readRun(this.ctx.temporal, workflowId));
+    const state = stateAt(run, Number.MAX_SAFE_INTEGER);
+    if (!state) throw new UsageError(`the latest run of "${workflowId}" has no recorded input`);
+    return turnsOf(state);
+  }
+
+  /** Refuses a follow-up to a conversation idle longer than `session.idle_timeout`. */
+  private checkIdle(run: RunHistory): void {
+    const limit = durationMs(this.ctx.config.session.idle_timeout);
+    const closed = run.closeEvent?.eventTime;
+    if (limit === null || !closed) return;
+    const at = Number(closed.seconds ?? 0) * 1000;
+    const idle = Date.now() - at;
+    if (idle > limit) {
+      throw new FollowUpRefusedError(
+        run.workflowId,
+        `the conversation ended: its last turn answered ${new Date(at).toISOString()}, longer ago than ` +
+          `session.idle_timeout (${this.ctx.config.session.idle_timeout})`,
+        {
+          next: [
+            { purpose: 'fork it to go on in a new workflow', args: ['checkpoints', 'list', '-w', run.workflowId] },
+          ],
+        },
+      );
+    }
+  }
 
   /**
    * Sends a running run a message for its orchestrator. Refused, changing nothing ({@link MessageRefusedError},
@@ -53,13 +209,7 @@ export class ConversationClient {
         workflowId,
         `its latest run ${d.runId} is ${statusName(d.status.name)}: a closed run reads no messages`,
         {
-          next: [
-            // A fork from one of its checkpoints with `--note` carries the message into a new branch.
-            {
-              purpose: 'pick a checkpoint to fork with the message as --note',
-              args: ['checkpoints', 'list', '-w', workflowId],
-            },
-          ],
+          next: [{ purpose: 'ask it as a follow-up (the next turn)', args: ['ask', workflowId, hintText(text)] }],
         },
       );
     }
@@ -92,3 +242,14 @@ export class ConversationClient {
     }
   }
 }
+
+/** `12h`, `7d`… in milliseconds; null for none. */
+export function durationMs(text: string | null): number | null {
+  if (text === null) return null;
+  const m = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (!m) return null;
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+/** A text as a hint shows it: whole when short, else a placeholder (the person has it already). */
+const hintText = (text: string): string => (text.length <= 60 && !/\n/.test(text) ? text : '<your text>');

@@ -10,7 +10,7 @@
  *   history      the audit trail, and replay against the workflow code
  *   archive      export a run, restore one from an export
  *   branches     fork a run at any checkpoint (with edits), the forks of a workflow
- *   conversation messages to a running run (`tell`)
+ *   conversation follow-ups to a finished run (`ask`, the next turn), messages to a running one (`tell`)
  *   workers      the workers this process hosts, and whether any worker serves a queue
  */
 import type { AgentTeamConfig } from '../config';
@@ -43,7 +43,7 @@ export class AgentTeamClient {
     this.runs = new RunsClient(context, this.workers, this.people, this.checkpoints, this.history);
     this.archive = new ArchiveClient(context, this.runs);
     this.branches = new BranchesClient(context, this.runs, this.checkpoints);
-    this.conversation = new ConversationClient(context, this.workers);
+    this.conversation = new ConversationClient(context, this.workers, this.runs, this.checkpoints);
   }
 
   /** Resolves Temporal (starting the embedded server when needed, unless told not to) and connects. */
@@ -77,7 +77,8 @@ export type { AnswerReceipt, PendingRun, RespondOptions } from './people';
 export type { ResumeOptions } from './runs';
 export type { ForkInfo, ForkNode, ForkOptions, ForkOutcome, ForkTree } from './branches';
 export type { ForkEdits } from '../branches/edits';
-export type { TellOptions, TellOutcome } from './conversation';
+export type { AskOptions, AskOutcome, AskPlan, TellOptions, TellOutcome } from './conversation';
+export type { TurnSummary } from '../conversation/turns';
 export type { ResumeOutcome, RestoreOutcome, RunOutcome, RunError, StepSummary } from './outcome';
 export { ownTaskQueue } from '../temporal/names';
 export { CheckpointStore, type ListOptions, type RunCheckpoints } from '../checkpoints/store';

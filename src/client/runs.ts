@@ -90,7 +90,9 @@ export class RunsClient {
         taskQueue: options.taskQueue ?? this.ctx.taskQueue,
         workflowId,
         args: [input],
-        staticSummary: `Agent team: ${input.task.replace(/\s+/g, ' ').slice(0, 120)}`,
+        staticSummary: input.followUp
+          ? `Agent team, follow-up: ${input.followUp.task.replace(/\s+/g, ' ').slice(0, 110)}`
+          : `Agent team: ${input.task.replace(/\s+/g, ' ').slice(0, 120)}`,
         // A fork says where it came from where the Web UI and `temporal workflow describe` show it.
         ...(input.fork ? { memo: { forkOf: forkMemo(input.fork) } } : {}),
       });

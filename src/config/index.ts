@@ -208,7 +208,7 @@ export function validateTask(task: string): string {
 export function teamInputFor(
   task: string,
   config: AgentTeamConfig,
-): Required<Omit<TeamInput, 'restore' | 'waitingAttribute' | 'fork'>> {
+): Required<Omit<TeamInput, 'restore' | 'waitingAttribute' | 'fork' | 'followUp'>> {
   const { llm, workflow } = config;
   const { checkpointing } = workflow;
   return {

@@ -167,6 +167,17 @@ export const configSchema = z.strictObject({
       shutdown_grace_ms: int(0).default(30_000),
     })
     .prefault({}),
+  /** Conversations (`agent-team ask`): how long after a turn answers a follow-up is still taken. */
+  session: z
+    .strictObject({
+      /** `30m`, `12h`, `7d`…; null: a conversation never ends (it costs nothing while it waits). */
+      idle_timeout: z
+        .string()
+        .regex(/^\d+(s|m|h|d)$/, 'a duration: a whole number with s, m, h or d (e.g. 12h, 7d)')
+        .nullable()
+        .default(null),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       namespace: z.string().min(1).default('default'),

@@ -21,6 +21,7 @@ import {
   answer,
   lastUserText,
   messagePattern,
+  earlierTurnsOf,
   notePattern,
   taskOf,
   text,
@@ -276,10 +277,13 @@ export async function startOfflineLlm(options: OfflineLlmOptions = {}): Promise<
       kind === 'ledger' || kind === 'plan'
         ? [...lastUserText(body.messages ?? []).matchAll(messagePattern)].map((m) => m[1]!)
         : [];
+    // A follow-up's earlier turns (`ask`), as its request carried them.
+    const earlier = earlierTurnsOf(body.messages ?? []);
     log({
       ...entry(200, completionTokens),
       ...(note ? { note } : {}),
       ...(told.length ? { told } : {}),
+      ...(earlier.length ? { earlier } : {}),
       ...(offered.length || calls.length ? { toolsOffered: offered } : {}),
       ...(calls.length ? { toolCalls: calls.map((c) => c.name) } : {}),
     });

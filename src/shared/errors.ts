@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'ANSWER_REFUSED'
   | 'MESSAGE_REFUSED'
+  | 'FOLLOW_UP_REFUSED'
   | 'SIDE_EFFECTS';
 
 /** A word of a command: as given, or a placeholder for a value the user fills in (`<workflowId>`). */
@@ -154,6 +155,15 @@ export class MessageRefusedError extends RefusedError {
   override readonly code: ErrorCode = 'MESSAGE_REFUSED';
   constructor(workflowId: string, why: string, options?: { cause?: unknown; next?: readonly NextStep[] }) {
     super('message', workflowId, why, options);
+  }
+}
+
+/** A follow-up (`ask`) was refused: the run is still working, failed, the conversation ended, or the text is empty. */
+export class FollowUpRefusedError extends RefusedError {
+  override name = 'FollowUpRefusedError';
+  override readonly code: ErrorCode = 'FOLLOW_UP_REFUSED';
+  constructor(workflowId: string, why: string, options?: { cause?: unknown; next?: readonly NextStep[] }) {
+    super('follow-up', workflowId, why, options);
   }
 }
 

@@ -4,10 +4,12 @@
  * model logs 499 and answers nothing) and has the orchestrator replan with it. The request log shows which request
  * carried each message, and that no step was answered twice.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AuditTrail } from '../../src/history/audit';
 import { readOfflineLlmLog, type OfflineLlmLogEntry } from '../../src/llm/offline-server';
-import { cleanEnv, cli, writeConfig } from '../cli-helpers';
+import type { TurnSummary } from '../../src/conversation/turns';
+import { cleanEnv, cli, collect, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -119,7 +121,8 @@ describe('tell', () => {
     expect(closed.code).toBe(2);
     expect(closed.stderr).toContain(`message to "${id}" refused`);
     expect(closed.stderr).toContain('a closed run reads no messages');
-    expect(closed.stderr).toContain(`checkpoints list -w ${id}`);
+    // The hint pasted back is a follow-up: the next turn.
+    expect(closed.stderr).toContain(`agent-team ask ${id} 'too late'`);
     const unknown = await run(['tell', uniqueId('never-was'), 'hello']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no workflow');
@@ -127,4 +130,184 @@ describe('tell', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('must not be empty');
   }, 60_000);
+});
+
+describe('ask (follow-ups: the next turn of a conversation)', () => {
+  const queue = uniqueId('ask');
+  const config = writeConfig(dir(), `temporal:\n  task_queue: ${queue}\n`);
+  const log = join(dir(), `${uniqueId('ask-llm')}.jsonl`);
+  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log, OFFLINE_LLM_LATENCY_MS: '300' });
+  const run = (args: string[], file = config, e = env) => cli([...args, '--config', file], e);
+  const sent = (workflowId: string): OfflineLlmLogEntry[] =>
+    readOfflineLlmLog(log).filter((e) => e.workflowId === workflowId);
+  const json = <T>(r: { code: number | null; stdout: string; stderr: string }): T => {
+    if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  };
+
+  it('three turns with a message in the middle: earlier turns in view, steps numbered on, none sent twice', async () => {
+    const id = uniqueId('conv');
+    type Outcome = {
+      status: string;
+      runId: string;
+      steps: { step: number }[];
+      result: { turn?: number; steps: number };
+    };
+    const first = json<Outcome>(await run(['run', TASK, '--workflow-id', id, '--offline', '--json']));
+    expect(first.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(first.result.turn).toBeUndefined();
+
+    // Turn 2, with a message while it works.
+    const asking = run(['ask', id, 'Now benchmark them in Rust.', '--by', 'alice', '--offline', '--json']);
+    await until(`${id}'s turn 2 to send step 11`, async () => sent(id).some((e) => e.step === 11), 60_000, 50);
+    const receipt = json<{ step: number }>(await run(['tell', id, 'Include radix sort.', '--by', 'bob', '--json']));
+    const second = json<Outcome>(await asking);
+    expect(second).toMatchObject({ status: 'COMPLETED', result: { turn: 2, steps: 18 } });
+    expect(second.runId).not.toBe(first.runId);
+    expect(second.steps.map((s) => s.step)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18]);
+
+    const third = await run(['ask', id, 'Which one should a beginner use?', '--offline']);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toContain(`↪ Turn 3 of ${id}: follows up run`);
+    expect(third.stderr).toContain('after step 18; 18 steps carried over');
+    expect(third.stderr).toMatch(
+      /✔ COMPLETED: 9 steps, 4 rounds, [\d,]+ tokens in 9 LLM calls[^\n]*\n {2}Turn 3; the conversation: 27 steps/,
+    );
+    expect(third.stdout).toContain('Final answer on "Which one should a beginner use?"');
+
+    // The request log: every step answered once, in order, across three runs; each turn's requests carried the
+    // earlier turns' questions (the orchestrator planned with them in view); the message was read once, in turn 2.
+    const answered = sent(id).filter((e) => e.status === 200);
+    expect(answered.map((e) => e.step)).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+    expect(new Set(answered.map((e) => e.runId)).size).toBe(3);
+    const earlier = (step: number) => answered.find((e) => e.step === step)!.earlier ?? [];
+    expect(earlier(9)).toEqual([]);
+    expect(earlier(10)).toEqual([TASK]);
+    expect(earlier(19)).toEqual([TASK, 'Now benchmark them in Rust.']);
+    expect(earlier(27)).toEqual([TASK, 'Now benchmark them in Rust.']);
+    // The message was read once: by the first plan or ledger after it was taken (turn 3's plan, had turn 2 no
+    // ledger left).
+    const carried = answered.filter((e) => e.told);
+    expect(carried.map((e) => e.told)).toEqual([['Include radix sort.']]);
+    expect(carried[0]!.step).toBe(
+      answered.find((e) => e.step! > receipt.step && (e.kind === 'ledger' || e.kind === 'plan'))!.step,
+    );
+
+    // The turns, each with its steps, who asked and what it cost; the three add up to the conversation.
+    const { turns } = json<{ turns: TurnSummary[] }>(await run(['turns', id, '--json']));
+    expect(turns.map((t) => [t.turn, t.task, t.by, t.fromStep, t.toStep])).toEqual([
+      [1, TASK, null, 1, 9],
+      [2, 'Now benchmark them in Rust.', 'alice', 10, 18],
+      [3, 'Which one should a beginner use?', expect.any(String), 19, 27],
+    ]);
+    expect(turns.every((t) => t.answer?.startsWith('Final answer on'))).toBe(true);
+    const tokens = (s: number, e: number) =>
+      answered.filter((x) => x.step! >= s && x.step! <= e).reduce((n, x) => n + x.promptTokens + x.completionTokens, 0);
+    expect(turns.map((t) => t.usage.promptTokens + t.usage.completionTokens)).toEqual([
+      tokens(1, 9),
+      tokens(10, 18),
+      tokens(19, 27),
+    ]);
+
+    // Every step of every turn is a checkpoint: the short id finds the turn that took it.
+    type Shown = { runId: string; step: number; state: { task: string; turns?: unknown[] } };
+    const at5 = json<Shown>(await run(['checkpoints', 'show', `${id}@5`, '--json']));
+    expect(at5).toMatchObject({ runId: first.runId, step: 5, state: { task: TASK } });
+    const at14 = json<Shown>(await run(['checkpoints', 'show', `${id}@14`, '--json']));
+    expect(at14).toMatchObject({ runId: second.runId, step: 14, state: { task: 'Now benchmark them in Rust.' } });
+    expect(at14.state.turns).toHaveLength(1);
+    // A fork from a checkpoint of turn 2 goes on with that turn, the first turn in view, and sends only what follows.
+    const forkId = uniqueId('conv-fork');
+    const fork = json<Outcome>(await run(['fork', `${id}@14`, '--workflow-id', forkId, '--offline', '--json']));
+    expect(fork).toMatchObject({ status: 'COMPLETED', result: { turn: 2, steps: 18 } });
+    expect(sent(forkId).map((e) => e.step)).toEqual([15, 16, 17, 18]);
+    expect(sent(forkId).every((e) => JSON.stringify(e.earlier) === JSON.stringify([TASK]))).toBe(true);
+  }, 240_000);
+
+  it('refused with exit 2, nothing started: a running turn, a failed one, an empty follow-up, another workflow, an idle conversation', async () => {
+    const id = uniqueId('conv-no');
+    const running = run(['run', TASK, '--workflow-id', id, '--offline', '--json']);
+    await until(`${id} to send step 2`, async () => sent(id).some((e) => e.step === 2), 60_000, 50);
+    const busy = await run(['ask', id, 'more please', '--offline']);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain(`follow-up to "${id}" refused: its run`);
+    expect(busy.stderr).toContain('is still working on a turn');
+    expect(busy.stderr).toContain(`agent-team tell ${id} 'more please'`);
+    expect(json<{ status: string }>(await running).status).toBe('COMPLETED');
+    const empty = await run(['ask', id, '  ', '--offline']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('the follow-up must not be empty');
+    const other = uniqueId('conv-other');
+    expect((await run(['run', TASK, '--workflow-id', other, '--offline'])).code).toBe(0);
+    const wrong = await run(['ask', id, 'more', '--from', `${other}@4`, '--offline']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`is a checkpoint of "${other}", not of "${id}"`);
+    // A turn that failed (a fatal model error) has no answer to follow up: resume it, or follow up from a checkpoint.
+    const failing = cleanEnv({
+      TEMPORAL_ADDRESS: testAddress(),
+      OFFLINE_LLM_LOG: log,
+      OFFLINE_LLM_FAULTS: 'analyst:1:fatal',
+    });
+    const failed = await run(['ask', id, 'now in Rust', '--offline', '--json'], config, failing);
+    expect(failed.code).toBe(1);
+    const again = await run(['ask', id, 'now in Go', '--offline']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('is FAILED: the turn it was in has no answer to follow up');
+    expect(again.stderr).toContain(`agent-team resume ${id}`);
+    // From a checkpoint of the failed turn: its answers so far in view, the turn left unanswered.
+    const from = json<{ status: string; result: { turn: number; steps: number } }>(
+      await run(['ask', id, 'now in Go', '--from', `${id}@14`, '--offline', '--json']),
+    );
+    expect(from).toMatchObject({ status: 'COMPLETED', result: { turn: 3, steps: 23 } });
+    const { turns } = json<{ turns: TurnSummary[] }>(await run(['turns', id, '--json']));
+    expect(turns.map((t) => [t.task, t.fromStep, t.toStep, t.answer === null])).toEqual([
+      [TASK, 1, 9, false],
+      ['now in Rust', 10, 14, true],
+      ['now in Go', 15, 23, false],
+    ]);
+    // session.idle_timeout: a conversation idle longer than that has ended.
+    const idle = writeConfig(dir(), `temporal:\n  task_queue: ${queue}\nsession:\n  idle_timeout: 1s\n`);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const ended = await run(['ask', id, 'one more', '--offline'], idle);
+    expect(ended.code).toBe(2);
+    expect(ended.stderr).toContain('the conversation ended');
+    expect(ended.stderr).toContain('session.idle_timeout (1s)');
+    const badConfig = writeConfig(dir(), `session:\n  idle_timeout: soon\n`);
+    const bad = await run(['ask', id, 'one more', '--offline'], badConfig);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('session.idle_timeout');
+  }, 240_000);
+
+  it('run --follow-up reads each follow-up from stdin, a turn each, until an empty line', async () => {
+    const id = uniqueId('conv-piped');
+    const child = spawn(
+      process.execPath,
+      [
+        '--require',
+        require.resolve('tsx/cjs'),
+        join(__dirname, '../../src/cli/main.ts'),
+        'run',
+        TASK,
+        '--workflow-id',
+        id,
+        '--offline',
+        '--follow-up',
+        '--config',
+        config,
+      ],
+      { env, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    child.stdin!.end('Now in Rust.\nAnd in Go?\n\nnever asked\n');
+    const done = await collect(child);
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain('↪ Follow-up: Now in Rust.');
+    expect(done.stderr).toContain(`↪ Turn 3 of ${id}`);
+    expect(done.stderr).not.toContain('never asked');
+    expect(done.stdout).toContain('Final answer on "And in Go?"');
+    expect(
+      sent(id)
+        .filter((e) => e.status === 200)
+        .map((e) => e.step),
+    ).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+  }, 240_000);
 });

@@ -2,6 +2,7 @@
 import { defaultDataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { checkpointsOf, seededSteps, stateAt, whyNoCheckpoint } from '../../src/checkpoints/derive';
+import { turnsOf } from '../../src/conversation/turns';
 import { HistoryReader } from '../../src/history/reader';
 import { diffCheckpoints } from '../../src/checkpoints/diff';
 import {
@@ -126,6 +127,37 @@ describe('checkpointsOf (the checkpoints of a recorded run)', () => {
     expect(end.told).toHaveLength(2);
     expect(end.replanFor).toBeUndefined();
     expect(end.replans).toBe(1);
+  });
+
+  it('a follow-up turn: its seed folds the earlier turns, their follow-up and message; its entry checkpoint is where it began', async () => {
+    const run = await fixtureRun('history-ask.json');
+    const list = checkpointsOf(run, 'default');
+    expect(list[0]).toMatchObject({
+      step: 18,
+      restoredFrom: { steps: 18, followUp: { task: 'Which one should a beginner use?', turn: 3 } },
+    });
+    expect(list.map((c) => c.step)).toEqual([18, 19, 20, 21, 22, 23, 24, 25, 26, 27]);
+    const entry = stateAt(run, list[0]!.eventId)!;
+    expect(entry).toMatchObject({ task: 'Which one should a beginner use?', phase: 'planning', round: 0, steps: 18 });
+    expect(entry.turns!.map((t) => [t.task, t.by, t.step, t.answer?.slice(0, 15)])).toEqual([
+      ['Compare quicksort and mergesort', null, 9, 'Final answer on'],
+      ['Now benchmark them in Rust.', 'alice', 18, 'Final answer on'],
+    ]);
+    // The message came during turn 2's last ledger, too late for it: turn 3 starts with it unread, and its plan
+    // reads it (once).
+    expect(entry.told!.map((m) => [m.id, m.by, m.text])).toEqual([['msg-1', 'bob', 'Include radix sort.']]);
+    expect(entry.inbox!.map((m) => m.id)).toEqual(['msg-1']);
+    expect(run.steps.flatMap((s) => (s.result.heard ? [[s.result.stepIndex + 1, s.result.heard]] : []))).toEqual([
+      [19, ['msg-1']],
+    ]);
+    const end = stateAt(run)!;
+    expect(end.inbox).toBeUndefined();
+    expect(end).toMatchObject({ phase: 'done', steps: 27 });
+    expect(turnsOf(end).map((t) => [t.turn, t.fromStep, t.toStep])).toEqual([
+      [1, 1, 9],
+      [2, 10, 18],
+      [3, 19, 27],
+    ]);
   });
 
   it('gives no checkpoint to a step whose result came in with a cancel request (a reset there keeps the request)', async () => {

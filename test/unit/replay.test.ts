@@ -26,6 +26,8 @@ const FIXTURES = [
   'history-tools.json',
   // A fork (the plan edited, a note for the orchestrator) whose tool calls were replayed from its source.
   'history-fork.json',
+  // Turn 3 of a conversation (`ask`): its seed carries turns 1-2, the follow-up that opened turn 2 and a message.
+  'history-ask.json',
 ];
 /**
  * Runs with people in the loop (gates, budget): answers arrive as Updates, so the state is a fold of the steps

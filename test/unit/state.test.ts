@@ -1,7 +1,7 @@
 import { InvalidTeamInput } from '../../workflows/input';
 import { type TeamState } from '../../workflows/model';
 import { requestFor, transcriptOf } from '../../workflows/requests';
-import { apply, initialState, nextAction, reduce, resultOf } from '../../workflows/state';
+import { apply, initialState, nextAction, reduce, resultOf, withTurn } from '../../workflows/state';
 import type { ProgressLedger, StepResult } from '../../workflows/types';
 
 const usage = { promptTokens: 10, completionTokens: 5 };
@@ -16,12 +16,12 @@ function ledger(opts: { done?: boolean; stalled?: boolean; next?: string } = {})
   };
 }
 
-/** Completes the next action with the given content/ledger, as the activity would. */
-function step(state: TeamState, extra: Partial<StepResult> = {}): TeamState {
+/** Completes the next action with the given content/ledger, as the activity would (`log`: gets the result). */
+function step(state: TeamState, extra: Partial<StepResult> = {}, log?: StepResult[]): TeamState {
   const action = nextAction(state);
   if (!action) throw new Error('no next action');
   const req = requestFor(state, action);
-  return reduce(state, {
+  const result: StepResult = {
     kind: req.kind,
     agent: req.agent,
     round: req.round,
@@ -35,7 +35,9 @@ function step(state: TeamState, extra: Partial<StepResult> = {}): TeamState {
     latencyMs: 1,
     attempt: 1,
     ...extra,
-  });
+  };
+  log?.push(result);
+  return reduce(state, result);
 }
 
 describe('the team state machine', () => {
@@ -247,5 +249,77 @@ describe("people's messages (tell)", () => {
       const stepFirst = apply(apply(s, { step: result }), { message: m });
       expect(messageFirst).toEqual(stepFirst);
     }
+  });
+});
+
+describe('follow-ups (the next turn of a conversation)', () => {
+  /** A run to its final answer. */
+  const answered = (): TeamState => {
+    let s = step(initialState({ task: 'sort things' }));
+    for (const next of ['researcher', 'coder', 'analyst']) s = step(step(s, { ledger: ledger({ next }) }));
+    return step(step(s, { ledger: ledger({ done: true }) }));
+  };
+
+  it('opens a turn from a state that has answered: a plan next, step numbers and usage going on', () => {
+    const done = answered();
+    expect(done.phase).toBe('done');
+    const s = withTurn(done, { task: '  now in Rust  ', by: 'alice', at: '2026-12-03T11:00:00Z' });
+    expect(s.turns).toEqual([
+      { task: 'sort things', by: null, at: null, answer: done.finalAnswer, step: done.steps, usage: done.usage },
+    ]);
+    expect(s.asked).toEqual({ by: 'alice', at: '2026-12-03T11:00:00Z' });
+    expect(s).toMatchObject({ task: 'now in Rust', phase: 'planning', round: 0, finalAnswer: null, steps: 9 });
+    expect(s.usage).toEqual(done.usage);
+    expect(nextAction(s)).toEqual({ kind: 'plan', agent: 'orchestrator', round: 0 });
+    expect(requestFor(s, nextAction(s)!).stepIndex).toBe(9);
+  });
+
+  it('refuses a follow-up without a seed, or an empty one', () => {
+    expect(() => withTurn(answered(), { task: ' ', by: null, at: '' })).toThrow('followUp.task is empty');
+    expect(() => initialState({ task: 'x', followUp: { task: 'more', by: null, at: '' } })).toThrow(
+      'followUp needs a seed (restore)',
+    );
+  });
+
+  it('a turn left before it answered (ask --from) is recorded without an answer; its unread messages go on', () => {
+    let s = step(initialState({ task: 'sort things' }));
+    s = step(s, { ledger: ledger({ next: 'researcher' }) });
+    s = apply(s, { message: { id: 'msg-1', text: 'mind the memory', by: 'bob', at: '' } });
+    const next = withTurn(s, { task: 'and in Go?', by: null, at: '' });
+    expect(next.turns).toMatchObject([{ task: 'sort things', answer: null, step: 2 }]);
+    expect(next.inbox!.map((m) => m.id)).toEqual(['msg-1']);
+    expect(requestFor(next, nextAction(next)!).messages!.map((m) => m.text)).toEqual(['mind the memory']);
+  });
+
+  it('a seed with turns and messages folds to the state the conversation had (what a follow-up of a follow-up starts from)', () => {
+    const results: StepResult[] = [];
+    let first = step(initialState({ task: 'sort things' }), {}, results);
+    first = step(step(first, { ledger: ledger({ done: true }) }, results), {}, results);
+    expect(first.phase).toBe('done');
+    const second = withTurn(first, { task: 'now in Rust', by: 'alice', at: 't1' });
+    let s = step(second, {}, results);
+    s = apply(s, { message: { id: 'msg-1', text: 'radix too', by: 'bob', at: 't2' } });
+    s = step(step(s, { ledger: ledger({ done: true }), heard: ['msg-1'] }, results), {}, results);
+    expect(s.phase).toBe('done');
+    expect(results).toHaveLength(s.steps);
+    const seeded = initialState({
+      task: 'sort things',
+      restore: {
+        checkpointId: 'x',
+        workflowId: 'w',
+        runId: 'r',
+        steps: results,
+        turns: [{ afterSteps: first.steps, followUp: { task: 'now in Rust', by: 'alice', at: 't1' } }],
+        messages: [{ afterSteps: first.steps + 1, message: { id: 'msg-1', text: 'radix too', by: 'bob', at: 't2' } }],
+      },
+      followUp: { task: 'and a beginner?', by: 'alice', at: 't3' },
+    });
+    expect(seeded.turns!.map((t) => [t.task, t.step])).toEqual([
+      ['sort things', first.steps],
+      ['now in Rust', s.steps],
+    ]);
+    expect(seeded.told).toEqual(s.told);
+    expect(seeded.inbox).toBeUndefined();
+    expect(transcriptOf(seeded).map((m) => m.asked ?? null)).toEqual(['sort things', 'now in Rust']);
   });
 });

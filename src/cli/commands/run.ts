@@ -17,6 +17,7 @@ import {
   withClient,
   type ExecuteFlags,
 } from '../common';
+import { converse, holdsConversation } from '../follow-ups';
 import { followRun } from '../session';
 import { forceOption, repeatSideEffectsOption, resume } from './resume';
 
@@ -68,6 +69,11 @@ export function registerRun(program: Command): void {
     )
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
     .option('--workspace <dir>', "the directory the agents' file tools work in (overrides tools.workspace)")
+    .option(
+      '--follow-up',
+      'after the answer, read follow-ups (each the next turn) from the terminal or stdin, one per line, until an empty line (the default on a terminal)',
+    )
+    .option('--no-follow-up', 'end after the answer, even on a terminal')
     .addOption(detachOption())
     .addOption(liveOption())
     .addOption(forceOption())
@@ -82,6 +88,8 @@ export function registerRun(program: Command): void {
         '  echo "Compare quicksort and mergesort" | agent-team run -\n  agent-team run --resume <workflowId>@<step>\n' +
         '  agent-team run "Summarise the notes in ./docs" --workspace ./docs   (agents with file tools read there)\n' +
         '\nCtrl-C detaches: the run goes on in Temporal, and\n  agent-team follow <workflowId>\ncontinues it.\n' +
+        '\nOn a terminal, the answer is followed by a prompt for a follow-up (the next turn of the conversation;\n' +
+        'an empty line ends it); later: agent-team ask <workflowId> "<follow-up>".\n' +
         '\nWhen the run waits on a person (gates, budget in config/workflow.yaml), a terminal is asked; otherwise\n' +
         'the question and the commands that answer it are printed and the run is followed until someone does.',
     )
@@ -97,6 +105,7 @@ export function registerRun(program: Command): void {
             detach?: boolean;
             live?: boolean;
             workspace?: string;
+            followUp?: boolean;
           },
           hints: Hints,
         ) => {
@@ -114,6 +123,9 @@ export function registerRun(program: Command): void {
           if (options.workflowId !== undefined && !options.workflowId.trim()) {
             throw new UsageError('--workflow-id must not be empty');
           }
+          const conversing = holdsConversation(options);
+          if (options.followUp && words.includes('-'))
+            throw new UsageError('--follow-up reads the follow-ups from stdin: give the task as words or --task-file');
           const task = validateTask(await readTask(words, options.taskFile, hints));
           const config = await preflight(options);
           if (options.workspace !== undefined) {
@@ -124,15 +136,21 @@ export function registerRun(program: Command): void {
               throw new UsageError(`--workspace: ${dir} is not a directory`);
             config.workspaceDir = dir;
           }
-          return withClient(config, (client) =>
-            followRun(client, hints, options, (follow) =>
-              client.runs.run(task, {
+          return withClient(config, async (client) => {
+            let workflowId: string | null = null;
+            const code = await followRun(client, hints, { ...options, conversing }, async (follow) => {
+              const outcome = await client.runs.run(task, {
                 ...(options.workflowId ? { workflowId: options.workflowId } : {}),
                 ...executeOptions(options),
                 ...follow,
-              }),
-            ),
-          );
+              });
+              workflowId = outcome.workflowId;
+              return outcome;
+            });
+            // After the answer, the next turn: on a terminal (or with --follow-up), until an empty line.
+            if (code !== 0 || workflowId === null || !conversing) return code;
+            return converse(client, hints, { ...options, conversing }, workflowId);
+          });
         },
       ),
     );

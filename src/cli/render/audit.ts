@@ -71,9 +71,11 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
       out.push(
         ...block(
           '   ⇪ ',
-          r.fork
-            ? `${originText(r)}, run ${r.runId}: ${r.steps} steps reused`
-            : `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`,
+          r.followUp
+            ? `a follow-up (the next turn) to run ${r.runId}: its ${r.steps} steps carried over`
+            : r.fork
+              ? `${originText(r)}, run ${r.runId}: ${r.steps} steps reused`
+              : `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`,
         ),
         `     (checkpoint ${r.checkpointId})`,
       );

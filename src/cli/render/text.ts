@@ -53,7 +53,13 @@ export function outcomeLine(outcome: RunOutcome): string {
   if (outcome.status === 'COMPLETED') {
     const by = outcome.result?.cutShortBy === 'budget' ? 'the budget' : 'max_rounds';
     const cut = outcome.result?.cutShort ? `\n  (cut short by ${by})` : '';
-    return `✔ COMPLETED: ${outcome.steps.length} steps, ${outcome.result?.rounds ?? 0} rounds, ${tokens}${cost ? ` (${cost})` : ''}${cut}`;
+    const line = `✔ COMPLETED: ${outcome.steps.length} steps, ${outcome.result?.rounds ?? 0} rounds, ${tokens}${cost ? ` (${cost})` : ''}${cut}`;
+    const r = outcome.result;
+    if (!r?.turn) return line;
+    // A follow-up: this turn's figures above, the conversation's below.
+    const all = r.usage.promptTokens + r.usage.completionTokens;
+    const allCost = r.usage.costUsd ? ` (${usd(r.usage.costUsd)})` : '';
+    return `${line}\n  Turn ${r.turn}; the conversation: ${r.steps} steps, ${n(all)} tokens in ${r.usage.llmCalls} LLM calls${allCost}`;
   }
   const e = outcome.error;
   const where = e?.agent ? ` at ${e.agent}${e.round !== undefined ? ` (round ${e.round})` : ''}` : '';

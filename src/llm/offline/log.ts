@@ -27,6 +27,8 @@ export interface OfflineLlmLogEntry {
   note?: string;
   /** A plan or progress ledger request's messages from people (`tell`), as the request carried them. */
   told?: string[];
+  /** In a follow-up turn of a conversation (`ask`): the earlier turns' questions the request carried. */
+  earlier?: string[];
 }
 
 /** Reads a request log written with `logPath` (empty when nothing was logged yet). */

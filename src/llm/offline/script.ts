@@ -47,14 +47,28 @@ export const notePattern = /A person adds a note for you to take into account fr
 /** The messages people sent a running run (`tell`), as a plan or ledger prompt carries them (activities/prompts.ts). */
 export const messagePattern = /A person \([^)]*\) sends the team a message: ([^\n]*)/g;
 
+/** How the task starts in a follow-up turn, and an earlier turn's question, as the prompts write them. */
+const followUpPrefix = 'The person follows up (the task now):\n';
+const earlierPrefix = 'Earlier in this conversation the person asked:\n';
+
+/** The task (a follow-up's, in a later turn of a conversation), its first line. */
 export function taskOf(messages: ChatMessage[]): string {
-  const first = messages.find((m) => m.role === 'user');
+  const users = messages.filter((m) => m.role === 'user').map((m) => text(m.content));
+  const task = users.find((t) => t.startsWith(followUpPrefix)) ?? users.find((t) => !t.startsWith(earlierPrefix));
   return (
-    text(first?.content)
+    (task ?? '')
       .replace(/^The task:\n/, '')
+      .replace(followUpPrefix, '')
       .split('\n')[0]
       ?.slice(0, 120) ?? ''
   );
+}
+
+/** What a follow-up's request carries of the conversation's earlier turns: each question's first line. */
+export function earlierTurnsOf(messages: ChatMessage[]): string[] {
+  return messages
+    .filter((m) => m.role === 'user' && text(m.content).startsWith(earlierPrefix))
+    .map((m) => text(m.content).slice(earlierPrefix.length).split('\n')[0]!.slice(0, 120));
 }
 
 function pad(answer: string, chars: number | undefined): string {
@@ -182,8 +196,11 @@ export function answer(
     const last = text(messages[messages.length - 1]?.content);
     const feedback = /A reviewer asked for changes to the plan: (.*)/.exec(last)?.[1];
     const replan = last.includes('stalled') || feedback !== undefined;
+    const earlier = earlierTurnsOf(messages);
     return (
-      `${replan ? 'Revised plan' : 'Plan'} for "${task}":\n` +
+      `${replan ? 'Revised plan' : 'Plan'} for "${task}"` +
+      (earlier.length ? ` (following up ${earlier.map((t) => `"${t}"`).join(', ')})` : '') +
+      ':\n' +
       (feedback ? `0. as the reviewer asked: ${feedback}\n` : '') +
       '1. researcher: gather the facts and trade-offs.\n2. coder: write reference implementations.\n' +
       '3. analyst: compare them with numbers.\n4. orchestrator: write the final answer.'

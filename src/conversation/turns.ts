@@ -1,0 +1,97 @@
+/**
+ * Conversations in turns: a follow-up (`agent-team ask`) is the next run of the same workflow id, whose input is
+ * the earlier run's, its steps as a seed (folded, never sent again) and the follow-up (`TeamInput.followUp`); the
+ * workflow's reducer opens the turn (`withTurn`). What here is pure: the follow-up's input, and the turns of a
+ * conversation as its state records them.
+ */
+import type { TeamState, TurnRecord } from '../../workflows/model';
+import type { FollowUp, TeamInput } from '../../workflows/types';
+import { encodeCheckpointId } from '../checkpoints/ids';
+import { seededSteps, type Checkpoint } from '../checkpoints/derive';
+import { piecedWhenLarge, seedInput, type SeedPoint } from '../checkpoints/seed';
+import type { RunHistory } from '../history/reader';
+
+/** The point a follow-up continues from when it is the end of `run`: every step it has, every answer it took. */
+export function endOf(run: RunHistory, namespace: string): SeedPoint {
+  const tasks = run.events.filter((e) => e.workflowTaskCompletedEventAttributes);
+  const lastTask = Number(tasks[tasks.length - 1]?.eventId ?? run.entryEventId ?? 0);
+  return {
+    checkpointId: encodeCheckpointId({ namespace, workflowId: run.workflowId, runId: run.runId, eventId: lastTask }),
+    workflowId: run.workflowId,
+    runId: run.runId,
+    step: seededSteps(run).length + run.steps.length,
+    eventId: Number.MAX_SAFE_INTEGER,
+  };
+}
+
+/**
+ * The input of the turn that follows up `run` at `from` (its end, or a checkpoint with `ask --from`): the run's
+ * input with its steps up to there as the seed (read in pieces from `run` when too large to carry) and the follow-up.
+ */
+export function followUpInput(run: RunHistory, from: SeedPoint, followUp: FollowUp): TeamInput {
+  return piecedWhenLarge({ ...seedInput(run, from), followUp }, run);
+}
+
+/** One turn of a conversation: what was asked, by whom, its steps, its answer and what it cost. */
+export interface TurnSummary {
+  /** From 1. */
+  turn: number;
+  task: string;
+  by: string | null;
+  at: string | null;
+  /** Its steps: from `fromStep` to `toStep` (inclusive); for the turn in progress, up to the latest step. */
+  fromStep: number;
+  toStep: number;
+  /** Its final answer; null while it works, or when a follow-up came before it answered. */
+  answer: string | null;
+  /** This turn's own tokens, calls and cost (not the conversation's). */
+  usage: TeamState['usage'];
+}
+
+/** The turns of the conversation whose state is `state` (its last turn being the current one), oldest first. */
+export function turnsOf(state: TeamState): TurnSummary[] {
+  const earlier = state.turns ?? [];
+  const current: TurnRecord = {
+    task: state.task,
+    by: state.asked?.by ?? null,
+    at: state.asked?.at ?? null,
+    answer: state.phase === 'done' && !state.rejected ? state.finalAnswer : null,
+    step: state.steps,
+    usage: state.usage,
+  };
+  return [...earlier, current].map((t, i, all) => {
+    const before = all[i - 1];
+    return {
+      turn: i + 1,
+      task: t.task,
+      by: t.by,
+      at: t.at,
+      fromStep: (before?.step ?? 0) + 1,
+      toStep: t.step,
+      answer: t.answer,
+      usage: usageBetween(before?.usage, t.usage),
+    };
+  });
+}
+
+function usageBetween(from: TeamState['usage'] | undefined, to: TeamState['usage']): TeamState['usage'] {
+  if (!from) return { ...to };
+  const round = (x: number): number => Math.round(x * 1e9) / 1e9;
+  return {
+    promptTokens: to.promptTokens - from.promptTokens,
+    completionTokens: to.completionTokens - from.completionTokens,
+    cachedPromptTokens: to.cachedPromptTokens - from.cachedPromptTokens,
+    llmCalls: to.llmCalls - from.llmCalls,
+    costUsd: round(to.costUsd - from.costUsd),
+  };
+}
+
+/** A checkpoint's workflow run is a follow-up turn: the run it continues (its seed's source). */
+export function previousTurnRun(run: RunHistory): { runId: string; step: number } | null {
+  const input: TeamInput | null = run.input;
+  if (!input?.followUp || !input.restore) return null;
+  if (input.restore.workflowId !== run.workflowId) return null;
+  return { runId: input.restore.runId, step: seededSteps(run).length };
+}
+
+export type { Checkpoint };
