@@ -173,7 +173,9 @@ export function createActivities(deps: ActivityDependencies) {
           throw err;
         });
       traceStep(req, info.attempt, result);
-      remember(key, req.stepIndex + 1, result.kind === 'final' ? null : next(transcript, req.stepIndex, result));
+      // After a summary the conversation reads differently (the summary replaces the earlier turns): asked anew.
+      const ends = result.kind === 'final' || result.kind === 'summary';
+      remember(key, req.stepIndex + 1, ends ? null : next(transcript, req.stepIndex, result));
       deps.onStep?.({ workflowId: workflowId ?? '', runId: runId ?? '', result });
       ctx.log.info('Agent step completed', {
         agent: req.agent,

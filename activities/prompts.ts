@@ -13,7 +13,7 @@ function roster(team: readonly Member[]): string {
 
 function conversation(transcript: readonly TeamMessage[]): ChatCompletionMessageParam[] {
   return transcript
-    .filter((m) => m.asked === undefined)
+    .filter((m) => m.asked === undefined && m.kind !== 'summary')
     .map((m) => ({
       role: 'assistant' as const,
       name: m.agent,
@@ -24,12 +24,19 @@ function conversation(transcript: readonly TeamMessage[]): ChatCompletionMessage
 /** The earlier turns of a conversation (a follow-up's transcript starts with them): each question, then its answer. */
 function earlierTurns(transcript: readonly TeamMessage[]): ChatCompletionMessageParam[] {
   return transcript
-    .filter((m) => m.asked !== undefined)
-    .flatMap((m): ChatCompletionMessageParam[] => [
-      { role: 'user', content: `${EARLIER_TURN}${m.asked}` },
-      { role: 'assistant', name: m.agent, content: m.content },
-    ]);
+    .filter((m) => m.asked !== undefined || m.kind === 'summary')
+    .flatMap((m): ChatCompletionMessageParam[] =>
+      m.kind === 'summary'
+        ? [{ role: 'user', content: `${SUMMARY}${m.content}` }]
+        : [
+            { role: 'user', content: `${EARLIER_TURN}${m.asked}` },
+            { role: 'assistant', name: m.agent, content: m.content },
+          ],
+    );
 }
+
+/** How the summary of a conversation's earlier turns starts (the offline model reads it). */
+export const SUMMARY = 'The conversation so far, in summary:\n';
 
 /** How an earlier turn's question starts (the offline model reads it). */
 export const EARLIER_TURN = 'Earlier in this conversation the person asked:\n';
@@ -114,6 +121,18 @@ export function buildMessages(
       ];
     case 'tool':
       throw new Error('a tool step has no chat messages');
+    case 'summary':
+      return [
+        system,
+        ...earlier,
+        {
+          role: 'user',
+          content:
+            'The conversation above has grown long. Summarise it for the team in a few paragraphs: what the person ' +
+            'asked in each turn, what the team answered, and the facts and decisions the next turn may need. The ' +
+            `person now asks:\n${req.task}`,
+        },
+      ];
     case 'final':
       return [
         system,

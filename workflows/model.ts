@@ -84,6 +84,10 @@ export interface TeamState {
   turns?: TurnRecord[];
   /** Who asked the current turn and when, for a turn that is a follow-up (absent for the first). */
   asked?: { by: string | null; at: string };
+  /** The earlier turns outgrew the follow-up's threshold: the turn's next step is their summary (absent otherwise). */
+  summaryDue?: true;
+  /** The latest summary of the conversation: its text, the step that wrote it, the turns it covers (the first n). */
+  summary?: { text: string; step: number; turns: number };
   /** A message that interrupted (its id): the next step is a replan that reads it (absent otherwise). */
   replanFor?: string;
 }

@@ -89,8 +89,13 @@ export function transcriptOf(state: TeamState): TeamMessage[] {
   const turns = state.turns ?? [];
   if (turns.length === 0) return state.messages.filter((m) => inTranscript(m));
   const since = turns[turns.length - 1]!.step;
+  const summary = state.summary;
   return [
-    ...turns.map((t): TeamMessage => ({
+    // The summary of the first turns (a step of its own), then the turns since it, each as asked and answered.
+    ...(summary
+      ? [{ step: summary.step, kind: 'summary' as const, agent: ORCHESTRATOR, round: 0, content: summary.text }]
+      : []),
+    ...turns.slice(summary?.turns ?? 0).map((t): TeamMessage => ({
       step: t.step,
       kind: 'final',
       agent: ORCHESTRATOR,

@@ -81,7 +81,7 @@ export function withMcpTools(state: TeamState, specs: ToolSpec[]): TeamState {
   };
 }
 
-const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final', 'tool'];
+const STEP_KINDS: readonly StepKind[] = ['plan', 'ledger', 'agent', 'final', 'tool', 'summary'];
 
 /**
  * The state a run starts from: before any agent ran (the entry checkpoint), or, for a run restored from a
@@ -177,9 +177,14 @@ export function withTurn(state: TeamState, followUp: FollowUp): TeamState {
     step: state.steps,
     usage: { ...state.usage },
   };
+  const turns = [...(state.turns ?? []), record];
+  const limit = followUp.summarizeAfterChars;
+  const due = typeof limit === 'number' && limit > 0 && earlierChars(state.summary, turns) > limit;
+  const { summaryDue: _was, ...rest } = state;
   return {
-    ...state,
-    turns: [...(state.turns ?? []), record],
+    ...rest,
+    ...(due ? { summaryDue: true as const } : {}),
+    turns,
     asked: { by: followUp.by ?? null, at: String(followUp.at ?? '') },
     task,
     phase: 'planning',
@@ -194,6 +199,13 @@ export function withTurn(state: TeamState, followUp: FollowUp): TeamState {
     rejected: null,
     gates: { ...state.gates, feedback: null, stopForBudget: false },
   };
+}
+
+/** What the agents would read of the earlier turns: the summary, and the questions and answers of turns since. */
+function earlierChars(summary: TeamState['summary'], turns: readonly TurnRecord[]): number {
+  return turns
+    .slice(summary?.turns ?? 0)
+    .reduce((n, t) => n + t.task.length + (t.answer?.length ?? 0), summary?.text.length ?? 0);
 }
 
 /**
@@ -256,6 +268,8 @@ export function nextAction(state: TeamState): NextAction | null {
   }
   switch (state.phase) {
     case 'planning':
+      // A follow-up whose earlier turns outgrew the threshold: their summary first, then the plan.
+      if (state.summaryDue) return { kind: 'summary', agent: ORCHESTRATOR, round: 0 };
       return { kind: 'plan', agent: 'orchestrator', round: state.round };
     case 'replanning':
       return { kind: 'plan', agent: 'orchestrator', round: state.round, replan: true };
@@ -372,6 +386,11 @@ export function reduce(state: TeamState, step: StepResult): TeamState {
         results: { ...last.results, [call.id]: { content: step.content, ok: step.tool!.ok, step: step.stepIndex + 1 } },
       };
       return { ...next, turn: { ...turn, exchanges } };
+    }
+    case 'summary': {
+      // It covers every earlier turn: the agents read it instead of them from now on.
+      const { summaryDue: _done, ...summarized } = next;
+      return { ...summarized, summary: { text: step.content, step: state.steps + 1, turns: state.turns?.length ?? 0 } };
     }
     case 'final':
       return {

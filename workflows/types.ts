@@ -264,6 +264,12 @@ export interface TeamInput {
 /** The next turn of a conversation: what the person asks now, who, and when. */
 export interface FollowUp {
   task: string;
+  /**
+   * When the earlier turns the agents would see (questions and final answers, or their summary and the turns
+   * since) are longer than this, in characters, the turn starts with a summary step (`session.summarize_after_chars`).
+   * Absent: never.
+   */
+  summarizeAfterChars?: number;
   by: string | null;
   /** When it was asked (ISO 8601), as the client's clock said: recorded, not used for any decision. */
   at: string;
@@ -403,7 +409,8 @@ export interface ProgressLedger {
  * (progress ledger, one per round) and its `final` answer; `agent` is a team member's turn (a model call);
  * `tool` is one tool call an agent asked for (the `callTool` activity).
  */
-export type StepKind = 'plan' | 'ledger' | 'agent' | 'final' | 'tool';
+/** `summary`: the orchestrator's summary of a conversation's earlier turns, when they outgrow the threshold. */
+export type StepKind = 'plan' | 'ledger' | 'agent' | 'final' | 'tool' | 'summary';
 
 /** One entry of the team's conversation, as kept in the state. */
 export interface TeamMessage {

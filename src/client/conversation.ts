@@ -135,7 +135,13 @@ export class ConversationClient {
       this.checkIdle(run);
       from = endOf(run, this.ctx.namespace);
     }
-    const input = followUpInput(run, from, { task, by: options.by ?? requester(), at: new Date().toISOString() });
+    const summarize = this.ctx.config.session.summarize_after_chars;
+    const input = followUpInput(run, from, {
+      task,
+      by: options.by ?? requester(),
+      at: new Date().toISOString(),
+      ...(summarize > 0 ? { summarizeAfterChars: summarize } : {}),
+    });
     checkSeedSize(input, "the follow-up's input without its steps", 'shorten the follow-up');
     const state = stateAt(run, from.eventId);
     const plan: AskPlan = {

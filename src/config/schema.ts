@@ -176,6 +176,8 @@ export const configSchema = z.strictObject({
         .regex(/^\d+(s|m|h|d)$/, 'a duration: a whole number with s, m, h or d (e.g. 12h, 7d)')
         .nullable()
         .default(null),
+      /** A follow-up starts with a summary step when the earlier turns the agents would read pass this many characters. */
+      summarize_after_chars: int(0).default(24_000),
     })
     .prefault({}),
   temporal: z

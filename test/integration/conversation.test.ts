@@ -278,6 +278,33 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
     expect(bad.stderr).toContain('session.idle_timeout');
   }, 240_000);
 
+  it('earlier turns past session.summarize_after_chars: a summary step of its own, and the agents read it instead', async () => {
+    const id = uniqueId('conv-sum');
+    const short = writeConfig(dir(), `temporal:\n  task_queue: ${queue}\nsession:\n  summarize_after_chars: 300\n`);
+    expect((await run(['run', TASK, '--workflow-id', id, '--offline'], short)).code).toBe(0);
+    const second = await run(['ask', id, 'Now in Rust.', '--offline', '--json'], short);
+    expect(json<{ steps: { step: number; kind: string }[] }>(second).steps.slice(0, 2)).toEqual([
+      expect.objectContaining({ step: 10, kind: 'summary' }),
+      expect.objectContaining({ step: 11, kind: 'plan' }),
+    ]);
+    const third = await run(['ask', id, 'And in Go?', '--offline'], short);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toMatch(/#20 +orchestrator +summary/);
+    const by = (step: number) => sent(id).find((e) => e.step === step && e.status === 200)!;
+    // The summary read the turns; every request after it reads the summary instead of them.
+    expect([by(10).kind, by(10).earlier]).toEqual(['summary', [TASK]]);
+    expect(by(11).earlier).toEqual(['(summary)']);
+    expect(by(19).earlier).toEqual(['(summary)']);
+    // Turn 3: the summary and turn 2 outgrew it again: a new summary of both.
+    expect([by(20).kind, by(20).earlier]).toEqual(['summary', ['(summary)', 'Now in Rust.']]);
+    expect([by(21).kind, by(21).earlier]).toEqual(['plan', ['(summary)']]);
+    // A checkpoint like any step: the state there holds it.
+    type Shown = { state: { summary?: { step: number; turns: number; text: string } } };
+    const at20 = json<Shown>(await run(['checkpoints', 'show', `${id}@20`, '--json'], short));
+    expect(at20.state.summary).toMatchObject({ step: 20, turns: 2 });
+    expect(at20.state.summary!.text).toContain('Summary of the conversation before "And in Go?"');
+  }, 180_000);
+
   it('run --follow-up reads each follow-up from stdin, a turn each, until an empty line', async () => {
     const id = uniqueId('conv-piped');
     const child = spawn(

@@ -322,4 +322,18 @@ describe('follow-ups (the next turn of a conversation)', () => {
     expect(seeded.inbox).toBeUndefined();
     expect(transcriptOf(seeded).map((m) => m.asked ?? null)).toEqual(['sort things', 'now in Rust']);
   });
+
+  it('earlier turns past the follow-up threshold: a summary step first, then the agents read it instead of them', () => {
+    const done = answered();
+    const long = withTurn(done, { task: 'now in Rust', by: null, at: '', summarizeAfterChars: 10 });
+    expect(nextAction(long)).toEqual({ kind: 'summary', agent: 'orchestrator', round: 0 });
+    const summarized = step(long, { content: 'They compared two sorts.' });
+    expect(summarized).toMatchObject({ summary: { text: 'They compared two sorts.', step: 10, turns: 1 } });
+    expect(summarized.summaryDue).toBeUndefined();
+    expect(nextAction(summarized)).toEqual({ kind: 'plan', agent: 'orchestrator', round: 0 });
+    expect(transcriptOf(summarized).map((m) => [m.kind, m.asked ?? null])).toEqual([['summary', null]]);
+    // Under the threshold: no summary.
+    const short = withTurn(done, { task: 'now in Rust', by: null, at: '', summarizeAfterChars: 100_000 });
+    expect(nextAction(short)!.kind).toBe('plan');
+  });
 });

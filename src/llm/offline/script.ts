@@ -54,7 +54,9 @@ const earlierPrefix = 'Earlier in this conversation the person asked:\n';
 /** The task (a follow-up's, in a later turn of a conversation), its first line. */
 export function taskOf(messages: ChatMessage[]): string {
   const users = messages.filter((m) => m.role === 'user').map((m) => text(m.content));
-  const task = users.find((t) => t.startsWith(followUpPrefix)) ?? users.find((t) => !t.startsWith(earlierPrefix));
+  const task =
+    users.find((t) => t.startsWith(followUpPrefix)) ??
+    users.find((t) => !t.startsWith(earlierPrefix) && !t.startsWith(summaryPrefix));
   return (
     (task ?? '')
       .replace(/^The task:\n/, '')
@@ -64,11 +66,23 @@ export function taskOf(messages: ChatMessage[]): string {
   );
 }
 
-/** What a follow-up's request carries of the conversation's earlier turns: each question's first line. */
+const summaryPrefix = 'The conversation so far, in summary:\n';
+
+/**
+ * What a follow-up's request carries of the conversation's earlier turns: each question's first line, and
+ * `(summary)` for the summary of the first ones.
+ */
 export function earlierTurnsOf(messages: ChatMessage[]): string[] {
   return messages
-    .filter((m) => m.role === 'user' && text(m.content).startsWith(earlierPrefix))
-    .map((m) => text(m.content).slice(earlierPrefix.length).split('\n')[0]!.slice(0, 120));
+    .filter((m) => m.role === 'user')
+    .map((m) => text(m.content))
+    .flatMap((t) =>
+      t.startsWith(summaryPrefix)
+        ? ['(summary)']
+        : t.startsWith(earlierPrefix)
+          ? [t.slice(earlierPrefix.length).split('\n')[0]!.slice(0, 120)]
+          : [],
+    );
 }
 
 function pad(answer: string, chars: number | undefined): string {
@@ -205,6 +219,20 @@ export function answer(
       '1. researcher: gather the facts and trade-offs.\n2. coder: write reference implementations.\n' +
       '3. analyst: compare them with numbers.\n4. orchestrator: write the final answer.'
     );
+  }
+  if (kind === 'summary') {
+    // The earlier questions, and the start of each answer (or of the summary before them).
+    const lines = messages.flatMap((m) => {
+      const t = text(m.content);
+      if (m.role === 'user' && t.startsWith(summaryPrefix))
+        return [`Earlier: ${t.slice(summaryPrefix.length, summaryPrefix.length + 100)}`];
+      if (m.role === 'user' && t.startsWith(earlierPrefix))
+        return [`Asked: ${t.slice(earlierPrefix.length).split('\n')[0]!.slice(0, 80)}`];
+      if (m.role === 'assistant') return [`Answered: ${t.replace(/\s+/g, ' ').slice(0, 80)}`];
+      return [];
+    });
+    const now = /The person now asks:\n([^\n]*)/.exec(lastUserText(messages))?.[1]?.slice(0, 120) ?? task;
+    return `Summary of the conversation before "${now}":\n${lines.join('\n')}`;
   }
   if (kind === 'final') {
     const last = text(messages[messages.length - 1]?.content);
