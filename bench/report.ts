@@ -126,13 +126,16 @@ export function printTables(r: Json): string {
   if (r.resumeLatency) {
     out.push(
       table(
-        'Resume and fork latency, this project (the call → first new step answered, ms)',
+        'Resume, fork and follow-up latency, this project (the call → first new step answered, ms)',
         ['how', 'ms'],
         [
           ['resume (replay check, then reset)', ms(r.resumeLatency.withReplayCheckMs)],
           ['resume --force (reset only)', ms(r.resumeLatency.forceMs)],
           ...(r.resumeLatency.forkMs
             ? [['fork (a new workflow from the checkpoint)', ms(r.resumeLatency.forkMs)]]
+            : []),
+          ...(r.resumeLatency.followUpMs
+            ? [['ask (a follow-up: the next turn, 9 steps carried over)', ms(r.resumeLatency.followUpMs)]]
             : []),
           ...(r.resumeLatency.forkLong
             ? [

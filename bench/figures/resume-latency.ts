@@ -2,7 +2,8 @@
  * Figure 4: resume latency as a user sees it (with its replay check, and with --force), and beside it a fork's:
  * from the fork call (which reads the source's history once) to its first new step answered; then the same for
  * forks of long runs: 150 rounds with 4 KB answers, and a state over Temporal's 2 MB payload limit (whose seed the
- * fork's first activities read in pieces).
+ * fork's first activities read in pieces); and a follow-up's (`ask`: the run read once, the next turn started on
+ * the same workflow id, its first step answered).
  */
 import { runTemporal } from '../systems';
 
@@ -56,13 +57,24 @@ async function forkOfLong(turns: number, answerChars: number) {
 export async function resumeLatency() {
   const m = await model(0, faultAt(8));
   const queue = await worker(m.server.baseURL);
-  const measure = async (how: 'resume' | 'force' | 'fork') =>
+  const measure = async (how: 'resume' | 'force' | 'fork' | 'ask') =>
     firstNewAnswer(m, QUICK ? 3 : 5, async () => {
       // The first run fails at its last step; later ones complete (the fault is used up): either way the
       // measurement is the same, a reset to the run's last checkpoint until the next step is answered. The run
       // is made before the clock starts.
       const failed = await runTemporal(app, input(), queue);
       const last = (await app.checkpoints.list({ workflowId: failed.id })).find((c) => c.step === 8)!;
+      if (how === 'ask') {
+        // A follow-up needs a completed run: the failed one resumed to its end first (not timed).
+        if (!failed.ok) {
+          await app.checkpoints.reset(last.checkpointId);
+          await app.context.temporal.workflow.getHandle(failed.id).result();
+        }
+        return async () => {
+          const { input: next } = await app.conversation.plan(failed.id, 'Now benchmark them in Rust.');
+          await app.runs.start(next, { workflowId: failed.id, taskQueue: queue });
+        };
+      }
       return async () => {
         if (how === 'fork') {
           const { input: forked } = await app.branches.plan(last.checkpointId);
@@ -77,6 +89,7 @@ export async function resumeLatency() {
     withReplayCheckMs: await measure('resume'),
     forceMs: await measure('force'),
     forkMs: await measure('fork'),
+    followUpMs: await measure('ask'),
   };
   await m.server.close();
   return {

@@ -7,7 +7,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { tellUpdate, type TellReceipt } from '../../workflows/messages';
-import { MAX_MESSAGE_CHARS, MAX_TASK_CHARS } from '../../workflows/types';
+import { MAX_MESSAGE_CHARS, MAX_TASK_CHARS, type TeamInput } from '../../workflows/types';
 import { checkSeedSize, type SeedPoint } from '../checkpoints/seed';
 import { stateAt, type Checkpoint } from '../checkpoints/derive';
 import { endOf, followUpInput, turnsOf, type TurnSummary } from '../conversation/turns';
@@ -82,6 +82,30 @@ export class ConversationClient {
    * cancelled (resume it, or give `from`), past `session.idle_timeout`, or for an empty or oversized follow-up.
    */
   async ask(workflowId: string, text: string, options: AskOptions = {}): Promise<AskOutcome> {
+    const { input, plan } = await this.plan(workflowId, text, options);
+    options.onPlanned?.(plan);
+    try {
+      return { ...(await this.runs.execute(input, { ...options, workflowId })), plan };
+    } catch (err) {
+      if (err instanceof UsageError && /already running/.test(err.message)) {
+        throw new FollowUpRefusedError(workflowId, 'another turn started meanwhile (another ask?): nothing started', {
+          cause: err,
+          next: [{ purpose: 'follow it', args: ['follow', workflowId] }],
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The input the next turn of `workflowId` would start with, and where it starts: checked, nothing started (see
+   * {@link ask}, which refuses as this does).
+   */
+  async plan(
+    workflowId: string,
+    text: string,
+    options: Pick<AskOptions, 'by' | 'from'> = {},
+  ): Promise<{ input: TeamInput; plan: AskPlan }> {
     const task = text.trim();
     if (!task) throw new FollowUpRefusedError(workflowId, 'the follow-up is empty');
     if (task.length > MAX_TASK_CHARS) {
@@ -152,18 +176,7 @@ export class ConversationClient {
       fromCheckpoint: fromCheckpoint?.shortId ?? null,
       reusedTokens: state ? state.usage.promptTokens + state.usage.completionTokens : 0,
     };
-    options.onPlanned?.(plan);
-    try {
-      return { ...(await this.runs.execute(input, { ...options, workflowId })), plan };
-    } catch (err) {
-      if (err instanceof UsageError && /already running/.test(err.message)) {
-        throw new FollowUpRefusedError(workflowId, 'another turn started meanwhile (another ask?): nothing started', {
-          cause: err,
-          next: [{ purpose: 'follow it', args: ['follow', workflowId] }],
-        });
-      }
-      throw err;
-    }
+    return { input, plan };
   }
 
   /** The turns of a workflow's conversation as its latest run records them, oldest first. */
