@@ -100,7 +100,8 @@ export class CheckpointStore {
         workflowId: run.workflowId,
         runId: run.runId,
         status: run.status,
-        task: run.input?.task ?? '',
+        // A follow-up's run is about its follow-up (the conversation's first task is in its earlier turns).
+        task: run.input?.followUp?.task ?? run.input?.task ?? '',
         createdAt: run.createdAt?.toISOString() ?? null,
         latest: latest.get(run.workflowId) === run.runId,
         checkpoints: checkpointsOf(run, this.namespace, {

@@ -72,7 +72,8 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
         ...block(
           '   ⇪ ',
           r.followUp
-            ? `a follow-up (the next turn) to run ${r.runId}: its ${r.steps} steps carried over`
+            ? `turn ${r.followUp.turn}, a follow-up to run ${r.runId} (its ${r.steps} steps carried over): ` +
+                `"${r.followUp.task.replace(/\s+/g, ' ')}"`
             : r.fork
               ? `${originText(r)}, run ${r.runId}: ${r.steps} steps reused`
               : `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`,
