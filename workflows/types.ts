@@ -259,6 +259,11 @@ export interface TeamInput {
    * carries (usually up to the earlier turn's final answer; with `ask --from`, up to any checkpoint).
    */
   followUp?: FollowUp;
+  /**
+   * The conversation's settings, recorded by its first run so that every turn keeps them: `idleTimeout`
+   * (`session.idle_timeout`: `7d`…, null for never) is checked by `agent-team ask`, not by the workflow.
+   */
+  session?: { idleTimeout: string | null };
 }
 
 /** The next turn of a conversation: what the person asks now, who, and when. */

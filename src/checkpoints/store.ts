@@ -243,7 +243,11 @@ export class CheckpointStore {
     }
     if (!checkpoint) {
       const { why, next } = whyNoCheckpoint(run, ref.step, all);
-      throw new InvalidCheckpointError(text, why, { next });
+      // A conversation: the steps before this turn are checkpoints of the earlier turns' runs.
+      const earlier = previousTurnRun(run)?.step;
+      throw new InvalidCheckpointError(text, earlier ? `${why}; its earlier turns have @0 to @${earlier}` : why, {
+        next,
+      });
     }
     return { checkpoint: this.withState(text, run, checkpoint), run };
   }

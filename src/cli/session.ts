@@ -236,7 +236,9 @@ export class FollowSession {
     for (const line of resumeLines(outcome, this.hints)) err(line);
     if (outcome.status === 'COMPLETED' && !this.options.json && !this.options.conversing)
       err(`  Follow up (the next turn): ${this.hints.command('ask', outcome.workflowId, '<follow-up>')}`);
-    if (this.options.json) json(outcome);
+    // A conversation (--follow-up) prints an object per turn, each on a line of its own (JSON Lines).
+    if (this.options.json && this.options.conversing) out(JSON.stringify(outcome));
+    else if (this.options.json) json(outcome);
     else if (outcome.result) out(outcome.result.answer);
     return outcome.status === 'COMPLETED' ? 0 : 1;
   }

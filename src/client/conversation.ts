@@ -9,10 +9,17 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { tellUpdate, type TellReceipt } from '../../workflows/messages';
 import { MAX_MESSAGE_CHARS, MAX_TASK_CHARS, type TeamInput } from '../../workflows/types';
 import { checkSeedSize, type SeedPoint } from '../checkpoints/seed';
-import { stateAt, type Checkpoint } from '../checkpoints/derive';
+import { checkpointsOf, stateAt, type Checkpoint } from '../checkpoints/derive';
 import { endOf, followUpInput, turnsOf, type TurnSummary } from '../conversation/turns';
 import { readRun, type RunHistory } from '../history/reader';
-import { FollowUpRefusedError, MessageRefusedError, NotFoundError, UsageError, rootCause } from '../shared/errors';
+import {
+  FollowUpRefusedError,
+  MessageRefusedError,
+  NotFoundError,
+  UsageError,
+  rootCause,
+  type NextStep,
+} from '../shared/errors';
 import { isNotFound } from '../shared/grpc';
 import { requester } from '../shared/user';
 import { statusName } from '../temporal/cancel';
@@ -116,12 +123,18 @@ export class ConversationClient {
     }
     const latest = await this.ctx.describe(workflowId);
     if (latest.status === 'RUNNING') {
-      throw new FollowUpRefusedError(workflowId, `its run ${latest.runId} is still working on a turn`, {
-        next: [
-          { purpose: 'send it a message now', args: ['tell', workflowId, hintText(task)] },
-          { purpose: 'or wait for its answer', args: ['follow', workflowId] },
-        ],
-      });
+      // Left by a detach, a turn waits for a worker: `follow` hosts one and finishes it.
+      const served = (await this.workers.pollersOf(latest.taskQueue)) > 0;
+      throw new FollowUpRefusedError(
+        workflowId,
+        `its run ${latest.runId} is still in a turn${served ? '' : ' (no worker serves it now: follow it to finish the turn)'}`,
+        {
+          next: [
+            { purpose: 'send it a message now', args: ['tell', workflowId, hintText(task)] },
+            { purpose: served ? 'or wait for its answer' : 'finish the turn here', args: ['follow', workflowId] },
+          ],
+        },
+      );
     }
     let run: RunHistory;
     let from: SeedPoint;
@@ -138,24 +151,16 @@ export class ConversationClient {
       from = located.checkpoint;
       fromCheckpoint = located.checkpoint;
     } else {
+      ({ run } = await this.ctx.lookup(workflowId, latest.runId, () =>
+        readRun(this.ctx.temporal, workflowId, latest.runId),
+      ));
       if (latest.status !== 'COMPLETED') {
         throw new FollowUpRefusedError(
           workflowId,
           `its latest run ${latest.runId} is ${latest.status}: the turn it was in has no answer to follow up`,
-          {
-            next: [
-              { purpose: 'finish that turn first', args: ['resume', workflowId] },
-              {
-                purpose: 'or pick a checkpoint to follow up from (ask --from)',
-                args: ['checkpoints', 'list', '-w', workflowId],
-              },
-            ],
-          },
+          { next: this.closedRunHints(run, task) },
         );
       }
-      ({ run } = await this.ctx.lookup(workflowId, latest.runId, () =>
-        readRun(this.ctx.temporal, workflowId, latest.runId),
-      ));
       this.checkIdle(run);
       from = endOf(run, this.ctx.namespace);
     }
@@ -184,12 +189,30 @@ export class ConversationClient {
     const { run } = await this.ctx.lookup(workflowId, undefined, () => readRun(this.ctx.temporal, workflowId));
     const state = stateAt(run, Number.MAX_SAFE_INTEGER);
     if (!state) throw new UsageError(`the latest run of "${workflowId}" has no recorded input`);
-    return turnsOf(state);
+    return turnsOf(state, run.status);
   }
 
-  /** Refuses a follow-up to a conversation idle longer than `session.idle_timeout`. */
+  /**
+   * What to do with a run that failed or was cancelled (for `ask` and `tell`): resume its turn from its last
+   * checkpoint, or follow up from there (the turn left unanswered).
+   */
+  private closedRunHints(run: RunHistory, text: string): NextStep[] {
+    const last = checkpointsOf(run, this.ctx.namespace, { latest: true }).at(-1);
+    if (!last) return [{ purpose: 'see its checkpoints', args: ['checkpoints', 'list', '-w', run.workflowId] }];
+    return [
+      { purpose: 'finish that turn first', args: ['resume', last.shortId] },
+      { purpose: 'or follow up from there', args: ['ask', run.workflowId, hintText(text), '--from', last.shortId] },
+    ];
+  }
+
+  /**
+   * Refuses a follow-up to a conversation idle longer than its `session.idle_timeout`: the one its first run
+   * recorded (every turn keeps the setting the conversation started with), else this configuration's.
+   */
   private checkIdle(run: RunHistory): void {
-    const limit = durationMs(this.ctx.config.session.idle_timeout);
+    const recorded = run.input?.session?.idleTimeout;
+    const setting = recorded !== undefined ? recorded : this.ctx.config.session.idle_timeout;
+    const limit = durationMs(setting);
     const closed = run.closeEvent?.eventTime;
     if (limit === null || !closed) return;
     const at = Number(closed.seconds ?? 0) * 1000;
@@ -198,10 +221,16 @@ export class ConversationClient {
       throw new FollowUpRefusedError(
         run.workflowId,
         `the conversation ended: its last turn answered ${new Date(at).toISOString()}, longer ago than ` +
-          `session.idle_timeout (${this.ctx.config.session.idle_timeout})`,
+          `session.idle_timeout (${setting}, as the conversation's first run recorded it)`,
         {
           next: [
-            { purpose: 'fork it to go on in a new workflow', args: ['checkpoints', 'list', '-w', run.workflowId] },
+            {
+              purpose: 'fork it to go on in a new workflow',
+              args: [
+                'fork',
+                checkpointsOf(run, this.ctx.namespace, { latest: true }).at(-1)?.shortId ?? run.workflowId,
+              ],
+            },
           ],
         },
       );
@@ -224,11 +253,17 @@ export class ConversationClient {
       this.ctx.temporal.workflow.getHandle(workflowId).describe(),
     );
     if (d.status.name !== 'RUNNING') {
+      const status = statusName(d.status.name);
+      // Answered: the message is a follow-up; failed or cancelled: its turn is resumed first.
+      const next =
+        status === 'COMPLETED'
+          ? [{ purpose: 'ask it as a follow-up (the next turn)', args: ['ask', workflowId, hintText(text)] }]
+          : this.closedRunHints((await readRun(this.ctx.temporal, workflowId, d.runId)).run, text);
       throw new MessageRefusedError(
         workflowId,
-        `its latest run ${d.runId} is ${statusName(d.status.name)}: a closed run reads no messages`,
+        `its latest run ${d.runId} is ${status}: a closed run reads no messages`,
         {
-          next: [{ purpose: 'ask it as a follow-up (the next turn)', args: ['ask', workflowId, hintText(text)] }],
+          next,
         },
       );
     }

@@ -239,6 +239,8 @@ export function teamInputFor(
       ...server,
       ...(server.cwd ? { cwd: resolve(server.cwd) } : {}),
     })),
+    // Recorded with the conversation's first run, so every turn keeps it (agent-team ask checks it).
+    session: { idleTimeout: config.session.idle_timeout },
     tools: {
       workspace: config.workspaceDir,
       maxToolCallsPerStep: config.tools.max_tool_calls_per_step,

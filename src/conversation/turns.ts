@@ -44,12 +44,22 @@ export interface TurnSummary {
   toStep: number;
   /** Its final answer; null while it works, or when a follow-up came before it answered. */
   answer: string | null;
+  /**
+   * `answered`; `left` (a follow-up came from a checkpoint before it answered, `ask --from`); for the latest turn
+   * without an answer, its run's status: `running`, `failed`, `canceled`, `terminated`, `timed_out`.
+   */
+  status: 'answered' | 'left' | 'running' | 'failed' | 'canceled' | 'terminated' | 'timed_out';
+  /** The summary step that opened it (its earlier turns summarised), when one did. */
+  summaryStep?: number;
   /** This turn's own tokens, calls and cost (not the conversation's). */
   usage: TeamState['usage'];
 }
 
-/** The turns of the conversation whose state is `state` (its last turn being the current one), oldest first. */
-export function turnsOf(state: TeamState): TurnSummary[] {
+/**
+ * The turns of the conversation whose state is `state` (its last turn being the current one), oldest first;
+ * `runStatus`: the status of the run the current turn is in.
+ */
+export function turnsOf(state: TeamState, runStatus = 'COMPLETED'): TurnSummary[] {
   const earlier = state.turns ?? [];
   const current: TurnRecord = {
     task: state.task,
@@ -59,8 +69,15 @@ export function turnsOf(state: TeamState): TurnSummary[] {
     step: state.steps,
     usage: state.usage,
   };
+  const summaries = state.messages.filter((m) => m.kind === 'summary').map((m) => m.step);
   return [...earlier, current].map((t, i, all) => {
     const before = all[i - 1];
+    const last = i === all.length - 1;
+    const from = (before?.step ?? 0) + 1;
+    const summaryStep = summaries.find((s) => s === from);
+    const latest = runStatus.toLowerCase() as TurnSummary['status'] | 'completed';
+    const status: TurnSummary['status'] =
+      t.answer !== null ? 'answered' : !last ? 'left' : latest === 'completed' ? 'answered' : latest;
     return {
       turn: i + 1,
       task: t.task,
@@ -69,6 +86,8 @@ export function turnsOf(state: TeamState): TurnSummary[] {
       fromStep: (before?.step ?? 0) + 1,
       toStep: t.step,
       answer: t.answer,
+      status,
+      ...(summaryStep !== undefined ? { summaryStep } : {}),
       usage: usageBetween(before?.usage, t.usage),
     };
   });

@@ -174,8 +174,7 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
 
     const third = await run(['ask', id, 'Which one should a beginner use?', '--offline']);
     expect(third.code).toBe(0);
-    expect(third.stderr).toContain(`↪ Turn 3 of ${id}: follows up run`);
-    expect(third.stderr).toContain('after step 18; 18 steps carried over');
+    expect(third.stderr).toContain(`↪ Turn 3 of ${id}, after turn 2 (step 18): 18 steps carried over`);
     expect(third.stderr).toMatch(
       /✔ COMPLETED: 9 steps, 4 rounds, [\d,]+ tokens in 9 LLM calls[^\n]*\n {2}Turn 3; the conversation: 27 steps/,
     );
@@ -241,7 +240,7 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
     const busy = await run(['ask', id, 'more please', '--offline']);
     expect(busy.code).toBe(2);
     expect(busy.stderr).toContain(`follow-up to "${id}" refused: its run`);
-    expect(busy.stderr).toContain('is still working on a turn');
+    expect(busy.stderr).toContain('is still in a turn');
     expect(busy.stderr).toContain(`agent-team tell ${id} 'more please'`);
     expect(json<{ status: string }>(await running).status).toBe('COMPLETED');
     const empty = await run(['ask', id, '  ', '--offline']);
@@ -263,25 +262,35 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
     const again = await run(['ask', id, 'now in Go', '--offline']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('is FAILED: the turn it was in has no answer to follow up');
-    expect(again.stderr).toContain(`agent-team resume ${id}`);
+    // Each hint pasted back works: the failed turn's last checkpoint.
+    const resumeHint = new RegExp(`agent-team resume (${id}@\\d+)`).exec(again.stderr)![1]!;
+    expect(again.stderr).toContain(`agent-team ask ${id} 'now in Go' --from ${resumeHint}`);
+    // A message to the failed run says the same.
+    const told = await run(['tell', id, 'also', 'in', 'Go']);
+    expect(told.code).toBe(2);
+    expect(told.stderr).toContain(`agent-team resume ${resumeHint}`);
     // From a checkpoint of the failed turn: its answers so far in view, the turn left unanswered.
     const from = json<{ status: string; result: { turn: number; steps: number } }>(
       await run(['ask', id, 'now in Go', '--from', `${id}@14`, '--offline', '--json']),
     );
     expect(from).toMatchObject({ status: 'COMPLETED', result: { turn: 3, steps: 23 } });
     const { turns } = json<{ turns: TurnSummary[] }>(await run(['turns', id, '--json']));
-    expect(turns.map((t) => [t.task, t.fromStep, t.toStep, t.answer === null])).toEqual([
-      [TASK, 1, 9, false],
-      ['now in Rust', 10, 14, true],
-      ['now in Go', 15, 23, false],
+    expect(turns.map((t) => [t.task, t.fromStep, t.toStep, t.status])).toEqual([
+      [TASK, 1, 9, 'answered'],
+      ['now in Rust', 10, 14, 'left'],
+      ['now in Go', 15, 23, 'answered'],
     ]);
-    // session.idle_timeout: a conversation idle longer than that has ended.
+    // session.idle_timeout: a conversation idle longer than that has ended. The setting is the conversation's (its
+    // first run records it): a follow-up under another configuration is refused all the same.
     const idle = writeConfig(dir(), `temporal:\n  task_queue: ${queue}\nsession:\n  idle_timeout: 1s\n`);
+    const idleId = uniqueId('conv-idle');
+    expect((await run(['run', TASK, '--workflow-id', idleId, '--offline'], idle)).code).toBe(0);
     await new Promise((r) => setTimeout(r, 1_500));
-    const ended = await run(['ask', id, 'one more', '--offline'], idle);
+    const ended = await run(['ask', idleId, 'one more', '--offline']);
     expect(ended.code).toBe(2);
     expect(ended.stderr).toContain('the conversation ended');
-    expect(ended.stderr).toContain('session.idle_timeout (1s)');
+    expect(ended.stderr).toContain('session.idle_timeout (1s, as the conversation');
+    expect(ended.stderr).toMatch(new RegExp(`agent-team fork ${idleId}@\\d+`));
     const badConfig = writeConfig(dir(), `session:\n  idle_timeout: soon\n`);
     const bad = await run(['ask', id, 'one more', '--offline'], badConfig);
     expect(bad.code).toBe(2);
@@ -338,7 +347,7 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
     const done = await collect(child);
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('↪ Follow-up: Now in Rust.');
-    expect(done.stderr).toContain(`↪ Turn 3 of ${id}`);
+    expect(done.stderr).toContain(`↪ Turn 3 of ${id}, after turn 2 (step 18)`);
     expect(done.stderr).not.toContain('never asked');
     expect(done.stdout).toContain('Final answer on "And in Go?"');
     expect(
@@ -346,5 +355,28 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
         .filter((e) => e.status === 200)
         .map((e) => e.step),
     ).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+    // With --json: an object per turn, a line each (JSON Lines).
+    const jsonId = uniqueId('conv-lines');
+    const lines = spawn(
+      process.execPath,
+      [
+        '--require',
+        require.resolve('tsx/cjs'),
+        join(__dirname, '../../src/cli/main.ts'),
+        ...['run', TASK, '--workflow-id', jsonId, '--offline', '--follow-up', '--json', '--config', config],
+      ],
+      { env, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    lines.stdin!.end('Now in Rust.\n');
+    const out = await collect(lines);
+    expect(out.code).toBe(0);
+    const objects = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { workflowId: string; result: { turn?: number; steps: number } });
+    expect(objects.map((o) => [o.workflowId, o.result.turn ?? 1, o.result.steps])).toEqual([
+      [jsonId, 1, 9],
+      [jsonId, 2, 18],
+    ]);
   }, 240_000);
 });

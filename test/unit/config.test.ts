@@ -31,6 +31,7 @@ describe('configuration', () => {
       ...DEFAULT_SETTINGS,
       team: { agents: defaultTeam(), temperature: 0 },
       mcpServers: [],
+      session: { idleTimeout: null },
       // The prices of the team's models, from the shipped snapshot.
       pricing: { 'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 } },
     });

@@ -29,7 +29,7 @@ import {
 import { converse, holdsConversation } from '../follow-ups';
 import { followRun } from '../session';
 import { textOf } from './answer';
-import { askLine, turnLines } from '../render/turns';
+import { askLine, turnLines, turnTotals } from '../render/turns';
 
 interface AskFlags extends ExecuteFlags {
   by?: string;
@@ -52,7 +52,7 @@ function registerAsk(program: Command): void {
       'Ask a finished run a follow-up: the team plans and answers it with the earlier turns in view (their ' +
         'questions and answers). The turn is the next run of the same workflow id; it carries the steps so far ' +
         '(none is sent again) and numbers its steps after them, so every step of every turn is a checkpoint. ' +
-        'Cost and tokens are per turn and for the conversation; budget applies to the conversation',
+        'Cost and tokens are per turn and for the conversation; budget applies to the conversation.',
     )
     .argument('<workflowId>', 'the conversation (its latest run must have completed, unless --from)')
     .argument(
@@ -66,7 +66,7 @@ function registerAsk(program: Command): void {
     .option('--by <name>', 'who asks (default: this user)')
     .option(
       '--follow-up',
-      'after the answer, read more follow-ups from the terminal or stdin, one per line (the default on a terminal)',
+      'after the answer, read more follow-ups from the terminal or stdin, one per line, until an empty line (the default on a terminal; with --json, one JSON object per turn, a line each)',
     )
     .option('--no-follow-up', 'end after the answer, even on a terminal')
     .addOption(detachOption())
@@ -84,10 +84,9 @@ function registerAsk(program: Command): void {
     )
     .action(
       action(async (workflowId: string, words: string[], options: AskFlags, hints: Hints) => {
-        const text =
-          words.length === 1 && words[0] === '-'
-            ? await textOf('-', 'the follow-up', MAX_TASK_CHARS)
-            : await textOf(words.join(' '), 'the follow-up', MAX_TASK_CHARS);
+        if (words.length > 1 && words.includes('-'))
+          throw new UsageError('"-" reads the follow-up from stdin: give it alone, or give the follow-up as words');
+        const text = await textOf(words.join(' '), 'the follow-up', MAX_TASK_CHARS);
         if (options.from !== undefined && !options.from.trim()) throw new UsageError('--from must not be empty');
         const conversing = holdsConversation(options);
         if (options.followUp && words.includes('-'))
@@ -128,7 +127,7 @@ function registerTurns(program: Command): void {
           load(options),
           async (client) => {
             const turns = await client.conversation.turns(workflowId);
-            if (options.json) json({ workflowId, turns });
+            if (options.json) json({ workflowId, turns, total: turnTotals(turns) });
             else for (const line of turnLines(turns)) out(line);
             return 0;
           },
@@ -151,7 +150,10 @@ export function registerConversation(program: Command): void {
         'history, with who sent it and when; a run waiting on a person takes it too and reads it after the answer',
     )
     .argument('<workflowId>', 'the running workflow')
-    .argument('<message>', `the message (up to ${MAX_MESSAGE_CHARS} characters; - reads it from stdin)`)
+    .argument(
+      '<message...>',
+      `the message, up to ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters (quote it, or pass the words; - reads it from stdin)`,
+    )
     .option('--interrupt', 'stop the model step in flight and have the orchestrator replan with the message')
     .option('--by <name>', 'who sends it (default: this user)')
     .addOption(configOption())
@@ -163,8 +165,10 @@ export function registerConversation(program: Command): void {
         '  cat notes.md | agent-team tell team-x -',
     )
     .action(
-      action(async (workflowId: string, message: string, options: TellFlags, hints: Hints) => {
-        const text = await textOf(message, 'the message', MAX_MESSAGE_CHARS);
+      action(async (workflowId: string, words: string[], options: TellFlags, hints: Hints) => {
+        if (words.length > 1 && words.includes('-'))
+          throw new UsageError('"-" reads the message from stdin: give it alone, or give the message as words');
+        const text = await textOf(words.join(' '), 'the message', MAX_MESSAGE_CHARS);
         return withClient(
           load(options),
           async (client) => {
@@ -180,7 +184,8 @@ export function registerConversation(program: Command): void {
                   ? `  Step ${told.interrupted} was stopped; the orchestrator replans with the message.`
                   : options.interrupt
                     ? '  No model step was in flight; the orchestrator replans with the message next.'
-                    : '  The orchestrator reads it at its next plan or progress ledger.',
+                    : '  The orchestrator reads it at its next plan or progress ledger (if this turn has none left,\n' +
+                      "  at the next turn's plan: ask a follow-up).",
               );
               err(`  Watch it: ${hints.command('follow', workflowId)}`);
             }

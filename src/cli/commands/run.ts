@@ -71,7 +71,7 @@ export function registerRun(program: Command): void {
     .option('--workspace <dir>', "the directory the agents' file tools work in (overrides tools.workspace)")
     .option(
       '--follow-up',
-      'after the answer, read follow-ups (each the next turn) from the terminal or stdin, one per line, until an empty line (the default on a terminal)',
+      'after the answer, read follow-ups (each the next turn) from the terminal or stdin, one per line, until an empty line (the default on a terminal; with --json, one JSON object per turn, a line each)',
     )
     .option('--no-follow-up', 'end after the answer, even on a terminal')
     .addOption(detachOption())
