@@ -13,10 +13,12 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  allHandlersFinished,
   condition,
   defineQuery,
   defineUpdate,
   isCancellation,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -34,8 +36,9 @@ import { stepSummary, toolSummary } from './labels';
 import type { NextAction, TeamState } from './model';
 import { replayFor, requestFor, toolRequestFor, transcriptOf, transcriptPage, type TranscriptPage } from './requests';
 import { takeMessages } from './messages';
+import { CONTINUE_AS_NEW_PATCH, LinkRecord } from './continue';
 import { loadSeedPieces } from './seed';
-import { apply, initialState, nextAction, resultOf, toolActions } from './state';
+import { apply, initialState, nextAction, resultOf, seedSteps, toolActions } from './state';
 import {
   TOOL_MAX_ATTEMPTS,
   WAITING_ATTRIBUTE,
@@ -141,7 +144,10 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
   setHandler(transcriptQuery, () => transcriptOf(state));
   setHandler(transcriptPageQuery, ({ from, maxBytes }) => transcriptPage(state, from, maxBytes));
   // A seed too large for the input comes in pieces, read by the first activities (none for other runs).
-  if (input.restore?.pieces) state = start(await loadSeedPieces(input));
+  const loaded = input.restore?.pieces ? await loadSeedPieces(input) : [];
+  if (input.restore?.pieces) state = start(loaded);
+  // What this run does, kept for the next link should it continue as new.
+  const link = new LinkRecord(input, input.restore ? seedSteps(input.restore, loaded) : []);
 
   // People in the loop: an answer arrives by the `answer` Update, checked against the state by its validator.
   let received: HumanAnswer | null = null;
@@ -186,6 +192,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     else await condition(() => received !== null);
     const answer = received ?? timeoutAnswer(state, request);
     state = apply(state, { answer });
+    link.answer(state.steps, answer);
     received = null;
     // The answer taken, in the memo: what the checkpoint tools fold, in order, with the steps.
     upsertMemo({ pending: null, lastAnswer: answer });
@@ -200,6 +207,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
     setState: (next) => {
       state = next;
     },
+    taken: (message, afterSteps) => link.message(afterSteps, message),
     interrupt: () => {
       if (!inFlight) return null;
       interrupted = true;
@@ -273,6 +281,7 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       throw err;
     }
     state = apply(state, { step: result });
+    link.step(result);
   };
 
   try {
@@ -289,6 +298,13 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
       state = apply(state, { mcpTools: await listMcpTools(state.settings.mcpServers) });
     }
     for (;;) {
+      // Past the history bound (nothing in flight here): the next link goes on with everything done so far.
+      if (link.due(state) && allHandlersFinished() && patched(CONTINUE_AS_NEW_PATCH)) {
+        setCurrentDetails(`**Continuing as new** after step ${state.steps} (${workflowInfo().historyLength} events)`);
+        // A fork says where it came from in every link (the forks of a workflow are found by their memo).
+        const forkOf = workflowInfo().memo?.forkOf;
+        await makeContinueAsNewFunc<typeof agentTeamWorkflow>(forkOf ? { memo: { forkOf } } : {})(link.nextInput());
+      }
       const waiting = pendingRequest(state);
       if (waiting) {
         await ask(waiting);
@@ -350,7 +366,10 @@ export async function agentTeamWorkflow(input: TeamInput): Promise<TeamResult> {
         }
       }
       interrupted = false;
-      if (result) state = apply(state, { step: result });
+      if (result) {
+        state = apply(state, { step: result });
+        link.step(result);
+      }
     }
   } catch (err) {
     // A cancel request (`agent-team cancel`, `temporal workflow cancel`, the Web UI): say where the run stopped,

@@ -46,6 +46,8 @@ export function checkMessage(state: TeamState, message: TellInput): string | nul
 export function takeMessages(run: {
   state: () => TeamState;
   setState: (state: TeamState) => void;
+  /** Told of each message taken, after how many steps (a run that continues as new carries them on). */
+  taken?: (message: PersonMessage, afterSteps: number) => void;
   interrupt: () => number | null;
 }): void {
   setHandler(
@@ -61,6 +63,7 @@ export function takeMessages(run: {
         ...(input.interrupt ? { interrupt: true } : {}),
       };
       run.setState(apply(state, { message }));
+      run.taken?.(message, state.steps);
       upsertMemo({ lastMessage: message });
       return { id: message.id, step: state.steps, interrupted: input.interrupt ? run.interrupt() : null };
     },

@@ -134,7 +134,7 @@ export function transcriptPage(state: TeamState, from: number, maxBytes: number)
 }
 
 /** The UTF-8 length of a string (the workflow sandbox has no Buffer). */
-function utf8Length(text: string): number {
+export function utf8Length(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -264,6 +264,11 @@ export interface TeamInput {
    * (`session.idle_timeout`: `7d`…, null for never) is checked by `agent-team ask`, not by the workflow.
    */
   session?: { idleTimeout: string | null };
+  /**
+   * The run continues as new once its history has this many events (or when the server suggests it), carrying
+   * what it has done (see workflows/continue.ts). Default 10,000.
+   */
+  continueAsNewAfterEvents?: number;
 }
 
 /** The next turn of a conversation: what the person asks now, who, and when. */
@@ -326,6 +331,11 @@ export interface RestoreSeed {
   answers?: { afterSteps: number; answer: HumanAnswer }[];
   /** The messages people sent (`tell`) up to the checkpoint, each after the step count it followed. */
   messages?: { afterSteps: number; message: PersonMessage }[];
+  /**
+   * Set when the run this seed came from continued as new into this one (a link of its chain): the seed is every
+   * step it and its own seed had; `workflowId`/`runId` name it (`checkpointId` is empty).
+   */
+  continued?: true;
   /** The follow-ups of a conversation up to the checkpoint (each opened a turn), after the step count it followed. */
   turns?: { afterSteps: number; followUp: FollowUp }[];
   /**

@@ -63,12 +63,15 @@ export interface RestoreOrigin {
   steps: number;
   /** Set for a fork (`agent-team fork`): the step it was forked at, and what was edited there. */
   fork?: { step: number; edits: string[] };
+  /** Set for a link of a chain: the run continued as new into this one. */
+  continued?: true;
   /** Set for a follow-up (`agent-team ask`): the turn (from 2) of the conversation the seed carries. */
   followUp?: { task: string; turn: number };
 }
 
 /** How a restored or forked run's origin reads: `forked from X@4 (edited: …)`, `restored from X`. */
 export function originText(r: RestoreOrigin): string {
+  if (r.continued) return `continued as new from run ${r.runId} after step ${r.steps}`;
   if (r.followUp) return `turn ${r.followUp.turn}: a follow-up after step ${r.steps} (${r.steps} steps carried over)`;
   if (r.fork) {
     return `forked from ${r.workflowId}@${r.fork.step} (${r.fork.edits.length ? `edited: ${r.fork.edits.join(', ')}` : 'no edits'})`;
@@ -126,6 +129,7 @@ export function checkpointsOf(
         runId: restore.runId,
         steps: seed.length,
         ...(fork ? { fork: { step: fork.step, edits: fork.edits } } : {}),
+        ...(restore.continued ? { continued: true as const } : {}),
         ...(run.input?.followUp
           ? { followUp: { task: String(run.input.followUp.task), turn: (initialStateOf(run)?.turns?.length ?? 0) + 1 } }
           : {}),

@@ -196,6 +196,11 @@ export class FollowSession {
         this.endLive();
         for (const line of wrap(`✔ answered: ${answerText(event.answer)}`, 76)) err(`  ${line}`);
         return;
+      case 'continued':
+        return this.say(
+          `  ↻ continued as new after step ${event.step} (${event.events.toLocaleString('en-US')} events): ` +
+            `run ${event.runId.slice(0, 13)}…`,
+        );
       case 'message': {
         const m = event.message;
         const what = m.interrupt ? 'interrupts: the orchestrator replans with it' : 'for the next plan or ledger';

@@ -66,6 +66,8 @@ export interface TellOptions {
   by?: string;
   /** Stop the model step in flight and have the orchestrator replan with the message. */
   interrupt?: boolean;
+  /** @internal How many times the run continued as new as the message came (it is sent to the next link). */
+  handovers?: number;
 }
 
 /** What `tell` reports: the message the run took, which step it follows, and the step it interrupted. */
@@ -281,6 +283,10 @@ export class ConversationClient {
       }
       if (isNotFound(err)) {
         const now = await handle.describe().catch(() => null);
+        // The run handed over to its next link (continue-as-new) as the message came: the next link takes it.
+        if (now?.status.name === 'CONTINUED_AS_NEW' && (options.handovers ?? 0) < 3) {
+          return this.tell(workflowId, text, { ...options, handovers: (options.handovers ?? 0) + 1 });
+        }
         if (now && now.status.name !== 'RUNNING') {
           throw new MessageRefusedError(
             workflowId,

@@ -45,6 +45,8 @@ export type RunEvent =
   | { type: 'message'; message: PersonMessage }
   /** An answer the responder gave was refused (someone else answered first, say). */
   | { type: 'answer-refused'; error: Error }
+  /** The run continued as new (its history reached the bound): `runId` goes on from step `step`. */
+  | { type: 'continued'; workflowId: string; fromRunId: string; runId: string; step: number; events: number }
   /** The run closed. */
   | { type: 'finished'; outcome: RunOutcome };
 

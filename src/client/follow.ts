@@ -6,6 +6,7 @@
 import type { HumanAnswer, HumanRequest } from '../../workflows/types';
 import { followRun, type RecordedStep } from '../history/reader';
 import { DetachedError } from '../shared/errors';
+import { sumUsage } from '../shared/usage';
 import type { ClientContext } from './context';
 import type { AnswerInput, ExecuteOptions, RunEvent } from './events';
 import { summarize, type RunOutcome } from './outcome';
@@ -38,18 +39,6 @@ export async function followToEnd(
   let seen = 0;
   // The requests handed to the responder, each with a signal aborted once it is answered (here or elsewhere).
   const asked = new Map<string, AbortController>();
-  const watch = watchRun(
-    ctx.temporal,
-    ctx.namespace,
-    { workflowId, runId },
-    {
-      ...(options.live ? { onLive: (live) => emit({ type: 'live-text', live }) } : {}),
-      // A worker of this process serves it: no need to ask whether one does.
-      ...(!options.hostsWorker && options.taskQueue
-        ? { onUnserved: (taskQueue: string) => emit({ type: 'unserved', taskQueue }), taskQueue: options.taskQueue }
-        : {}),
-    },
-  );
   const ask = (request: HumanRequest): void => {
     emit({ type: 'waiting', workflowId, request });
     const { answer } = options;
@@ -66,31 +55,76 @@ export async function followToEnd(
         emit({ type: 'answer-refused', error: err instanceof Error ? err : new Error(String(err)) }),
       );
   };
+  // A run that continues as new is followed into each next link: one outcome for the chain.
+  const links: RunOutcome[] = [];
+  let current = runId;
+  let watch: { stop(): void } | null = null;
   try {
-    const reader = await followRun(ctx.temporal, workflowId, runId, {
-      onToolScheduled: (request) => emit({ type: 'tool-scheduled', request }),
-      onStep: (step) => {
-        seen++;
-        emit({ type: 'step', step, reused: options.reused?.(step) ?? false });
-      },
-      onAutoResume: (note) => emit({ type: 'auto-resume', note }),
-      onMessage: (message) => emit({ type: 'message', message }),
-      onRequest: ask,
-      onRequestClosed: (id: string, answer: HumanAnswer | null) => {
-        asked.get(id)?.abort();
-        asked.delete(id);
-        if (answer) emit({ type: 'answered', answer });
-      },
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return await summarize(reader, ctx.namespace);
+    for (;;) {
+      watch = watchRun(
+        ctx.temporal,
+        ctx.namespace,
+        { workflowId, runId: current },
+        {
+          ...(options.live ? { onLive: (live) => emit({ type: 'live-text', live }) } : {}),
+          // A worker of this process serves it: no need to ask whether one does.
+          ...(!options.hostsWorker && options.taskQueue
+            ? { onUnserved: (taskQueue: string) => emit({ type: 'unserved', taskQueue }), taskQueue: options.taskQueue }
+            : {}),
+        },
+      );
+      const reader = await followRun(ctx.temporal, workflowId, current, {
+        onToolScheduled: (request) => emit({ type: 'tool-scheduled', request }),
+        onStep: (step) => {
+          seen++;
+          emit({ type: 'step', step, reused: options.reused?.(step) ?? false });
+        },
+        onAutoResume: (note) => emit({ type: 'auto-resume', note }),
+        onMessage: (message) => emit({ type: 'message', message }),
+        onRequest: ask,
+        onRequestClosed: (id: string, answer: HumanAnswer | null) => {
+          asked.get(id)?.abort();
+          asked.delete(id);
+          if (answer) emit({ type: 'answered', answer });
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      watch.stop();
+      const outcome = await summarize(reader, ctx.namespace);
+      const next = reader.run.closeEvent?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (!next) return chainOutcome([...links, outcome]);
+      links.push(outcome);
+      emit({
+        type: 'continued',
+        workflowId,
+        fromRunId: current,
+        runId: next,
+        step: outcome.steps.at(-1)?.step ?? 0,
+        events: reader.run.events.length,
+      });
+      current = next;
+    }
   } catch (err) {
     if (options.signal?.aborted) {
-      throw new DetachedError(workflowId, runId, options.taskQueue ?? null, seen, { cause: err });
+      throw new DetachedError(workflowId, current, options.taskQueue ?? null, seen, { cause: err });
     }
     throw err;
   } finally {
-    watch.stop();
+    watch?.stop();
     for (const open of asked.values()) open.abort();
   }
+}
+
+/** The outcome of a chain of links (a run that continued as new): the last link's, with every link's steps. */
+function chainOutcome(links: RunOutcome[]): RunOutcome {
+  const last = links[links.length - 1]!;
+  if (links.length === 1) return last;
+  const steps = links.flatMap((l) => l.steps);
+  return {
+    ...last,
+    steps,
+    usage: sumUsage(steps),
+    checkpoints: links.flatMap((l) => l.checkpoints),
+    autoResumes: links.flatMap((l) => l.autoResumes),
+  };
 }

@@ -4,6 +4,7 @@
  */
 import type { Checkpoint } from '../checkpoints/derive';
 import { auditWorkflow, type AuditTrail } from '../history/audit';
+import { runsOf } from '../history/reader';
 import { fetchRunHistory, keptByReset, replayHistory, type ReplayReport } from '../history/replay';
 import { NotFoundError } from '../shared/errors';
 import { installRuntime } from '../temporal/runtime';
@@ -28,6 +29,18 @@ export class HistoryClient {
     return replayHistory(history, `${workflowId}${options.runId ? ` run ${options.runId}` : ''}`, {
       ...(options.workflowsPath ? { workflowsPath: options.workflowsPath } : {}),
     });
+  }
+
+  /**
+   * Replays every run of a workflow (each turn of a conversation, each link of a run that continued as new, each
+   * reset), oldest first: the whole chain against the workflow code.
+   */
+  async replayAll(workflowId: string, options: { workflowsPath?: string } = {}): Promise<ReplayReport[]> {
+    const runs = await runsOf(this.ctx.temporal, workflowId);
+    if (runs.length === 0) throw new NotFoundError(workflowId, this.ctx.namespace);
+    const reports: ReplayReport[] = [];
+    for (const runId of [...runs].reverse()) reports.push(await this.replay(workflowId, { runId, ...options }));
+    return reports;
   }
 
   /**

@@ -215,6 +215,7 @@ export function teamInputFor(
     task,
     maxRounds: workflow.max_rounds,
     maxStalls: workflow.max_stalls,
+    continueAsNewAfterEvents: workflow.continue_as_new_after_events,
     llm: {
       timeoutMs: llm.timeout_ms,
       maxAttempts: llm.max_attempts,

@@ -75,6 +75,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       max_rounds: int(1).default(10),
       max_stalls: int(0).default(3),
+      /** A run continues as new once its history has this many events (Temporal's limit is 51,200). */
+      continue_as_new_after_events: int(50).max(50_000).default(10_000),
       checkpointing: z
         .strictObject({
           enabled: z.boolean().default(true),

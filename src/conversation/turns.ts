@@ -105,10 +105,13 @@ function usageBetween(from: TeamState['usage'] | undefined, to: TeamState['usage
   };
 }
 
-/** A checkpoint's workflow run is a follow-up turn: the run it continues (its seed's source). */
+/**
+ * The run before `run` in its conversation's chain: the turn it follows up (`ask`), or the link it continues
+ * (continue-as-new); with the steps it carries over. Null for a conversation's first run.
+ */
 export function previousTurnRun(run: RunHistory): { runId: string; step: number } | null {
   const input: TeamInput | null = run.input;
-  if (!input?.followUp || !input.restore) return null;
+  if (!input?.restore || !(input.followUp || input.restore.continued)) return null;
   if (input.restore.workflowId !== run.workflowId) return null;
   return { runId: input.restore.runId, step: seededSteps(run).length };
 }

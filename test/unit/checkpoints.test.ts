@@ -160,6 +160,28 @@ describe('checkpointsOf (the checkpoints of a recorded run)', () => {
     ]);
   });
 
+  it('a link of a run that continued as new: seeded with every step before it, its entry checkpoint is where it began', async () => {
+    const run = await fixtureRun('history-continued.json');
+    expect(run.status).toBe('CONTINUED_AS_NEW');
+    expect(run.input!.restore).toMatchObject({ continued: true, checkpointId: '' });
+    const list = checkpointsOf(run, 'default');
+    expect(list[0]).toMatchObject({ step: 25, restoredFrom: { continued: true, steps: 25 } });
+    // The workflow task after its last step is the one that continued as new: a checkpoint like any (a reset there
+    // continues as new again); the next link's entry checkpoint is the same point.
+    expect(list.at(-1)!.step).toBe(50);
+    expect(run.steps.map((s) => s.result.stepIndex + 1)).toEqual(Array.from({ length: 25 }, (_, i) => 26 + i));
+    const end = stateAt(run)!;
+    expect(end.steps).toBe(50);
+    expect(end.phase).not.toBe('done');
+    // What the next link was given: every step so far, nothing else to read.
+    const next = run.closeEvent!.workflowExecutionContinuedAsNewEventAttributes!;
+    const input = JSON.parse(Buffer.from(next.input!.payloads![0]!.data!).toString()) as {
+      restore: { steps: unknown[]; continued: boolean; runId: string };
+    };
+    expect(input.restore).toMatchObject({ continued: true, runId: '7a90a792-860b-4016-98d8-15ddc3bcb4ac' });
+    expect(input.restore.steps).toHaveLength(50);
+  });
+
   it('gives no checkpoint to a step whose result came in with a cancel request (a reset there keeps the request)', async () => {
     const events = [...(fixtureHistory('history-completed.json').events ?? [])];
     const third = events.filter((e) => e.activityTaskCompletedEventAttributes)[2]!;

@@ -32,6 +32,7 @@ describe('configuration', () => {
       team: { agents: defaultTeam(), temperature: 0 },
       mcpServers: [],
       session: { idleTimeout: null },
+      continueAsNewAfterEvents: 10_000,
       // The prices of the team's models, from the shipped snapshot.
       pricing: { 'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 } },
     });

@@ -39,6 +39,8 @@ const SEEDED_IN_PIECES = 'history-fork-pieces.json';
 /** Two `tell` Updates: one read at the next ledger, one that interrupted a hung coder step (cancelled) for a replan. */
 const TOLD = 'history-tell.json';
 const REJECTED = 'history-gate-rejected.json';
+/** The middle link of a run that continued as new twice: seeded with 25 steps, it ran 25 more and continued. */
+const CONTINUED = 'history-continued.json';
 /** A run that failed on a retryable cause before auto-resume existed: it must replay to the same failure. */
 const FAILED_BEFORE_AUTO_RESUME = 'history-failed-before-auto-resume.json';
 const load = (name: string) => parseHistoryJson(JSON.parse(readFileSync(join(__dirname, '../fixtures', name), 'utf8')));
@@ -48,7 +50,7 @@ const decode = (payload: { data?: Uint8Array | null } | undefined | null): unkno
 beforeAll(() => quietRuntime());
 
 describe('replay of recorded histories', () => {
-  it.each([...FIXTURES, ...GATED, SEEDED_IN_PIECES, TOLD, REJECTED, FAILED_BEFORE_AUTO_RESUME])(
+  it.each([...FIXTURES, ...GATED, SEEDED_IN_PIECES, TOLD, REJECTED, CONTINUED, FAILED_BEFORE_AUTO_RESUME])(
     '%s replays against the current workflow code',
     async (name) => {
       await expect(

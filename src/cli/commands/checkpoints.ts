@@ -96,6 +96,9 @@ export function registerCheckpoints(program: Command): void {
                 task: new Map(runs.map((r) => [r.runId, r.task])),
               }),
             );
+          // A long conversation has many runs (a turn each, a link each time one continued as new).
+          const limit = options.limit ?? 20;
+          if (!options.json && runs.length === limit) err(`note: the ${limit} newest runs; --limit <n> lists more`);
           if (skipped)
             err(
               `note: ${skipped} encrypted run(s) skipped: set AGENT_TEAM_ENCRYPTION_KEY (or _KEY_FILE) to list them too`,

@@ -71,14 +71,17 @@ export function renderAudit(trail: AuditTrail, options: { full?: boolean } = {})
       out.push(
         ...block(
           '   ⇪ ',
-          r.followUp
-            ? `turn ${r.followUp.turn}, a follow-up to run ${r.runId} (its ${r.steps} steps carried over): ` +
+          r.continued
+            ? `${originText(r)}: its ${r.steps} steps carried over`
+            : r.followUp
+              ? `turn ${r.followUp.turn}, a follow-up to run ${r.runId} (its ${r.steps} steps carried over): ` +
                 `"${r.followUp.task.replace(/\s+/g, ' ')}"`
-            : r.fork
-              ? `${originText(r)}, run ${r.runId}: ${r.steps} steps reused`
-              : `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`,
+              : r.fork
+                ? `${originText(r)}, run ${r.runId}: ${r.steps} steps reused`
+                : `restored from ${r.workflowId} run ${r.runId}: ${r.steps} steps carried over`,
         ),
-        `     (checkpoint ${r.checkpointId})`,
+        // A link continued as new has no checkpoint id of its own: its entry checkpoint is the last step.
+        ...(r.checkpointId ? [`     (checkpoint ${r.checkpointId})`] : []),
       );
     }
     const gatesAfter = (step: number): void => {
