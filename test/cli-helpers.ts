@@ -47,6 +47,21 @@ export function collect(child: ChildProcess): Promise<Result> {
 export const cli = (args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Result> =>
   collect(spawnCli(args, env, cwd));
 
+/** Runs the CLI with `input` piped to its stdin (then closed), collecting its output. */
+export function pipeCli(args: string[], env: NodeJS.ProcessEnv, input: string): Promise<Result> {
+  const child = spawn(
+    process.execPath,
+    ['--require', require.resolve('tsx/cjs'), join(ROOT, 'src/cli/main.ts'), ...args],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  child.stdin!.end(input);
+  return collect(child);
+}
+
 /** Runs the Temporal CLI binary the project uses. */
 export async function temporal(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<Result> {
   const { path } = await findTemporalCli({ install: false });

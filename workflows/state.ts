@@ -169,15 +169,7 @@ export function initialState(input: TeamInput, loaded?: readonly StepResult[]): 
 export function withTurn(state: TeamState, followUp: FollowUp): TeamState {
   const task = typeof followUp?.task === 'string' ? followUp.task.trim() : '';
   if (!task) throw new InvalidTeamInput('followUp.task is empty');
-  const record: TurnRecord = {
-    task: state.task,
-    by: state.asked?.by ?? null,
-    at: state.asked?.at ?? null,
-    answer: state.phase === 'done' && !state.rejected ? state.finalAnswer : null,
-    step: state.steps,
-    usage: { ...state.usage },
-  };
-  const turns = [...(state.turns ?? []), record];
+  const turns = [...(state.turns ?? []), turnRecordOf(state)];
   const limit = followUp.summarizeAfterChars;
   const due = typeof limit === 'number' && limit > 0 && earlierChars(state.summary, turns) > limit;
   const { summaryDue: _was, ...rest } = state;
@@ -198,6 +190,18 @@ export function withTurn(state: TeamState, followUp: FollowUp): TeamState {
     turn: null,
     rejected: null,
     gates: { ...state.gates, feedback: null, stopForBudget: false },
+  };
+}
+
+/** The turn a state is in, as a record: what was asked, by whom, its answer (if it has one), its step and usage. */
+export function turnRecordOf(state: TeamState): TurnRecord {
+  return {
+    task: state.task,
+    by: state.asked?.by ?? null,
+    at: state.asked?.at ?? null,
+    answer: state.phase === 'done' && !state.rejected ? state.finalAnswer : null,
+    step: state.steps,
+    usage: { ...state.usage },
   };
 }
 

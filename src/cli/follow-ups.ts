@@ -4,11 +4,21 @@
  * next turn, until an empty line or the end of input.
  */
 import { createInterface, type Interface } from 'node:readline';
+import { Option } from 'commander';
 import type { AgentTeamClient } from '../client';
 import { err, executeOptions, type ExecuteFlags } from './common';
 import type { Hints } from './hints';
 import { followRun, type SessionOptions } from './session';
 import { askLine } from './render/turns';
+
+/** `--follow-up`, for the commands that end with an answer (`run`, `ask`); with {@link noFollowUpOption}. */
+export const followUpOption = (): Option =>
+  new Option(
+    '--follow-up',
+    'after the answer, read follow-ups (each the next turn) from the terminal or stdin, one per line, until an ' +
+      'empty line (the default on a terminal; with --json, one JSON object per turn, a line each)',
+  );
+export const noFollowUpOption = (): Option => new Option('--no-follow-up', 'end after the answer, even on a terminal');
 
 /** Whether a command holds a conversation: `--follow-up` / `--no-follow-up`, else on a terminal without --json. */
 export function holdsConversation(options: { followUp?: boolean; json?: boolean; detach?: boolean }): boolean {

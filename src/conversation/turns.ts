@@ -4,7 +4,8 @@
  * workflow's reducer opens the turn (`withTurn`). What here is pure: the follow-up's input, and the turns of a
  * conversation as its state records them.
  */
-import type { TeamState, TurnRecord } from '../../workflows/model';
+import type { TeamState } from '../../workflows/model';
+import { turnRecordOf } from '../../workflows/state';
 import type { FollowUp, TeamInput } from '../../workflows/types';
 import { encodeCheckpointId } from '../checkpoints/ids';
 import { seededSteps, type Checkpoint } from '../checkpoints/derive';
@@ -61,14 +62,7 @@ export interface TurnSummary {
  */
 export function turnsOf(state: TeamState, runStatus = 'COMPLETED'): TurnSummary[] {
   const earlier = state.turns ?? [];
-  const current: TurnRecord = {
-    task: state.task,
-    by: state.asked?.by ?? null,
-    at: state.asked?.at ?? null,
-    answer: state.phase === 'done' && !state.rejected ? state.finalAnswer : null,
-    step: state.steps,
-    usage: state.usage,
-  };
+  const current = turnRecordOf(state);
   const summaries = state.messages.filter((m) => m.kind === 'summary').map((m) => m.step);
   return [...earlier, current].map((t, i, all) => {
     const before = all[i - 1];

@@ -4,12 +4,11 @@
  * the same workflow id too. With the bound forced low, a 30-turn conversation of 400+ steps with a message in the
  * middle: the offline model's request log shows no step sent twice, and every command takes the chain as one.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readOfflineLlmLog, type OfflineLlmLogEntry } from '../../src/llm/offline-server';
 import type { TurnSummary } from '../../src/conversation/turns';
-import { cleanEnv, cli, collect, writeConfig } from '../cli-helpers';
+import { cleanEnv, cli, pipeCli, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -45,19 +44,12 @@ describe('a conversation of any length', () => {
 
   it(`${TURNS} turns, a message in the middle, links every ~10 steps: none sent twice; list, resume two links back, export and restore, replay`, async () => {
     const id = uniqueId('chain');
-    const child = spawn(
-      process.execPath,
-      [
-        '--require',
-        require.resolve('tsx/cjs'),
-        join(__dirname, '../../src/cli/main.ts'),
-        ...['run', TASK, '--workflow-id', id, '--offline', '--follow-up', '--json', '--config', config],
-      ],
-      { env, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
     const followUps = Array.from({ length: TURNS - 1 }, (_, i) => `Follow-up ${i + 2}: go further.`);
-    child.stdin!.end(`${followUps.join('\n')}\n\n`);
-    const done = collect(child);
+    const done = pipeCli(
+      ['run', TASK, '--workflow-id', id, '--offline', '--follow-up', '--json', '--config', config],
+      env,
+      `${followUps.join('\n')}\n\n`,
+    );
 
     // A message in the middle (between two turns the conversation has no run to take it: try again).
     await until(`${id} to reach step 200`, async () => sent(id).some((e) => (e.step ?? 0) >= 200), 300_000, 100);

@@ -4,12 +4,11 @@
  * model logs 499 and answers nothing) and has the orchestrator replan with it. The request log shows which request
  * carried each message, and that no step was answered twice.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { AuditTrail } from '../../src/history/audit';
 import { readOfflineLlmLog, type OfflineLlmLogEntry } from '../../src/llm/offline-server';
 import type { TurnSummary } from '../../src/conversation/turns';
-import { cleanEnv, cli, collect, writeConfig } from '../cli-helpers';
+import { cleanEnv, cli, pipeCli, writeConfig } from '../cli-helpers';
 import { testAddress, uniqueId, until } from '../helpers';
 
 const TASK = 'Compare quicksort and mergesort';
@@ -326,25 +325,11 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
 
   it('run --follow-up reads each follow-up from stdin, a turn each, until an empty line', async () => {
     const id = uniqueId('conv-piped');
-    const child = spawn(
-      process.execPath,
-      [
-        '--require',
-        require.resolve('tsx/cjs'),
-        join(__dirname, '../../src/cli/main.ts'),
-        'run',
-        TASK,
-        '--workflow-id',
-        id,
-        '--offline',
-        '--follow-up',
-        '--config',
-        config,
-      ],
-      { env, stdio: ['pipe', 'pipe', 'pipe'] },
+    const done = await pipeCli(
+      ['run', TASK, '--workflow-id', id, '--offline', '--follow-up', '--config', config],
+      env,
+      'Now in Rust.\nAnd in Go?\n\nnever asked\n',
     );
-    child.stdin!.end('Now in Rust.\nAnd in Go?\n\nnever asked\n');
-    const done = await collect(child);
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('↪ Follow-up: Now in Rust.');
     expect(done.stderr).toContain(`↪ Turn 3 of ${id}, after turn 2 (step 18)`);
@@ -357,18 +342,11 @@ describe('ask (follow-ups: the next turn of a conversation)', () => {
     ).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
     // With --json: an object per turn, a line each (JSON Lines).
     const jsonId = uniqueId('conv-lines');
-    const lines = spawn(
-      process.execPath,
-      [
-        '--require',
-        require.resolve('tsx/cjs'),
-        join(__dirname, '../../src/cli/main.ts'),
-        ...['run', TASK, '--workflow-id', jsonId, '--offline', '--follow-up', '--json', '--config', config],
-      ],
-      { env, stdio: ['pipe', 'pipe', 'pipe'] },
+    const out = await pipeCli(
+      ['run', TASK, '--workflow-id', jsonId, '--offline', '--follow-up', '--json', '--config', config],
+      env,
+      'Now in Rust.\n',
     );
-    lines.stdin!.end('Now in Rust.\n');
-    const out = await collect(lines);
     expect(out.code).toBe(0);
     const objects = out.stdout
       .trim()

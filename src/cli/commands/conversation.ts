@@ -26,7 +26,7 @@ import {
   type CommonOptions,
   type ExecuteFlags,
 } from '../common';
-import { converse, holdsConversation } from '../follow-ups';
+import { converse, followUpOption, holdsConversation, noFollowUpOption } from '../follow-ups';
 import { followRun } from '../session';
 import { textOf } from './answer';
 import { askLine, turnLines, turnTotals } from '../render/turns';
@@ -64,11 +64,8 @@ function registerAsk(program: Command): void {
       'follow up from this checkpoint of the workflow instead of its end (a failed or cancelled turn, or an earlier one)',
     )
     .option('--by <name>', 'who asks (default: this user)')
-    .option(
-      '--follow-up',
-      'after the answer, read more follow-ups from the terminal or stdin, one per line, until an empty line (the default on a terminal; with --json, one JSON object per turn, a line each)',
-    )
-    .option('--no-follow-up', 'end after the answer, even on a terminal')
+    .addOption(followUpOption())
+    .addOption(noFollowUpOption())
     .addOption(detachOption())
     .addOption(liveOption())
     .addOption(offlineOption())

@@ -17,7 +17,7 @@ import {
   withClient,
   type ExecuteFlags,
 } from '../common';
-import { converse, holdsConversation } from '../follow-ups';
+import { converse, followUpOption, holdsConversation, noFollowUpOption } from '../follow-ups';
 import { followRun } from '../session';
 import { forceOption, repeatSideEffectsOption, resume } from './resume';
 
@@ -69,11 +69,8 @@ export function registerRun(program: Command): void {
     )
     .option('--resume <checkpointId>', 'instead of a new run, resume from this checkpoint (same as `resume <id>`)')
     .option('--workspace <dir>', "the directory the agents' file tools work in (overrides tools.workspace)")
-    .option(
-      '--follow-up',
-      'after the answer, read follow-ups (each the next turn) from the terminal or stdin, one per line, until an empty line (the default on a terminal; with --json, one JSON object per turn, a line each)',
-    )
-    .option('--no-follow-up', 'end after the answer, even on a terminal')
+    .addOption(followUpOption())
+    .addOption(noFollowUpOption())
     .addOption(detachOption())
     .addOption(liveOption())
     .addOption(forceOption())
