@@ -25,26 +25,22 @@ export function seedInput(run: RunHistory, checkpoint: SeedPoint): TeamInput {
   if (!run.input) throw new UsageError(`run ${run.runId} of "${run.workflowId}" has no recorded input`);
   const earlier = seededSteps(run);
   const steps = stepsUpTo(run, checkpoint.step);
-  // Answers to gates taken before the checkpoint, each after the step count it followed: a restored run does
-  // not ask again what was answered.
+  // What people did before the checkpoint, each after the step count it followed.
+  const afterSteps = (eventId: number): number =>
+    earlier.length + run.steps.filter((s) => s.completedEventId < eventId).length;
+  // Answers to gates: a restored run does not ask again what was answered.
   const answers = [
     ...(run.input.restore?.answers ?? []),
     ...run.answers
       .filter((a) => a.eventId < checkpoint.eventId)
-      .map((a) => ({
-        afterSteps: earlier.length + run.steps.filter((s) => s.completedEventId < a.eventId).length,
-        answer: a.answer,
-      })),
+      .map((a) => ({ afterSteps: afterSteps(a.eventId), answer: a.answer })),
   ];
-  // Messages people sent (`tell`) before the checkpoint, each after the step count it followed: read or not, as then.
+  // Messages people sent (`tell`): read or not, as then.
   const messages = [
     ...(run.input.restore?.messages ?? []),
     ...run.told
       .filter((t) => t.eventId < checkpoint.eventId)
-      .map((t) => ({
-        afterSteps: earlier.length + run.steps.filter((s) => s.completedEventId < t.eventId).length,
-        message: t.message,
-      })),
+      .map((t) => ({ afterSteps: afterSteps(t.eventId), message: t.message })),
   ];
   // The turns of a conversation up to the checkpoint: the seed's, then the one this run opened (`ask`).
   const turns = [
