@@ -181,8 +181,8 @@ export function registerConversation(program: Command): void {
                   ? `  Step ${told.interrupted} was stopped; the orchestrator replans with the message.`
                   : options.interrupt
                     ? '  No model step was in flight; the orchestrator replans with the message next.'
-                    : '  The orchestrator reads it at its next plan or progress ledger (if this turn has none left,\n' +
-                      "  at the next turn's plan: ask a follow-up).",
+                    : '  The orchestrator reads it at its next plan or progress ledger (if this turn has\n' +
+                      "  none left, the next turn's plan: ask a follow-up).",
               );
               err(`  Watch it: ${hints.command('follow', workflowId)}`);
             }
