@@ -115,6 +115,23 @@ describe('a conversation of any length', () => {
     const early = json<{ runId: string; step: number }>(await run(['checkpoints', 'show', `${id}@5`, '--json']));
     expect(early.step).toBe(5);
     expect(continued.has(early.runId)).toBe(true);
+    // A fork of a checkpoint in the first link goes on with turn 1 from there: only the steps after it are sent.
+    const forkId = uniqueId('chain-fork');
+    const forked = json<{ status: string; result: { steps: number } }>(
+      await run(['fork', `${id}@5`, '--workflow-id', forkId, '--offline', '--json']),
+    );
+    expect(forked).toMatchObject({ status: 'COMPLETED', result: { steps: turns[0]!.result.steps } });
+    expect(sent(forkId)[0]!.step).toBe(6);
+    // The audit trail, the timeline and prune see every run of the chain.
+    const trail = json<{ runs: unknown[] }>(await run(['history', id, '--json']));
+    expect(trail.runs).toHaveLength(runs.length);
+    const timeline = await run(['timeline', id]);
+    expect(timeline.code).toBe(0);
+    expect(timeline.stdout).toMatch(/continued\s+as\s+new\s+from\s+run/);
+    const prunable = json<{ runs: unknown[] }>(
+      await run(['checkpoints', 'prune', '-w', id, '--older-than', '0', '--dry-run', '--json']),
+    );
+    expect(prunable.runs).toHaveLength(runs.length);
     const { turns: listed } = json<{ turns: TurnSummary[] }>(await run(['turns', id, '--json']));
     expect(listed).toHaveLength(TURNS);
     expect(listed.map((t) => [t.turn, t.status])).toEqual(listed.map((t) => [t.turn, 'answered']));

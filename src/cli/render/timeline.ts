@@ -45,7 +45,7 @@ function runHeading(run: AuditRun, i: number): string {
     ? ` · reset from run ${short(run.resetFrom.fromRunId)} after step ${run.resetFrom.keptSteps}` +
       `${run.resetFrom.requestedBy ? ` by ${run.resetFrom.requestedBy}` : ''}: ${run.resetFrom.reason}`
     : run.restoredFrom
-      ? run.restoredFrom.fork || run.restoredFrom.followUp
+      ? run.restoredFrom.fork || run.restoredFrom.followUp || run.restoredFrom.continued
         ? ` · ${originText(run.restoredFrom)}`
         : ` · restored from ${run.restoredFrom.workflowId} run ${short(run.restoredFrom.runId)} (${run.restoredFrom.steps} steps carried over)`
       : '';
@@ -206,7 +206,7 @@ export function renderHtml(trail: AuditTrail): string {
         `${run.resetFrom.requestedBy ? ` by <b>${escapeHtml(run.resetFrom.requestedBy)}</b>` : ''}: “${escapeHtml(run.resetFrom.reason)}”. ` +
         `${run.resetFrom.keptSteps ? `Steps 1–${run.resetFrom.keptSteps} were kept, not executed again.` : 'No steps were kept.'}</p>`
       : run.restoredFrom
-        ? run.restoredFrom.fork || run.restoredFrom.followUp
+        ? run.restoredFrom.fork || run.restoredFrom.followUp || run.restoredFrom.continued
           ? `<p class="origin">↳ ${escapeHtml(originText(run.restoredFrom))}: ${run.restoredFrom.steps} steps of run <code>${escapeHtml(short(run.restoredFrom.runId))}</code> reused.</p>`
           : `<p class="origin">↳ Restored from <code>${escapeHtml(run.restoredFrom.workflowId)}</code> run <code>${escapeHtml(short(run.restoredFrom.runId))}</code>: ${run.restoredFrom.steps} steps carried over.</p>`
         : '';
