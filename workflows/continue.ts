@@ -19,12 +19,20 @@ export const CONTINUE_AS_NEW_PATCH = 'continue-as-new';
 /** Events a link may reach before it continues as new, unless its input says otherwise (Temporal warns at 10,240). */
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 
+/**
+ * Steps a link runs before it follows the server's suggestion (`continueAsNewSuggested`, from 4,096 events or 4 MB
+ * by default): a large seed alone can pass the size, and a link that handed over before a step of its own would
+ * hand over again at once, for ever.
+ */
+const MIN_STEPS_BEFORE_SUGGESTED = 20;
+
 /** A seed's steps carried inline up to this much JSON; past it, the next link reads them in pieces. */
 const INLINE_SEED_BYTES = 1_000_000;
 
 /** What a link has done, recorded as it goes, for the next link's seed. */
 export class LinkRecord {
   private readonly steps: StepResult[];
+  private readonly seeded: number;
   private readonly answers: NonNullable<RestoreSeed['answers']>;
   private readonly messages: NonNullable<RestoreSeed['messages']>;
 
@@ -33,6 +41,7 @@ export class LinkRecord {
     seeded: readonly StepResult[],
   ) {
     this.steps = [...seeded];
+    this.seeded = seeded.length;
     this.answers = [...(input.restore?.answers ?? [])];
     this.messages = [...(input.restore?.messages ?? [])];
   }
@@ -49,12 +58,17 @@ export class LinkRecord {
     this.messages.push({ afterSteps, message });
   }
 
-  /** Whether this link should hand over now: its history is past the bound, and the run has more to do. */
+  /**
+   * Whether this link should hand over now: the run has more to do, this link has run a step of its own, and its
+   * history is past the bound (or the server suggests it, after a few steps of its own).
+   */
   due(state: TeamState): boolean {
     if (state.phase === 'done' || state.rejected) return false;
+    const own = this.steps.length - this.seeded;
+    if (own === 0) return false;
     const info = workflowInfo();
     const bound = this.input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
-    return info.continueAsNewSuggested || info.historyLength >= bound;
+    return info.historyLength >= bound || (info.continueAsNewSuggested && own >= MIN_STEPS_BEFORE_SUGGESTED);
   }
 
   /** The next link's input: this one's, with everything done so far as its seed. */
