@@ -24,8 +24,14 @@ describe('a conversation of any length', () => {
       'session:\n  summarize_after_chars: 0\n',
   );
   const log = join(dir(), `${uniqueId('chain-llm')}.jsonl`);
-  // Six members' answers a turn: 15 steps each.
-  const env = cleanEnv({ TEMPORAL_ADDRESS: testAddress(), OFFLINE_LLM_LOG: log, OFFLINE_LLM_TURNS: '6' });
+  // Six members' answers a turn: 15 steps each, 0.1 s a model call (a turn lasts long enough for a message to
+  // find it running, whatever the machine's speed).
+  const env = cleanEnv({
+    TEMPORAL_ADDRESS: testAddress(),
+    OFFLINE_LLM_LOG: log,
+    OFFLINE_LLM_TURNS: '6',
+    OFFLINE_LLM_LATENCY_MS: '100',
+  });
   const run = (args: string[]) => cli([...args, '--config', config], env);
   const sent = (workflowId: string): OfflineLlmLogEntry[] =>
     readOfflineLlmLog(log).filter((e) => e.workflowId === workflowId);
@@ -52,9 +58,9 @@ describe('a conversation of any length', () => {
     );
 
     // A message in the middle (between two turns the conversation has no run to take it: try again).
-    await until(`${id} to reach step 200`, async () => sent(id).some((e) => (e.step ?? 0) >= 200), 300_000, 100);
+    await until(`${id} to reach step 150`, async () => sent(id).some((e) => (e.step ?? 0) >= 150), 300_000, 100);
     let told: { code: number | null; stdout: string; stderr: string } | null = null;
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 30; i++) {
       told = await run(['tell', id, 'Include radix sort.', '--json']);
       if (told.code === 0) break;
       expect(told.stderr).toMatch(
