@@ -73,13 +73,7 @@ export class LinkRecord {
 
   /** The next link's input: this one's, with everything done so far as its seed. */
   nextInput(): TeamInput {
-    const { restore: previous, followUp, ...base } = this.input;
-    // A fork's note was read at its first ledger; a follow-up opened its turn: both are in the seed now.
-    if (base.fork?.note !== undefined) {
-      const { note: _read, ...fork } = base.fork;
-      base.fork = fork;
-    }
-    const turns = [...(previous?.turns ?? []), ...(followUp ? [{ afterSteps: this.seedCount(), followUp }] : [])];
+    const { base, turns } = carriedOver(this.input, this.seeded);
     const { workflowId, runId } = workflowInfo();
     const inline = utf8Length(JSON.stringify(this.steps)) <= INLINE_SEED_BYTES;
     const restore: RestoreSeed = {
@@ -95,9 +89,22 @@ export class LinkRecord {
     };
     return { ...base, restore };
   }
+}
 
-  /** Steps this link was seeded with. */
-  private seedCount(): number {
-    return this.input.restore?.pieces?.count ?? this.input.restore?.steps.length ?? 0;
+/**
+ * What a run's input hands on to a run that continues from it (a link continued as new, a fork, a follow-up, a
+ * restore): the input without its seed and follow-up, the fork's note dropped (its first ledger read it), and the
+ * conversation's follow-ups so far, this run's own after the `seeded` steps it started from.
+ */
+export function carriedOver(
+  input: TeamInput,
+  seeded: number,
+): { base: Omit<TeamInput, 'restore' | 'followUp'>; turns: NonNullable<RestoreSeed['turns']> } {
+  const { restore: previous, followUp, ...base } = input;
+  if (base.fork?.note !== undefined) {
+    const { note: _read, ...fork } = base.fork;
+    base.fork = fork;
   }
+  const turns = [...(previous?.turns ?? []), ...(followUp ? [{ afterSteps: seeded, followUp }] : [])];
+  return { base, turns };
 }

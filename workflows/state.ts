@@ -134,9 +134,13 @@ export function initialState(input: TeamInput, loaded?: readonly StepResult[]): 
       }
     }
   };
-  applySeedAnswers(0);
-  applySeedMessages(0);
-  applySeedTurns(0);
+  // What people did after a step count: answers, then messages, then a follow-up that opened the next turn.
+  const applySeedEvents = (afterSteps: number): void => {
+    applySeedAnswers(afterSteps);
+    applySeedMessages(afterSteps);
+    applySeedTurns(afterSteps);
+  };
+  applySeedEvents(0);
   steps.forEach((step, i) => {
     if (!step || typeof step !== 'object' || !STEP_KINDS.includes(step.kind) || typeof step.content !== 'string') {
       throw new InvalidTeamInput(`restore.steps[${i}] is not a step result`);
@@ -152,9 +156,7 @@ export function initialState(input: TeamInput, loaded?: readonly StepResult[]): 
     } catch (err) {
       throw new InvalidTeamInput(`restore.steps[${i}]: ${err instanceof Error ? err.message : String(err)}`);
     }
-    applySeedAnswers(i + 1);
-    applySeedMessages(i + 1);
-    applySeedTurns(i + 1);
+    applySeedEvents(i + 1);
   });
   if (input.followUp) state = withTurn(state, input.followUp);
   const note = input.fork?.note;

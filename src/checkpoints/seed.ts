@@ -3,6 +3,7 @@
  * to the checkpoint (`TeamInput.restore`), folded by the workflow with the same reducer instead of being executed
  * (or paid) again. A restore from an export and a fork of a run here are each such an input.
  */
+import { carriedOver } from '../../workflows/continue';
 import type { RestoreSeed, StepResult, TeamInput } from '../../workflows/types';
 import type { RunHistory } from '../history/reader';
 import { UsageError } from '../shared/errors';
@@ -42,17 +43,10 @@ export function seedInput(run: RunHistory, checkpoint: SeedPoint): TeamInput {
       .filter((t) => t.eventId < checkpoint.eventId)
       .map((t) => ({ afterSteps: afterSteps(t.eventId), message: t.message })),
   ];
-  // The turns of a conversation up to the checkpoint: the seed's, then the one this run opened (`ask`).
-  const turns = [
-    ...(run.input.restore?.turns ?? []),
-    ...(run.input.followUp ? [{ afterSteps: earlier.length, followUp: run.input.followUp }] : []),
-  ].filter((t) => t.afterSteps <= checkpoint.step);
-  const { restore: _previous, followUp: _asked, ...original } = run.input;
-  // A fork's note was read at its first ledger: a run continued from it does not read it again.
-  if (original.fork?.note !== undefined) {
-    const { note: _read, ...fork } = original.fork;
-    original.fork = fork;
-  }
+  // The input without its seed (a fork's note read), and the turns of a conversation up to the checkpoint.
+  const carried = carriedOver(run.input, earlier.length);
+  const original: TeamInput = carried.base;
+  const turns = carried.turns.filter((t) => t.afterSteps <= checkpoint.step);
   const restore: RestoreSeed = {
     checkpointId: checkpoint.checkpointId,
     workflowId: checkpoint.workflowId,

@@ -9,7 +9,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { tellUpdate, type TellReceipt } from '../../workflows/messages';
 import { MAX_MESSAGE_CHARS, MAX_TASK_CHARS, type TeamInput } from '../../workflows/types';
 import { checkSeedSize, type SeedPoint } from '../checkpoints/seed';
-import { checkpointsOf, stateAt, type Checkpoint } from '../checkpoints/derive';
+import { checkpointsOf, stateAt, type Checkpoint, type LoadedCheckpoint } from '../checkpoints/derive';
+import { parseAge } from '../checkpoints/prune';
 import { endOf, followUpInput, turnsOf, type TurnSummary } from '../conversation/turns';
 import { readRun, type RunHistory } from '../history/reader';
 import {
@@ -140,7 +141,7 @@ export class ConversationClient {
     }
     let run: RunHistory;
     let from: SeedPoint;
-    let fromCheckpoint: Checkpoint | null = null;
+    let fromCheckpoint: LoadedCheckpoint | null = null;
     if (options.from !== undefined) {
       const located = await this.checkpoints.locate(options.from);
       if (located.checkpoint.workflowId !== workflowId) {
@@ -174,7 +175,8 @@ export class ConversationClient {
       ...(summarize > 0 ? { summarizeAfterChars: summarize } : {}),
     });
     checkSeedSize(input, "the follow-up's input without its steps", 'shorten the follow-up');
-    const state = stateAt(run, from.eventId);
+    // The state there: the located checkpoint's, or the run's end.
+    const state = fromCheckpoint ? fromCheckpoint.state : stateAt(run);
     const plan: AskPlan = {
       workflowId,
       turn: (state?.turns?.length ?? 0) + 2,
@@ -199,12 +201,17 @@ export class ConversationClient {
    * checkpoint, or follow up from there (the turn left unanswered).
    */
   private closedRunHints(run: RunHistory, text: string): NextStep[] {
-    const last = checkpointsOf(run, this.ctx.namespace, { latest: true }).at(-1);
+    const last = this.lastCheckpoint(run);
     if (!last) return [{ purpose: 'see its checkpoints', args: ['checkpoints', 'list', '-w', run.workflowId] }];
     return [
       { purpose: 'finish that turn first', args: ['resume', last.shortId] },
       { purpose: 'or follow up from there', args: ['ask', run.workflowId, hintText(text), '--from', last.shortId] },
     ];
+  }
+
+  /** The last checkpoint of the workflow's latest run (where a resume, a fork or `ask --from` goes on). */
+  private lastCheckpoint(run: RunHistory): Checkpoint | undefined {
+    return checkpointsOf(run, this.ctx.namespace, { latest: true }).at(-1);
   }
 
   /**
@@ -214,7 +221,7 @@ export class ConversationClient {
   private checkIdle(run: RunHistory): void {
     const recorded = run.input?.session?.idleTimeout;
     const setting = recorded !== undefined ? recorded : this.ctx.config.session.idle_timeout;
-    const limit = durationMs(setting);
+    const limit = setting === null ? null : parseAge(setting);
     const closed = run.closeEvent?.eventTime;
     if (limit === null || !closed) return;
     const at = Number(closed.seconds ?? 0) * 1000;
@@ -223,15 +230,12 @@ export class ConversationClient {
       throw new FollowUpRefusedError(
         run.workflowId,
         `the conversation ended: its last turn answered ${new Date(at).toISOString()}, longer ago than ` +
-          `session.idle_timeout (${setting}, as the conversation's first run recorded it)`,
+          `session.idle_timeout (${setting}, ${recorded !== undefined ? "as the conversation's first run recorded it" : "this configuration's"})`,
         {
           next: [
             {
               purpose: 'fork it to go on in a new workflow',
-              args: [
-                'fork',
-                checkpointsOf(run, this.ctx.namespace, { latest: true }).at(-1)?.shortId ?? run.workflowId,
-              ],
+              args: ['fork', this.lastCheckpoint(run)?.shortId ?? run.workflowId],
             },
           ],
         },
@@ -301,14 +305,6 @@ export class ConversationClient {
       await this.workers.releaseSticky(workflowId, d.runId);
     }
   }
-}
-
-/** `12h`, `7d`… in milliseconds; null for none. */
-export function durationMs(text: string | null): number | null {
-  if (text === null) return null;
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (!m) return null;
-  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 /** A text as a hint shows it: whole when short, else a placeholder (the person has it already). */
