@@ -11,7 +11,7 @@ import Long from 'long';
 import { temporal } from '@temporalio/proto';
 import { VISIBILITY_STATUS, WORKFLOW_TYPE } from '../shared/constants';
 import { DecryptionError, InvalidCheckpointError, RunStillRunningError, errorMessage } from '../shared/errors';
-import { queryString } from '../shared/util';
+import { mapLimit, queryString } from '../shared/util';
 import { requester } from '../shared/user';
 import { previousTurnRun } from '../conversation/turns';
 import { readRun, readRuns, runsOf, type RunHistory, type RunStatus } from '../history/reader';
@@ -39,6 +39,9 @@ export interface RunCheckpoints {
   latest: boolean;
   checkpoints: Checkpoint[];
 }
+
+/** How many runs a listing reads from the server at once. */
+const READS_AT_ONCE = 8;
 
 /** Reads, lists and resumes checkpoints through a Temporal client. */
 export class CheckpointStore {
@@ -87,14 +90,15 @@ export class CheckpointStore {
     const limit = options.limit ?? 20;
     const wanted = (run: RunHistory): boolean => !options.status || options.status.includes(run.status);
     let found: RunHistory[];
+    let latest: Map<string, string>;
     if (options.workflowId) {
       // One workflow: every run of it, read where it is certain (the server and history, not visibility alone).
       found = (await readRuns(this.client, options.workflowId)).filter(wanted).reverse().slice(0, limit);
+      latest = await this.latestRunIds([options.workflowId]);
     } else {
-      found = await this.recentRuns(options, limit);
+      ({ found, latest } = await this.recentRuns(options, limit));
     }
     // Short ids name the latest run of a workflow without a run prefix.
-    const latest = await this.latestRunIds(found.map((r) => r.workflowId));
     return found
       .map((run) => ({
         workflowId: run.workflowId,
@@ -117,14 +121,18 @@ export class CheckpointStore {
    * The most recent runs of the team's workflow type, from visibility, plus each listed workflow's latest run when
    * visibility has not caught up with it yet (a run a resume made a moment ago).
    */
-  private async recentRuns(options: ListOptions, limit: number): Promise<RunHistory[]> {
+  private async recentRuns(
+    options: ListOptions,
+    limit: number,
+  ): Promise<{ found: RunHistory[]; latest: Map<string, string> }> {
     const query = [
       `WorkflowType = ${queryString(WORKFLOW_TYPE)}`,
       ...(options.status?.length
         ? [`ExecutionStatus IN (${options.status.map((s) => queryString(VISIBILITY_STATUS[s])).join(', ')})`]
         : []),
     ].join(' AND ');
-    const found: RunHistory[] = [];
+    const wanted = (run: RunHistory | null): run is RunHistory =>
+      run !== null && (!options.status || options.status.includes(run.status));
     const read = async (workflowId: string, runId: string): Promise<RunHistory | null> => {
       try {
         return (await readRun(this.client, workflowId, runId)).run;
@@ -135,21 +143,36 @@ export class CheckpointStore {
         return null;
       }
     };
-    for await (const wf of this.client.workflow.list({ query })) {
-      if (found.length >= limit) break;
-      const run = await read(wf.workflowId, wf.runId);
+    // Pages the size of what is asked: listing the newest runs costs the same among ten thousand as among ten.
+    // Their histories are read several at once, in visibility's order (newest first).
+    const listed = this.client.workflow.list({ query, pageSize: limit })[Symbol.asyncIterator]();
+    const found: RunHistory[] = [];
+    for (let more = true; more && found.length < limit; ) {
+      const batch: { workflowId: string; runId: string }[] = [];
+      while (batch.length < limit - found.length) {
+        const next = await listed.next();
+        if (next.done) {
+          more = false;
+          break;
+        }
+        batch.push(next.value);
+      }
       // The visibility store can lag a moment behind a run that just closed: history has the last word.
-      if (run && (!options.status || options.status.includes(run.status))) found.push(run);
+      found.push(...(await mapLimit(batch, READS_AT_ONCE, (wf) => read(wf.workflowId, wf.runId))).filter(wanted));
     }
-    const latest = await this.latestRunIds(found.map((r) => r.workflowId));
-    for (const [workflowId, runId] of latest) {
-      if (found.some((r) => r.runId === runId)) continue;
-      const run = await read(workflowId, runId);
-      if (run && (!options.status || options.status.includes(run.status))) found.push(run);
-    }
-    return found
-      .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
-      .slice(0, limit);
+    // A running run is its workflow's latest (one run of an id is open at a time): the server is asked only
+    // about the others, whose workflow may have a newer run than visibility shows yet.
+    const running = new Map(found.filter((r) => r.status === 'RUNNING').map((r) => [r.workflowId, r.runId]));
+    const latest = new Map([
+      ...running,
+      ...(await this.latestRunIds(found.map((r) => r.workflowId).filter((id) => !running.has(id)))),
+    ]);
+    const missing = [...latest].filter(([, runId]) => !found.some((r) => r.runId === runId));
+    found.push(...(await mapLimit(missing, READS_AT_ONCE, ([id, runId]) => read(id, runId))).filter(wanted));
+    return {
+      found: found.sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0)).slice(0, limit),
+      latest,
+    };
   }
 
   /** Checkpoints newest first, of the runs {@link listRuns} returns. */
@@ -261,15 +284,16 @@ export class CheckpointStore {
 
   /** The latest run of each workflow. */
   private async latestRunIds(workflowIds: string[]): Promise<Map<string, string>> {
-    const latest = new Map<string, string>();
-    for (const id of new Set(workflowIds)) {
-      try {
-        latest.set(id, (await this.client.workflow.getHandle(id).describe()).runId);
-      } catch {
+    const ids = [...new Set(workflowIds)];
+    const runIds = await mapLimit(ids, READS_AT_ONCE, (id) =>
+      this.client.workflow
+        .getHandle(id)
+        .describe()
+        .then((d) => d.runId)
         // gone (deleted or past retention): no run of it is the latest
-      }
-    }
-    return latest;
+        .catch(() => null),
+    );
+    return new Map(ids.flatMap((id, i) => (runIds[i] ? [[id, runIds[i]] as [string, string]] : [])));
   }
 
   /**

@@ -73,3 +73,20 @@ export function shellLines(command: string, indent: string, width = 80): string 
   lines.push(line);
   return lines.join('\n');
 }
+
+/**
+ * `f` over `items`, at most `limit` calls at once; the results in the order of `items`. For reading many runs from
+ * the server: in parallel, but not all at once (a namespace of thousands must not open thousands of calls).
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
