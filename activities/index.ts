@@ -40,6 +40,9 @@ export interface LiveText {
 /** How much of a step's text in progress its heartbeats carry. */
 export const LIVE_TEXT_CHARS = 4_000;
 
+/** At most one heartbeat per this many ms from a streaming step's text (the SDK sends one per 500 ms at most). */
+const LIVE_BEAT_MS = 250;
+
 /** How often an activity heartbeats: twice per heartbeat timeout, so a dead worker is noticed in one timeout. */
 const heartbeatInterval = (timeoutMs: number | undefined): number =>
   Math.max(100, Math.floor((timeoutMs ?? 20_000) / 2));
@@ -131,7 +134,8 @@ export function createActivities(deps: ActivityDependencies) {
     // Live output: the text so far rides on the heartbeats (Temporal throttles them; history never keeps them),
     // so any process that describes the run sees it, wherever this worker is.
     let live: LiveText | undefined;
-    const beat = setInterval(() => ctx.heartbeat(live), heartbeatEvery);
+    let lastLiveBeat = 0;
+    const beat = setInterval(() => ctx.heartbeat(live), Math.min(heartbeatEvery, LIVE_BEAT_MS * 2));
     traceStep(req, info.attempt);
     try {
       step.resolve(req);
@@ -162,7 +166,14 @@ export function createActivities(deps: ActivityDependencies) {
               chars: text.length,
               text: text.slice(-LIVE_TEXT_CHARS),
             };
-            ctx.heartbeat(live);
+            // A model streams a chunk per token or so: each heartbeat encodes its details and crosses into the
+            // SDK's core, which sends at most one every 500 ms anyway. So at most one per LIVE_BEAT_MS from
+            // here; the interval's beat carries the text since.
+            const now = Date.now();
+            if (now - lastLiveBeat >= LIVE_BEAT_MS) {
+              lastLiveBeat = now;
+              ctx.heartbeat(live);
+            }
           },
         })
         .catch((err: unknown) => {
