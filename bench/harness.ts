@@ -43,7 +43,9 @@ export const REPS = QUICK ? 5 : 10;
 export const LATENCIES = [0, 200];
 export const CONCURRENCY = [1, 10, 100];
 /** Executions in the namespace (threads in LangGraph's database) for the listing figure. */
-export const LISTING_RUNS = QUICK ? 100 : 1000;
+/** Listing is measured as the namespace grows through these sizes. */
+export const LISTING_SIZES = QUICK ? [100, 1000] : [100, 1000, 10_000];
+export const LISTING_RUNS = LISTING_SIZES[LISTING_SIZES.length - 1]!;
 /** Runs at once for the two-worker-process throughput figure. */
 export const TWO_WORKER_RUNS = QUICK ? 10 : 100; // compared with the same load on one worker (concurrent<N>)
 export const TASK = 'Compare quicksort and mergesort';

@@ -32,7 +32,15 @@ const variants: Record<string, string[]> = {
     '--sqlite-pragma',
     'synchronous=normal',
   ],
-  'file+eager': ['--db-filename', 'DB', ...tuned, '--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  'file+wal+eager': [
+    '--db-filename',
+    'DB',
+    ...tuned,
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
+  ],
 };
 
 /** CPU time (user + system) the process has used, from /proc (Linux). */

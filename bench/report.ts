@@ -18,6 +18,7 @@ function table(title: string, head: string[], rows: (string | number)[][]): stri
   ].join('\n');
 }
 
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const kb = (bytes: number): string => `${Math.round(bytes / 1024).toLocaleString('en-US')} KB`;
 const ms = (s: Json): string => (s ? `${s.median} (p95 ${s.p95}, ${s.min}–${s.max})` : 'n/a');
 const SYSTEMS = ['baseline', 'temporal', 'langgraph-sqlite', 'langgraph-memory'];
@@ -179,7 +180,35 @@ export function printTables(r: Json): string {
     }
     out.push(table('Stored bytes per step', ['run', 'system', 'steps', 'bytes', 'bytes / step'], rows));
   }
-  if (r.listing) {
+  if (r.listing?.sizes) {
+    const rows: string[][] = [];
+    for (const size of r.listing.sizes) {
+      const t = size.temporal;
+      const lg = size['langgraph-sqlite'];
+      rows.push([
+        String(size.executions),
+        ms(t.recent20RunsMs),
+        ms(lg.recent20CheckpointsMs),
+        `${round(t.recent20RunsMs.median / lg.recent20CheckpointsMs.median, 2)}`,
+        ms(t.oneWorkflowMs),
+        ms(lg.oneThreadMs),
+      ]);
+    }
+    out.push(
+      table(
+        'Listing checkpoints as the namespace grows (ms)',
+        [
+          'executions',
+          'temporal: 20 recent runs',
+          'langgraph-sqlite: 20 recent checkpoints',
+          'ratio',
+          'temporal: one workflow',
+          'langgraph: one thread',
+        ],
+        rows,
+      ),
+    );
+  } else if (r.listing) {
     out.push(
       table(
         `Listing checkpoints with ${r.listing.temporal.executions} executions (ms)`,
@@ -198,6 +227,42 @@ export function printTables(r: Json): string {
         ],
       ),
     );
+  }
+  if (r.levers) {
+    const floor = r.levers.levers.trivial.perStepMs.median;
+    out.push(
+      table(
+        `Ways to execute a durable step: ${r.levers.what} (ms per step)`,
+        ['lever', 'a checkpoint per step', 'per step (ms)', '× the floor', 'history events per step'],
+        Object.values(r.levers.levers).map((l: any) => [
+          l.lever,
+          l.checkpointPerStep ? 'yes' : 'no',
+          ms(l.perStepMs),
+          String(round(l.perStepMs.median / floor, 2)),
+          String(l.eventsPerStep),
+        ]),
+      ),
+    );
+    if (r.levers.team) {
+      const team = r.levers.team.overheadPerStepMs;
+      out.push(
+        `The team on the same server, by turns with them (model latency 0): ${ms(team)} per step over the plain loop, ` +
+          `${round(team.median / floor, 2)} × the floor; the project's own part (team − floor): ` +
+          `${round(team.median - floor, 2)} ms.\n`,
+      );
+      const keys = [...new Set([...Object.keys(r.levers.team.eventGapsMs), ...Object.keys(r.levers.floorEventGapsMs)])];
+      out.push(
+        table(
+          'Where a step goes: mean ms between consecutive history events, the team beside the floor',
+          ['events', 'team', 'floor'],
+          keys.map((k) => [
+            k,
+            String(r.levers.team.eventGapsMs[k] ?? '—'),
+            String(r.levers.floorEventGapsMs[k] ?? '—'),
+          ]),
+        ),
+      );
+    }
   }
   return out.join('\n');
 }

@@ -25,6 +25,7 @@ import {
 import * as H from './harness';
 import { floor } from './figures/floor';
 import { historySize } from './figures/history-size';
+import { levers } from './figures/levers';
 import { listing } from './figures/listing';
 import { overhead } from './figures/overhead';
 import { resumeLatency } from './figures/resume-latency';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const sections: Record<string, number> = {};
   const section = async <T>(n: number, name: string, label: string, body: () => Promise<T>): Promise<T | undefined> => {
     if (!H.runs(n)) return undefined;
-    log(`${n}/9 ${label} …`);
+    log(`${n}/10 ${label} …`);
     const t0 = Date.now();
     const value = await body();
     sections[name] = Math.round((Date.now() - t0) / 100) / 10;
@@ -75,8 +76,9 @@ async function main(): Promise<void> {
     results.resumeLatency = await section(4, 'resumeLatency', 'resume latency', resumeLatency);
     results.throughput = await section(5, 'throughput', 'throughput', throughput);
     results.historySize = await section(6, 'historySize', 'history size', historySize);
-    results.listing = await section(7, 'listing', `listing with ${LISTING_RUNS} executions`, listing);
+    results.listing = await section(7, 'listing', `listing with up to ${LISTING_RUNS} executions`, listing);
     results.toolSteps = await section(8, 'toolSteps', 'a tool step beside a model step', toolSteps);
+    results.levers = await section(10, 'levers', 'ways to execute a durable step (levers)', levers);
     if (!args['no-cluster'])
       results.servers = await section(9, 'servers', 'the embedded server beside a PostgreSQL cluster', servers);
     results.sectionSeconds = sections;

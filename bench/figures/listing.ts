@@ -1,10 +1,13 @@
-/** Figure 7: listing checkpoints among many executions, beside LangGraph's checkpointer. */
+/**
+ * Figure 7: listing checkpoints as the namespace grows (100, 1,000 and, in full mode, 10,000 executions), beside
+ * LangGraph's checkpointer with as many threads.
+ */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { agentTeamWorkflow } from '../../workflows';
 import { langGraphSystem } from '../systems';
 
-import { LISTING_RUNS, QUICK, app, input, model, stats, work } from '../harness';
+import { LISTING_SIZES, QUICK, app, input, log, model, stats, work } from '../harness';
 
 export async function listing() {
   const m = await model(0);
@@ -13,11 +16,10 @@ export async function listing() {
   const ids: string[] = [];
   const db = join(work, 'lg-listing.sqlite');
   const lg = langGraphSystem('langgraph-sqlite', m.server.baseURL, db);
-  // Seeding is not measured: both stores fill at the same time.
-  const seedTemporal = async (): Promise<void> => {
-    for (let i = 0; i < LISTING_RUNS; i += 50) {
+  const startTemporal = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, LISTING_RUNS - i) }, async (_, j) => {
+        Array.from({ length: Math.min(50, to - i) }, async (_, j) => {
           const id = `bench-list-${i + j}-${Date.now().toString(36)}`;
           await app.context.temporal.workflow.start(agentTeamWorkflow, {
             taskQueue: queue,
@@ -29,19 +31,40 @@ export async function listing() {
       );
     }
   };
-  const seedLangGraph = async (): Promise<void> => {
-    for (let i = 0; i < LISTING_RUNS; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, LISTING_RUNS - i) }, () => lg.run(input())));
-    }
+  /**
+   * LangGraph's threads: the first 100 are real runs of the team; past them, copies of those runs' rows under new
+   * thread ids (running the graph 10,000 times would take most of an hour; the rows are the same size).
+   */
+  const REAL_THREADS = 100;
+  const seedLangGraph = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i < Math.min(to, REAL_THREADS); i += 50)
+      await Promise.all(Array.from({ length: Math.min(50, Math.min(to, REAL_THREADS) - i) }, () => lg.run(input())));
+    if (to <= REAL_THREADS) return;
+    const sqlite = new Database(db);
+    const threads = (
+      sqlite.prepare('SELECT DISTINCT thread_id FROM checkpoints LIMIT ?').all(REAL_THREADS) as { thread_id: string }[]
+    ).map((r) => r.thread_id);
+    const copy = sqlite.transaction((n: number) => {
+      for (let k = Math.max(from, REAL_THREADS); k < n; k++) {
+        const source = threads[k % threads.length]!;
+        const target = `copy-${k}`;
+        sqlite
+          .prepare(
+            'INSERT INTO checkpoints SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints WHERE thread_id = ?',
+          )
+          .run(target, source);
+        sqlite
+          .prepare(
+            'INSERT INTO writes SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value FROM writes WHERE thread_id = ?',
+          )
+          .run(target, source);
+      }
+    });
+    copy(to);
+    sqlite.close();
   };
-  await Promise.all([seedTemporal(), seedLangGraph()]);
-  // Visibility catches up with the starts.
-  for (let i = 0; i < 100; i++) {
-    const { count } = await app.context.temporal.workflow.count(`TaskQueue = "${queue}"`);
-    if (count >= LISTING_RUNS) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
   const time = async (f: () => Promise<unknown>) => {
+    await f(); // warm-up
     const samples: number[] = [];
     for (let i = 0; i < (QUICK ? 3 : 5); i++) {
       const t0 = performance.now();
@@ -50,37 +73,55 @@ export async function listing() {
     }
     return stats(samples);
   };
-  const temporal = {
-    executions: LISTING_RUNS,
-    recent20RunsMs: await time(() => app.checkpoints.list({ limit: 20 })),
-    oneWorkflowMs: await time(() => app.checkpoints.list({ workflowId: ids[0]! })),
-  };
-  // LangGraph: the same number of threads, each with a completed run's checkpoints.
-  const threads: string[] = [];
-  const sqlite = new Database(db, { readonly: true });
-  for (const r of sqlite.prepare('SELECT DISTINCT thread_id FROM checkpoints LIMIT 1').all() as { thread_id: string }[])
-    threads.push(r.thread_id);
-  sqlite.close();
   const all = async (it: AsyncIterable<unknown>, limit?: number) => {
     let n = 0;
     for await (const _ of it) if (++n === limit) break;
     return n;
   };
-  const langgraph = {
-    threads: LISTING_RUNS,
-    recent20CheckpointsMs: await time(() => all(lg.checkpointer.list({}, { limit: 20 }))),
-    oneThreadMs: await time(() => all(lg.checkpointer.list({ configurable: { thread_id: threads[0]! } }))),
-  };
-  for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(
-      ids.slice(i, i + 50).map((id) =>
-        app.context.temporal.workflow
-          .getHandle(id)
-          .terminate('bench done')
-          .catch(() => {}),
-      ),
-    );
+  const sizes: Record<string, unknown>[] = [];
+  let seeded = 0;
+  for (const n of LISTING_SIZES) {
+    log(`  listing: seeding to ${n} executions`);
+    // Seeding is not measured: both stores fill at the same time.
+    await Promise.all([startTemporal(seeded, n), seedLangGraph(seeded, n)]);
+    seeded = n;
+    // Visibility catches up with the starts.
+    for (let i = 0; i < 300; i++) {
+      const { count } = await app.context.temporal.workflow.count(`TaskQueue = "${queue}"`);
+      if (count >= n) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const sqlite = new Database(db, { readonly: true });
+    const thread = (sqlite.prepare('SELECT thread_id FROM checkpoints LIMIT 1').get() as { thread_id: string })
+      .thread_id;
+    const threads = (sqlite.prepare('SELECT COUNT(DISTINCT thread_id) AS n FROM checkpoints').get() as { n: number }).n;
+    sqlite.close();
+    sizes.push({
+      executions: n,
+      temporal: {
+        recent20RunsMs: await time(() => app.checkpoints.list({ limit: 20 })),
+        oneWorkflowMs: await time(() => app.checkpoints.list({ workflowId: ids[0]! })),
+      },
+      'langgraph-sqlite': {
+        threads,
+        recent20CheckpointsMs: await time(() => all(lg.checkpointer.list({}, { limit: 20 }))),
+        oneThreadMs: await time(() => all(lg.checkpointer.list({ configurable: { thread_id: thread } }))),
+      },
+    });
+  }
+  // The open executions end here (a large namespace is left as it is: the bench's server goes with its work dir).
+  if (ids.length <= 1000) {
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(
+        ids.slice(i, i + 50).map((id) =>
+          app.context.temporal.workflow
+            .getHandle(id)
+            .terminate('bench done')
+            .catch(() => {}),
+        ),
+      );
+    }
   }
   await m.server.close();
-  return { temporal, 'langgraph-sqlite': langgraph };
+  return { what: 'the 20 most recent runs (temporal) or checkpoints (langgraph), and one workflow or thread', sizes };
 }
