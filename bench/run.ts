@@ -102,7 +102,11 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
 }
 
-main().catch((err: unknown) => {
-  log(`bench failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-});
+main()
+  .catch((err: unknown) => {
+    log(`bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  })
+  // Everything is written and stopped; the SDK's runtime, when no worker ever ran (`--only 7`), would keep the
+  // process alive.
+  .finally(() => process.exit());

@@ -40,8 +40,11 @@ export interface RunCheckpoints {
   checkpoints: Checkpoint[];
 }
 
-/** How many runs a listing reads from the server at once. */
-const READS_AT_ONCE = 8;
+/**
+ * How many runs a listing reads from the server at once: the default 20 all together (20 histories took 24 ms
+ * at once, 32 ms eight at a time, 40 four at a time on the embedded server), a longer listing in bounded waves.
+ */
+const READS_AT_ONCE = 32;
 
 /** Reads, lists and resumes checkpoints through a Temporal client. */
 export class CheckpointStore {
@@ -144,7 +147,7 @@ export class CheckpointStore {
       }
     };
     // Pages the size of what is asked: listing the newest runs costs the same among ten thousand as among ten.
-    // Their histories are read several at once, in visibility's order (newest first).
+    // Their histories are read at once (up to READS_AT_ONCE), in visibility's order (newest first).
     const listed = this.client.workflow.list({ query, pageSize: limit })[Symbol.asyncIterator]();
     const found: RunHistory[] = [];
     for (let more = true; more && found.length < limit; ) {
