@@ -46,6 +46,12 @@ export interface RunCheckpoints {
  */
 const READS_AT_ONCE = 32;
 
+/** Keeps a run read (not null) in one of `options.status`, or any run when no status is asked for. */
+const inStatus =
+  (options: ListOptions) =>
+  (run: RunHistory | null): run is RunHistory =>
+    run !== null && (!options.status || options.status.includes(run.status));
+
 /** Reads, lists and resumes checkpoints through a Temporal client. */
 export class CheckpointStore {
   constructor(
@@ -91,7 +97,7 @@ export class CheckpointStore {
    */
   async listRuns(options: ListOptions = {}): Promise<RunCheckpoints[]> {
     const limit = options.limit ?? 20;
-    const wanted = (run: RunHistory): boolean => !options.status || options.status.includes(run.status);
+    const wanted = inStatus(options);
     let found: RunHistory[];
     let latest: Map<string, string>;
     if (options.workflowId) {
@@ -134,8 +140,7 @@ export class CheckpointStore {
         ? [`ExecutionStatus IN (${options.status.map((s) => queryString(VISIBILITY_STATUS[s])).join(', ')})`]
         : []),
     ].join(' AND ');
-    const wanted = (run: RunHistory | null): run is RunHistory =>
-      run !== null && (!options.status || options.status.includes(run.status));
+    const wanted = inStatus(options);
     const read = async (workflowId: string, runId: string): Promise<RunHistory | null> => {
       try {
         return (await readRun(this.client, workflowId, runId)).run;
