@@ -3,23 +3,14 @@
  * turns on one server of their own: the project's embedded server (file storage, its dynamic config) with eager
  * activity dispatch on and timers that fire on time, so that every lever can be measured on it.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { findTemporalCli } from '../../src/temporal/cli-binary';
-import {
-  DEV_SERVER_SQLITE_PRAGMAS,
-  devServerDynamicConfigArgs,
-  freePort,
-  temporalHealthy,
-} from '../../src/temporal/dev-server';
+import { ensureDevServer, freePort } from '../../src/temporal/dev-server';
 import { AgentTeamClient } from '../../src/client';
 import { parseConfig } from '../../src/config';
 import { eventGaps } from '../event-gaps';
 import { runBaseline, runTemporal } from '../systems';
-import { REPS, hosted, input, model, stats, worker } from '../harness';
+import { REPS, hosted, input, model, stats, work, worker } from '../harness';
 
 export const LEVERS = {
   trivial: { lever: 'activity, eager dispatch (the floor)', checkpointPerStep: true },
@@ -43,31 +34,20 @@ export const LEVER_SERVER_FLAGS = [
 ];
 
 export async function levers() {
-  const cli = await findTemporalCli({ install: false });
-  const dir = mkdtempSync(join(tmpdir(), 'bench-levers-'));
-  const port = await freePort();
-  const server = spawn(
-    cli.path,
-    [
-      ...['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'],
-      ...[
-        '--db-filename',
-        join(dir, 'temporal.db'),
-        ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]),
-      ],
-      ...devServerDynamicConfigArgs(),
-      ...LEVER_SERVER_FLAGS,
-    ],
-    { stdio: 'ignore' },
-  );
+  const server = await ensureDevServer({
+    storage: 'file',
+    dir: join(work, 'levers'),
+    port: await freePort(),
+    uiPort: 0,
+    headless: true,
+    namespace: 'default',
+    detached: false,
+    extraArgs: LEVER_SERVER_FLAGS,
+  });
   const { NativeConnection } = await import('@temporalio/worker');
   const { createFloorWorker } = await import('../floor/worker');
   try {
-    const address = `127.0.0.1:${port}`;
-    for (let i = 0; !(await temporalHealthy(address, 1000)); i++) {
-      if (i > 150) throw new Error('the levers server did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const { address } = server;
     const client = new Client({ connection: await Connection.connect({ address }) });
     const connection = await NativeConnection.connect({ address });
     const taskQueue = 'bench-levers';
@@ -140,8 +120,6 @@ export async function levers() {
       ),
     };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }

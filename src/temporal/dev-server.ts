@@ -32,6 +32,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
+  /** More `temporal server start-dev` flags, after the project's own (the bench's levers figure sets two). */
+  extraArgs?: readonly string[];
 }
 
 export interface DevServer {
@@ -269,6 +271,7 @@ export async function ensureDevServer(options: DevServerOptions): Promise<DevSer
   if (uiUrl) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (uiUrl && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  args.push(...(options.extraArgs ?? []));
 
   const detached = options.detached ?? true;
   const logPath = logFile(options.dir);
