@@ -135,7 +135,7 @@ export function createActivities(deps: ActivityDependencies) {
     // so any process that describes the run sees it, wherever this worker is.
     let live: LiveText | undefined;
     let lastLiveBeat = 0;
-    const beat = setInterval(() => ctx.heartbeat(live), Math.min(heartbeatEvery, LIVE_BEAT_MS * 2));
+    const beat = setInterval(() => ctx.heartbeat(live), heartbeatEvery);
     traceStep(req, info.attempt);
     try {
       step.resolve(req);
