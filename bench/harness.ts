@@ -42,8 +42,7 @@ export const QUICK = args.quick ?? false;
 export const REPS = QUICK ? 5 : 10;
 export const LATENCIES = [0, 200];
 export const CONCURRENCY = [1, 10, 100];
-/** Executions in the namespace (threads in LangGraph's database) for the listing figure. */
-/** Listing is measured as the namespace grows through these sizes. */
+/** Executions in the namespace (threads in LangGraph's database) the listing figure grows through. */
 export const LISTING_SIZES = QUICK ? [100, 1000] : [100, 1000, 10_000];
 export const LISTING_RUNS = LISTING_SIZES[LISTING_SIZES.length - 1]!;
 /** Runs at once for the two-worker-process throughput figure. */

@@ -44,20 +44,17 @@ export async function listing() {
     const threads = (
       sqlite.prepare('SELECT DISTINCT thread_id FROM checkpoints LIMIT ?').all(REAL_THREADS) as { thread_id: string }[]
     ).map((r) => r.thread_id);
+    const copyCheckpoints = sqlite.prepare(
+      'INSERT INTO checkpoints SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints WHERE thread_id = ?',
+    );
+    const copyWrites = sqlite.prepare(
+      'INSERT INTO writes SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value FROM writes WHERE thread_id = ?',
+    );
     const copy = sqlite.transaction((n: number) => {
       for (let k = Math.max(from, REAL_THREADS); k < n; k++) {
         const source = threads[k % threads.length]!;
-        const target = `copy-${k}`;
-        sqlite
-          .prepare(
-            'INSERT INTO checkpoints SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints WHERE thread_id = ?',
-          )
-          .run(target, source);
-        sqlite
-          .prepare(
-            'INSERT INTO writes SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value FROM writes WHERE thread_id = ?',
-          )
-          .run(target, source);
+        copyCheckpoints.run(`copy-${k}`, source);
+        copyWrites.run(`copy-${k}`, source);
       }
     });
     copy(to);
